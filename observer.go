@@ -1,0 +1,98 @@
+package resilience
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// Kind names what happened in an [Event].
+type Kind string
+
+// The kinds of event the policies in this module emit. Each package's doc
+// says which of them it emits and which Event fields it fills.
+const (
+	KindRetry       Kind = "retry"        // an attempt failed and another is scheduled after Delay
+	KindGiveUp      Kind = "give_up"      // a retry policy stopped: attempts, time or budget ran out, or the error was permanent
+	KindTimeout     Kind = "timeout"      // a deadline fired before the operation returned
+	KindStateChange Kind = "state_change" // a breaker moved From one state To another
+	KindRejected    Kind = "rejected"     // a call was refused without running (open breaker, denied budget)
+	KindSlowCall    Kind = "slow_call"    // a call took longer than the configured slow-call duration
+	KindReplay      Kind = "replay"       // an idempotency key's recorded result was returned instead of running
+	KindFallback    Kind = "fallback"     // a fallback ran in place of a failed call
+)
+
+// Event is a small value describing one thing a policy did. Fields that do
+// not apply to a Kind are zero.
+type Event struct {
+	Policy  string        // the emitting package: "retry", "breaker", "timeout", ...
+	Name    string        // the policy instance's configured name, if any
+	Kind    Kind          // what happened
+	Attempt int           // 1-based attempt number, where it applies
+	Delay   time.Duration // the wait before the next attempt, or the time a call took
+	Err     error         // the error that caused the event, if any
+	From    string        // previous state, for KindStateChange
+	To      string        // new state, for KindStateChange
+}
+
+// Observer receives events from policies. Observe is called synchronously on
+// the goroutine of the call that caused the event, never while a policy holds
+// a lock, so it may call back into the policy (a breaker's State, say). It
+// must be safe for concurrent use and should return quickly.
+//
+// A nil Observer in a policy's Config means no events; emitting none costs
+// nothing.
+type Observer interface {
+	Observe(Event)
+}
+
+// ObserverFunc adapts a function to an [Observer].
+type ObserverFunc func(Event)
+
+// Observe calls f(e).
+func (f ObserverFunc) Observe(e Event) { f(e) }
+
+// SlogObserver returns an [Observer] that writes every event to logger as one
+// record with the message "resilience event". Retries and replays are logged
+// at Debug, state changes, timeouts, slow calls and fallbacks at Info,
+// rejections and give-ups at Warn. A nil logger returns nil: no events.
+func SlogObserver(logger *slog.Logger) Observer {
+	if logger == nil {
+		return nil
+	}
+	return slogObserver{logger}
+}
+
+type slogObserver struct{ l *slog.Logger }
+
+func (o slogObserver) Observe(e Event) {
+	level := slog.LevelInfo
+	switch e.Kind {
+	case KindRetry, KindReplay:
+		level = slog.LevelDebug
+	case KindRejected, KindGiveUp:
+		level = slog.LevelWarn
+	}
+	ctx := context.Background()
+	if !o.l.Enabled(ctx, level) {
+		return
+	}
+	attrs := make([]slog.Attr, 0, 8)
+	attrs = append(attrs, slog.String("policy", e.Policy), slog.String("kind", string(e.Kind)))
+	if e.Name != "" {
+		attrs = append(attrs, slog.String("name", e.Name))
+	}
+	if e.Attempt != 0 {
+		attrs = append(attrs, slog.Int("attempt", e.Attempt))
+	}
+	if e.Delay != 0 {
+		attrs = append(attrs, slog.Duration("delay", e.Delay))
+	}
+	if e.From != "" || e.To != "" {
+		attrs = append(attrs, slog.String("from", e.From), slog.String("to", e.To))
+	}
+	if e.Err != nil {
+		attrs = append(attrs, slog.String("error", e.Err.Error()))
+	}
+	o.l.LogAttrs(ctx, level, "resilience event", attrs...)
+}

@@ -1,0 +1,150 @@
+// Package resilience makes outbound calls survive an unreliable network.
+//
+// Every resilience mechanism in this module — timeouts, retries with backoff
+// and jitter, circuit breakers, idempotency keys, fallbacks — is a [Policy]:
+// a value that guards one call of a [Func]. Policies compose with [Chain],
+// outermost first:
+//
+//	p := resilience.Chain(
+//		timeout.New(10*time.Second),       // a total deadline for the whole call
+//		retry.New(retry.Config{}),         // then retries with backoff and jitter
+//		breaker.New(breaker.Config{}),     // each attempt guarded by the breaker
+//		timeout.New(2*time.Second),        // and by its own timeout
+//	)
+//	err := p.Do(ctx, func(ctx context.Context) error { return callPayments(ctx) })
+//
+// Every policy keeps the same rules: the context is never stored, every wait
+// selects on ctx.Done(), no goroutine outlives the call that started it, state
+// changes happen lazily on the next call (so policies work inside a
+// testing/synctest bubble), user hooks never run under a lock, and the
+// caller's own cancellation is never counted as a failure of the dependency.
+package resilience
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// Func is one call of an operation that may fail. It must honour ctx.
+type Func func(ctx context.Context) error
+
+// Policy guards one call of fn: it may run fn several times (retry), not at
+// all (an open breaker), under a derived context (timeout), or return a
+// recorded result instead (idempotency).
+//
+// Implementations are safe for concurrent use. A nil fn makes Do return an
+// error matching [ErrNilFunc]; it never panics.
+type Policy interface {
+	Do(ctx context.Context, fn Func) error
+}
+
+// PolicyFunc adapts an ordinary function to a [Policy].
+type PolicyFunc func(ctx context.Context, fn Func) error
+
+// Do calls f(ctx, fn). A nil fn returns [ErrNilFunc] without calling f.
+func (f PolicyFunc) Do(ctx context.Context, fn Func) error {
+	if fn == nil {
+		return ErrNilFunc
+	}
+	return f(ctx, fn)
+}
+
+// ErrNilFunc is returned by every policy's Do when the operation is nil.
+var ErrNilFunc = errors.New("resilience: nil func")
+
+// ErrNilPolicy is returned by [DoValue] when the policy is nil.
+var ErrNilPolicy = errors.New("resilience: nil policy")
+
+// Chain composes policies, outermost first:
+//
+//	Chain(a, b, c).Do(ctx, fn) == a.Do(ctx, func(ctx) error { return b.Do(ctx, func(ctx) error { return c.Do(ctx, fn) }) })
+//
+// The recommended order is
+//
+//	Chain(timeout.New(total), retry.New(...), breaker.New(...), timeout.New(perAttempt))
+//
+// a total deadline for the whole call, then retries, each attempt guarded by
+// the breaker (so every attempt is counted and an open breaker rejects fast)
+// and by its own timeout (so one hung attempt cannot use up the total).
+//
+// Chain() with no policies runs fn directly; Chain(p) is p. Nested chains are
+// flattened. A nil policy is a programmer error: Chain panics at construction.
+func Chain(policies ...Policy) Policy {
+	flat := make(chain, 0, len(policies))
+	for i, p := range policies {
+		switch p := p.(type) {
+		case nil:
+			panic(fmt.Sprintf("resilience: Chain: policy %d is nil", i))
+		case chain:
+			flat = append(flat, p...)
+		default:
+			flat = append(flat, p)
+		}
+	}
+	if len(flat) == 1 {
+		return flat[0]
+	}
+	return flat
+}
+
+// chain is a flattened list of policies, outermost first.
+type chain []Policy
+
+func (c chain) Do(ctx context.Context, fn Func) error {
+	if fn == nil {
+		return ErrNilFunc
+	}
+	switch len(c) {
+	case 0:
+		return fn(ctx)
+	case 1:
+		return c[0].Do(ctx, fn)
+	}
+	rest := c[1:]
+	return c[0].Do(ctx, func(ctx context.Context) error { return rest.Do(ctx, fn) })
+}
+
+// DoValue runs a value-returning operation under p and returns the value of
+// the attempt whose error p returned.
+//
+// DoValue is race-free even when a policy returns before fn has (a policy
+// that abandons a slow attempt, say): once p.Do has returned, results that
+// arrive late are dropped, and of several attempts the one started last wins.
+func DoValue[T any](ctx context.Context, p Policy, fn func(context.Context) (T, error)) (T, error) {
+	var zero T
+	if p == nil {
+		return zero, ErrNilPolicy
+	}
+	if fn == nil {
+		return zero, ErrNilFunc
+	}
+	var (
+		mu      sync.Mutex
+		started int  // attempts started, guarded by mu
+		kept    int  // the attempt whose value is in result, guarded by mu
+		sealed  bool // p.Do has returned, guarded by mu
+		result  T
+	)
+	err := p.Do(ctx, func(ctx context.Context) error {
+		mu.Lock()
+		started++
+		n := started
+		mu.Unlock()
+
+		v, err := fn(ctx)
+
+		mu.Lock()
+		if !sealed && n > kept {
+			result, kept = v, n
+		}
+		mu.Unlock()
+		return err
+	})
+	mu.Lock()
+	sealed = true
+	v := result
+	mu.Unlock()
+	return v, err
+}
