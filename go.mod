@@ -3,6 +3,7 @@ module github.com/magicmagnets/resilience
 go 1.25.0
 
 require (
+	github.com/google/uuid v1.6.0
 	github.com/stretchr/testify v1.12.1
 	go.uber.org/goleak v1.3.0
 )

@@ -1,0 +1,177 @@
+package idempotency
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// MaxKeyLen is the longest key, in bytes, that a [Store] accepts.
+const MaxKeyLen = 255
+
+// DefaultMaxResultSize is the largest result, in bytes, that a store accepts
+// unless configured otherwise: 1 MiB.
+const DefaultMaxResultSize = 1 << 20
+
+// Errors returned by stores. Each is matched with errors.Is; a store may wrap
+// them with detail.
+var (
+	// ErrInvalidKey: the key is empty or longer than MaxKeyLen bytes. Nothing
+	// was stored.
+	ErrInvalidKey = errors.New("idempotency: invalid key")
+
+	// ErrInvalidDuration: a lease or retention was zero or negative. Nothing
+	// was stored.
+	ErrInvalidDuration = errors.New("idempotency: lease and retention must be positive")
+
+	// ErrInProgress: another owner holds a live lease on the key. The error
+	// returned by Claim also matches *InProgressError, which says how long
+	// the lease has left.
+	ErrInProgress = errors.New("idempotency: operation in progress")
+
+	// ErrMismatch: the key is in use (in progress or completed) with a
+	// different fingerprint, that is for a different request.
+	ErrMismatch = errors.New("idempotency: key reused with a different request")
+
+	// ErrLockLost: the lock passed to Complete, Release or Extend no longer
+	// owns the record (someone took it over, or it was released, completed
+	// or removed). The call changed nothing.
+	ErrLockLost = errors.New("idempotency: lock lost")
+
+	// ErrResultTooLarge: the result passed to Complete is larger than the
+	// store's limit. The key has been released, so a later claim re-runs the
+	// operation.
+	ErrResultTooLarge = errors.New("idempotency: result too large")
+
+	// ErrStoreFull: a bounded store has no room for a new record and none it
+	// may evict (every record is in progress).
+	ErrStoreFull = errors.New("idempotency: store full")
+)
+
+// InProgressError is the error Claim returns for a key whose record is in
+// progress under a live lease with the same fingerprint. It matches
+// [ErrInProgress].
+type InProgressError struct {
+	// Remaining is how long the current owner's lease has left (> 0). The
+	// owner may extend it or complete before then.
+	Remaining time.Duration
+}
+
+// Error implements error.
+func (e *InProgressError) Error() string {
+	return fmt.Sprintf("%s (lease ends in %v)", ErrInProgress.Error(), e.Remaining)
+}
+
+// Is reports whether target is ErrInProgress.
+func (e *InProgressError) Is(target error) bool { return target == ErrInProgress }
+
+// RetryAfter returns Remaining: the earliest time a claim could take the key
+// over, and a sensible delay before asking again.
+func (e *InProgressError) RetryAfter() time.Duration { return e.Remaining }
+
+// Lock identifies one owner's hold on a key. It is returned by a successful
+// Claim and passed back to Complete, Release and Extend.
+type Lock struct {
+	// Token is a fresh 128-bit random value, unique to this claim.
+	Token string
+	// Fence is the fencing counter: 1 for a key without a record, and one
+	// more than the previous owner's fence when a claim takes over an expired
+	// record. Downstream systems may reject writes carrying a fence lower
+	// than one they have seen.
+	Fence int64
+}
+
+// Claim is the outcome of a successful [Store.Claim]: either the key was
+// acquired (Lock is set, Replayed is false) or it was already completed with
+// the same fingerprint (Replayed is true, Result holds the stored result and
+// Lock is zero).
+type Claim struct {
+	Lock     Lock
+	Replayed bool
+	// Result is the completed operation's stored bytes when Replayed. It may
+	// be shared with the store and must not be modified.
+	Result []byte
+}
+
+// Store keeps idempotency records. Each key is in one of three states:
+// ABSENT, IN_PROGRESS (owner token, fence, fingerprint, lease deadline) or
+// COMPLETED (result, fingerprint, fence, retention deadline). Every method is
+// atomic with respect to the others, across every process sharing the store,
+// and safe for concurrent use.
+//
+// Time. Deadlines come from the store's own clock (the Go process's for the
+// memory store, the server's for Redis and PostgreSQL). A lease or retention
+// of d granted at time t has deadline D = t + d; the record is live while
+// now < D and expired from now ≥ D on. An expired IN_PROGRESS record and a
+// COMPLETED record past retention count as ABSENT for Claim. A store keeps
+// an expired IN_PROGRESS record, unless it is taken over, for at least one
+// more lease length (until twice the lease after the last claim or extend),
+// so that a late Complete or Release and the next owner's fence still work;
+// a bounded store that is full may drop it sooner. Stores round deadlines to
+// their clock's resolution (a millisecond for Redis), never more.
+//
+// Validation. Keys are 1 to MaxKeyLen bytes of any value (binary and NUL
+// included); fingerprints are any bytes, compared exactly. Every method
+// checks its key with [ValidateKey], and Claim, Complete and Extend check
+// their duration with [ValidateDuration], before the store is touched. A done ctx may make a method return ctx's error; the store is then
+// left either unchanged or changed as if the call had succeeded.
+type Store interface {
+	// Claim tries to become the owner of key:
+	//
+	//   - ABSENT (or expired): the record becomes IN_PROGRESS with the given
+	//     fingerprint, a fresh token, a lease of lease, and fence = previous
+	//     fence + 1 if the store still holds the expired record, else 1. Of
+	//     concurrent claimers exactly one acquires it.
+	//   - IN_PROGRESS or COMPLETED with a different fingerprint: ErrMismatch
+	//     (mismatch is checked first).
+	//   - live IN_PROGRESS, same fingerprint: an *InProgressError.
+	//   - COMPLETED, same fingerprint: Claim{Replayed: true, Result: ...}.
+	//
+	// A bounded store that is full returns ErrStoreFull.
+	Claim(ctx context.Context, key, fingerprint string, lease time.Duration) (Claim, error)
+
+	// Complete records result for key and keeps it for retention, if lock
+	// still owns the IN_PROGRESS record; this holds after the lease has
+	// passed too, as long as nobody has taken the record over. Otherwise it
+	// returns ErrLockLost and changes nothing. A result larger than the
+	// store's limit returns ErrResultTooLarge and releases the key (when lock
+	// still owns it). The store keeps its own copy of result.
+	Complete(ctx context.Context, key string, lock Lock, result []byte, retention time.Duration) error
+
+	// Release makes key ABSENT if lock still owns the IN_PROGRESS record
+	// (expired or not, as long as nobody has taken it over), so that the
+	// next claim runs the operation again. Otherwise it returns ErrLockLost
+	// and changes nothing.
+	Release(ctx context.Context, key string, lock Lock) error
+
+	// Extend sets the lease of the IN_PROGRESS record owned by lock to end
+	// lease from now. It returns ErrLockLost and changes nothing when lock
+	// no longer owns it (taken over, released, completed or removed). An
+	// owner whose lease has passed but whose record nobody took over may
+	// still extend it.
+	Extend(ctx context.Context, key string, lock Lock, lease time.Duration) error
+}
+
+// ValidateKey returns an error matching [ErrInvalidKey] if key is empty or
+// longer than [MaxKeyLen] bytes, and nil otherwise. Any byte values are
+// allowed. Stores call it before touching their storage.
+func ValidateKey(key string) error {
+	switch {
+	case key == "":
+		return fmt.Errorf("%w: empty", ErrInvalidKey)
+	case len(key) > MaxKeyLen:
+		return fmt.Errorf("%w: %d bytes, more than %d", ErrInvalidKey, len(key), MaxKeyLen)
+	}
+	return nil
+}
+
+// ValidateDuration returns an error matching [ErrInvalidDuration] unless
+// d > 0. Stores call it for every lease and retention before touching their
+// storage.
+func ValidateDuration(d time.Duration) error {
+	if d <= 0 {
+		return fmt.Errorf("%w: got %v", ErrInvalidDuration, d)
+	}
+	return nil
+}
