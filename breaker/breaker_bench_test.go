@@ -1,0 +1,130 @@
+package breaker_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/magicmagnets/resilience/breaker"
+)
+
+var errBench = errors.New("bench: failure")
+
+func succeed(context.Context) error { return nil }
+
+func fail(context.Context) error { return errBench }
+
+// BenchmarkClosedSuccess measures the default configuration's fast path.
+func BenchmarkClosedSuccess(b *testing.B) {
+	br := breaker.New(breaker.Config{})
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = br.Do(ctx, succeed)
+	}
+}
+
+func BenchmarkClosedSuccessParallel(b *testing.B) {
+	br := breaker.New(breaker.Config{})
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			_ = br.Do(ctx, succeed)
+		}
+	})
+}
+
+// BenchmarkClosedFailure never trips: failures stay below the rate.
+func BenchmarkClosedFailure(b *testing.B) {
+	br := breaker.New(breaker.Config{FailureRate: 1, MinCalls: 100})
+	br.Disable()
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = br.Do(ctx, fail)
+	}
+}
+
+func BenchmarkClosedFailureParallel(b *testing.B) {
+	br := breaker.New(breaker.Config{})
+	br.Disable()
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			_ = br.Do(ctx, fail)
+		}
+	})
+}
+
+func tripped() *breaker.Breaker {
+	br := breaker.New(breaker.Config{ConsecutiveFailures: 1, OpenFor: time.Hour})
+	_ = br.Do(context.Background(), fail)
+	return br
+}
+
+func BenchmarkOpenRejection(b *testing.B) {
+	br := tripped()
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = br.Do(ctx, succeed)
+	}
+}
+
+func BenchmarkOpenRejectionParallel(b *testing.B) {
+	br := tripped()
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			_ = br.Do(ctx, succeed)
+		}
+	})
+}
+
+// halfOpen returns a breaker that is half-open with its one probe slot
+// taken, so every call is rejected under the lock.
+func halfOpen(b *testing.B) *breaker.Breaker {
+	br := breaker.New(breaker.Config{ConsecutiveFailures: 1, OpenFor: time.Nanosecond})
+	_ = br.Do(context.Background(), fail)
+	for br.State() != breaker.HalfOpen {
+	}
+	if _, err := br.Allow(); err != nil {
+		b.Fatal(err)
+	}
+	return br
+}
+
+func BenchmarkHalfOpenRejection(b *testing.B) {
+	br := halfOpen(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = br.Do(ctx, succeed)
+	}
+}
+
+func BenchmarkHalfOpenRejectionParallel(b *testing.B) {
+	br := halfOpen(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			_ = br.Do(ctx, succeed)
+		}
+	})
+}
+
+func BenchmarkAllowDone(b *testing.B) {
+	br := breaker.New(breaker.Config{})
+	b.ReportAllocs()
+	for b.Loop() {
+		p, err := br.Allow()
+		if err == nil {
+			p.Done(nil)
+		}
+	}
+}

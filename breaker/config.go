@@ -1,0 +1,161 @@
+package breaker
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/magicmagnets/resilience"
+)
+
+// Config configures a [Breaker]. The zero value of every field means its
+// documented default, so Config{} is a usable breaker: a count window of the
+// last 100 calls that trips when at least 20 of them were made and half failed,
+// stays open for 5 seconds and then admits one probe.
+type Config struct {
+	// Name is copied into every Event the breaker emits.
+	Name string
+
+	// WindowSize is the count-based window: the outcomes of the last
+	// WindowSize calls. Zero means 100. Ignored when Window is set.
+	WindowSize int
+
+	// Window selects a time-based window instead: the outcomes of the calls
+	// that finished in the last Window, kept in 10 buckets of Window/10 each
+	// (so the window slides in steps of Window/10). Zero means count-based.
+	Window time.Duration
+
+	// MinCalls is how many calls the window must hold before the failure and
+	// slow-call rates may trip the breaker. Zero means 20. With a count
+	// window, a MinCalls above WindowSize is taken as WindowSize.
+	MinCalls int
+
+	// FailureRate trips the breaker when failures / calls ≥ FailureRate, in
+	// (0, 1]. Zero means 0.5.
+	FailureRate float64
+
+	// SlowCallDuration marks a call that took longer than this as slow,
+	// whether it failed or not. Zero means off: calls are not timed at all.
+	SlowCallDuration time.Duration
+
+	// SlowCallRate trips the breaker when slow calls / calls ≥ SlowCallRate,
+	// in (0, 1]. Zero means 1.0. It applies only when SlowCallDuration is set.
+	SlowCallRate float64
+
+	// ConsecutiveFailures also trips the breaker after this many failures in
+	// a row, however few calls the window holds. Zero means off.
+	ConsecutiveFailures int
+
+	// OpenFor is how long the breaker stays open before it admits a probe.
+	// Zero means 5 seconds.
+	OpenFor time.Duration
+
+	// MaxOpenFor bounds the open time when repeated trips without a
+	// successful close double OpenFor. Zero means OpenFor: no doubling.
+	// It must not be below OpenFor.
+	MaxOpenFor time.Duration
+
+	// HalfOpenProbes is how many probes the half-open breaker admits at once;
+	// all of them must succeed to close it. Zero means 1.
+	HalfOpenProbes int
+
+	// IsFailure reports whether a non-nil error counts as a failure. It is
+	// never called with nil, nor with the caller's own cancellation, which
+	// never counts. Nil means every other error is a failure.
+	IsFailure func(error) bool
+
+	// Observer receives the breaker's events: KindStateChange, KindRejected
+	// and KindSlowCall. Nil means no events, at no cost.
+	Observer resilience.Observer
+}
+
+// The defaults a zero Config field stands for.
+const (
+	defaultWindowSize     = 100
+	defaultMinCalls       = 20
+	defaultFailureRate    = 0.5
+	defaultSlowCallRate   = 1.0
+	defaultOpenFor        = 5 * time.Second
+	defaultHalfOpenProbes = 1
+
+	// timeBuckets is how many buckets a time window is split into.
+	timeBuckets = 10
+)
+
+// settings is a validated Config with every default filled in.
+type settings struct {
+	name           string
+	windowSize     int
+	window         time.Duration
+	minCalls       int
+	failureRate    float64
+	slowCall       time.Duration
+	slowCallRate   float64
+	consecutive    int
+	openFor        time.Duration
+	maxOpenFor     time.Duration
+	halfOpenProbes int
+	isFailure      func(error) bool
+	observer       resilience.Observer
+}
+
+// settings validates c and fills in the defaults. It panics on values that
+// can never be right.
+func (c Config) settings() settings {
+	mustNotBeNegative("WindowSize", int64(c.WindowSize))
+	mustNotBeNegative("Window", int64(c.Window))
+	mustNotBeNegative("MinCalls", int64(c.MinCalls))
+	mustNotBeNegative("SlowCallDuration", int64(c.SlowCallDuration))
+	mustNotBeNegative("ConsecutiveFailures", int64(c.ConsecutiveFailures))
+	mustNotBeNegative("OpenFor", int64(c.OpenFor))
+	mustNotBeNegative("MaxOpenFor", int64(c.MaxOpenFor))
+	mustNotBeNegative("HalfOpenProbes", int64(c.HalfOpenProbes))
+	mustBeRate("FailureRate", c.FailureRate)
+	mustBeRate("SlowCallRate", c.SlowCallRate)
+
+	s := settings{
+		name:           c.Name,
+		windowSize:     orDefault(c.WindowSize, defaultWindowSize),
+		window:         c.Window,
+		minCalls:       orDefault(c.MinCalls, defaultMinCalls),
+		failureRate:    orDefault(c.FailureRate, defaultFailureRate),
+		slowCall:       c.SlowCallDuration,
+		slowCallRate:   orDefault(c.SlowCallRate, defaultSlowCallRate),
+		consecutive:    c.ConsecutiveFailures,
+		openFor:        orDefault(c.OpenFor, defaultOpenFor),
+		maxOpenFor:     c.MaxOpenFor,
+		halfOpenProbes: orDefault(c.HalfOpenProbes, defaultHalfOpenProbes),
+		isFailure:      c.IsFailure,
+		observer:       c.Observer,
+	}
+	if s.maxOpenFor == 0 {
+		s.maxOpenFor = s.openFor
+	}
+	if s.maxOpenFor < s.openFor {
+		panic(fmt.Sprintf("breaker: MaxOpenFor %v is below OpenFor %v", s.maxOpenFor, s.openFor))
+	}
+	if s.window == 0 && s.minCalls > s.windowSize {
+		s.minCalls = s.windowSize
+	}
+	return s
+}
+
+func orDefault[T int | float64 | time.Duration](v, def T) T {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+func mustNotBeNegative(field string, v int64) {
+	if v < 0 {
+		panic(fmt.Sprintf("breaker: %s must not be negative, got %d", field, v))
+	}
+}
+
+// mustBeRate accepts 0 (the default) and rates in (0, 1].
+func mustBeRate(field string, v float64) {
+	if math.IsNaN(v) || v < 0 || v > 1 {
+		panic(fmt.Sprintf("breaker: %s must be in (0, 1], got %v", field, v))
+	}
+}

@@ -1,0 +1,48 @@
+package breaker
+
+import (
+	"errors"
+	"time"
+)
+
+// ErrOpen is matched (with errors.Is) by every error a breaker returns for a
+// call it rejected, open or half-open with every probe slot taken.
+//
+// The rejection error also has a method RetryAfter() time.Duration: the
+// time until the breaker will admit a probe, so that a call made exactly that
+// long later is admitted. It is 0 when there is no such time to tell: the
+// breaker is half-open with all probe slots taken, or forced open. The retry
+// package honours the hint.
+var ErrOpen = errors.New("breaker: circuit open")
+
+// openError is the rejection error. One is allocated per open period, when
+// the breaker trips, so that rejecting a call allocates nothing: it keeps the
+// absolute end of the period and computes RetryAfter when asked.
+type openError struct {
+	until  time.Time // the instant a probe may be admitted; zero when unknown
+	forced bool      // opened by ForceOpen: stays open until told otherwise
+}
+
+// Rejections that carry no deadline.
+var (
+	errForcedOpen = &openError{forced: true}
+	errProbesBusy = &openError{}
+)
+
+func (e *openError) Error() string { return ErrOpen.Error() }
+
+func (e *openError) Unwrap() error { return ErrOpen }
+
+// RetryAfter returns the time until the breaker admits a probe, or 0 when it
+// cannot tell.
+func (e *openError) RetryAfter() time.Duration {
+	if e.until.IsZero() {
+		return 0
+	}
+	return max(time.Until(e.until), 0)
+}
+
+// admits reports whether the open period of e has ended at now.
+func (e *openError) admits(now time.Time) bool {
+	return !e.forced && !now.Before(e.until)
+}

@@ -1,0 +1,193 @@
+package breaker
+
+import (
+	"time"
+
+	"github.com/magicmagnets/resilience"
+)
+
+// State is the state of a [Breaker].
+//
+// A breaker forced open with [Breaker.ForceOpen] reports Open, and a disabled
+// one ([Breaker.Disable]) reports Closed, since that is how they treat calls;
+// [Metrics] tells them apart with its ForcedOpen and Disabled fields.
+type State uint8
+
+// The states of a breaker.
+const (
+	// Closed admits every call and counts its outcome.
+	Closed State = iota
+	// Open rejects every call with an error matching ErrOpen until its open
+	// time has elapsed.
+	Open
+	// HalfOpen admits a bounded number of probes; the other calls are
+	// rejected. All probes succeeding closes the breaker, any failing opens
+	// it again.
+	HalfOpen
+)
+
+// String returns "closed", "open" or "half-open".
+func (s State) String() string {
+	switch s {
+	case Closed:
+		return "closed"
+	case Open:
+		return "open"
+	case HalfOpen:
+		return "half-open"
+	}
+	return "unknown"
+}
+
+// change is a state change to report once the lock is released.
+type change struct {
+	from, to State
+}
+
+// setState moves the breaker to state to at now and starts a new
+// generation, so that results of calls admitted before are ignored. The
+// caller holds b.mu.
+func (b *Breaker) setState(to State, now time.Time) change {
+	from := b.state
+	b.state, b.since = to, now
+	b.gen++
+	b.probes, b.probed, b.slowProbes = 0, 0, 0
+	switch to {
+	case Closed:
+		b.openErr = nil
+		b.consecutive = 0
+		if from != Closed {
+			b.win.reset(now)
+		}
+	case Open:
+		if b.mode == forcedOpen {
+			b.openErr = errForcedOpen
+		} else {
+			b.openErr = &openError{until: now.Add(b.openFor)}
+			b.trips++
+		}
+	case HalfOpen:
+		b.openErr = nil
+	}
+	// Publish the rejection error before the state, so that a reader that
+	// sees the new state also sees its error (or a later one).
+	b.open.Store(b.openErr)
+	b.status.Store(b.gen<<stateBits | uint64(to))
+	return change{from, to}
+}
+
+// expire moves an open breaker whose time is up to half-open. The caller
+// holds b.mu.
+func (b *Breaker) expire(now time.Time) change {
+	if b.state != Open || b.mode == forcedOpen || now.Before(b.openErr.until) {
+		return change{}
+	}
+	return b.setState(HalfOpen, now)
+}
+
+// record counts the outcome of a call admitted in generation gen. The
+// caller holds b.mu. now is zero unless the window or slow-call timing
+// needed it.
+func (b *Breaker) record(gen uint64, o outcome, ignored bool, now time.Time) change {
+	if gen != b.gen {
+		return change{}
+	}
+	switch b.state {
+	case Closed:
+		if ignored {
+			return change{}
+		}
+		b.win.add(now, o)
+		if o&failed != 0 {
+			b.consecutive++
+		} else {
+			b.consecutive = 0
+		}
+		if b.mode == disabled || !b.shouldTrip(now) {
+			return change{}
+		}
+		return b.setState(Open, orNow(now))
+	case HalfOpen:
+		b.probes--
+		if ignored {
+			return change{}
+		}
+		if o&failed != 0 {
+			return b.reopen(orNow(now))
+		}
+		b.probed++
+		if o&slow != 0 {
+			b.slowProbes++
+		}
+		if b.probed < b.s.halfOpenProbes {
+			return change{}
+		}
+		if b.s.slowCall > 0 && rate(b.slowProbes, b.probed) >= b.s.slowCallRate {
+			return b.reopen(orNow(now))
+		}
+		b.openFor = b.s.openFor
+		return b.setState(Closed, orNow(now))
+	}
+	return change{}
+}
+
+// shouldTrip reports whether the closed breaker's counts call for a trip.
+func (b *Breaker) shouldTrip(now time.Time) bool {
+	if b.s.consecutive > 0 && b.consecutive >= b.s.consecutive {
+		return true
+	}
+	c := b.win.totals(now)
+	if c.calls < b.s.minCalls {
+		return false
+	}
+	if rate(c.failures, c.calls) >= b.s.failureRate {
+		return true
+	}
+	return b.s.slowCall > 0 && rate(c.slow, c.calls) >= b.s.slowCallRate
+}
+
+// reopen opens the breaker again after a failed probe, for twice as long as
+// last time, up to MaxOpenFor.
+func (b *Breaker) reopen(now time.Time) change {
+	if b.openFor > b.s.maxOpenFor/2 {
+		b.openFor = b.s.maxOpenFor
+	} else {
+		b.openFor *= 2
+	}
+	return b.setState(Open, now)
+}
+
+// rate is n / of; of is never 0.
+func rate(n, of int) float64 { return float64(n) / float64(of) }
+
+func orNow(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Now()
+	}
+	return t
+}
+
+// changed reports a state change to the observer. It is called without the
+// lock held.
+func (b *Breaker) changed(c change) {
+	if c.from == c.to {
+		return
+	}
+	b.emit(resilience.Event{Kind: resilience.KindStateChange, From: c.from.String(), To: c.to.String()})
+}
+
+// rejected reports a rejection to the observer.
+func (b *Breaker) rejected(e *openError) {
+	if b.s.observer == nil {
+		return
+	}
+	b.emit(resilience.Event{Kind: resilience.KindRejected, Err: e, Delay: e.RetryAfter()})
+}
+
+func (b *Breaker) emit(e resilience.Event) {
+	if b.s.observer == nil {
+		return
+	}
+	e.Policy, e.Name = "breaker", b.s.name
+	b.s.observer.Observe(e)
+}
