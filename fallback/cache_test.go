@@ -1,0 +1,237 @@
+package fallback_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/magicmagnets/resilience"
+	"github.com/magicmagnets/resilience/fallback"
+)
+
+// rates is a cache of exchange rates keyed by currency, used by the tests.
+type rates = fallback.Cache[string, float64]
+
+func newRates(c fallback.CacheConfig) *rates { return fallback.NewCache[string, float64](c) }
+
+func TestCacheReturnsAFreshValueOnSuccess(t *testing.T) {
+	c := newRates(fallback.CacheConfig{})
+	got, err := c.Do(context.Background(), direct, "EUR", value(1.08, nil))
+	require.NoError(t, err)
+	assert.Equal(t, fallback.Result[float64]{Value: 1.08}, got)
+	assert.Equal(t, 1, c.Len())
+}
+
+func TestCacheServesTheLastGoodValueMarkedStale(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var rec events
+		c := newRates(fallback.CacheConfig{Name: "rates", MaxStale: time.Minute, Observer: &rec})
+		ctx := context.Background()
+		_, err := c.Do(ctx, direct, "EUR", value(1.07, nil))
+		require.NoError(t, err)
+		time.Sleep(5 * time.Second)
+		_, err = c.Do(ctx, direct, "EUR", value(1.08, nil))
+		require.NoError(t, err)
+		time.Sleep(20 * time.Second)
+
+		got, err := c.Do(ctx, direct, "EUR", value(0.0, errDown))
+		require.NoError(t, err)
+		assert.Equal(t, fallback.Result[float64]{Value: 1.08, Stale: true, Age: 20 * time.Second, Err: errDown}, got)
+		assert.Equal(t, []resilience.Event{{Policy: "fallback", Name: "rates", Kind: resilience.KindFallback, Err: errDown}}, rec.all())
+	})
+}
+
+func TestCacheReturnsTheErrorOnceTheValueIsMaxStaleOld(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var rec events
+		c := newRates(fallback.CacheConfig{MaxStale: 30 * time.Second, Observer: &rec})
+		ctx := context.Background()
+		_, err := c.Do(ctx, direct, "EUR", value(1.08, nil))
+		require.NoError(t, err)
+
+		time.Sleep(30*time.Second - time.Nanosecond)
+		got, err := c.Do(ctx, direct, "EUR", value(0.0, errDown))
+		require.NoError(t, err, "a value younger than MaxStale is served")
+		assert.Equal(t, 30*time.Second-time.Nanosecond, got.Age)
+
+		time.Sleep(time.Nanosecond)
+		got, err = c.Do(ctx, direct, "EUR", value(0.0, errDown))
+		assert.Equal(t, errDown, err, "a value exactly MaxStale old is not served")
+		assert.Zero(t, got)
+		assert.Len(t, rec.all(), 1)
+		assert.Zero(t, c.Len(), "the expired value is dropped")
+	})
+}
+
+func TestCacheUsesDefaultLimits(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newRates(fallback.CacheConfig{})
+		ctx := context.Background()
+		for i := range fallback.DefaultMaxKeys + 1 {
+			_, err := c.Do(ctx, direct, fmt.Sprint(i), value(float64(i), nil))
+			require.NoError(t, err)
+		}
+		assert.Equal(t, fallback.DefaultMaxKeys, c.Len())
+
+		time.Sleep(fallback.DefaultMaxStale - time.Nanosecond)
+		got, err := c.Do(ctx, direct, "1", value(0.0, errDown))
+		require.NoError(t, err)
+		assert.True(t, got.Stale)
+		time.Sleep(time.Nanosecond)
+		_, err = c.Do(ctx, direct, "1", value(0.0, errDown))
+		assert.Equal(t, errDown, err)
+	})
+}
+
+func TestCacheReturnsTheErrorWhenNothingIsRemembered(t *testing.T) {
+	var rec events
+	c := newRates(fallback.CacheConfig{Observer: &rec})
+	ctx := context.Background()
+	_, err := c.Do(ctx, direct, "EUR", value(1.08, nil))
+	require.NoError(t, err)
+	got, err := c.Do(ctx, direct, "GBP", value(0.0, errDown))
+	assert.Equal(t, errDown, err, "keys are kept apart")
+	assert.Zero(t, got)
+	assert.Empty(t, rec.all())
+}
+
+func TestCacheForgetsTheLeastRecentlyUpdatedKey(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newRates(fallback.CacheConfig{MaxKeys: 2})
+		ctx := context.Background()
+		for _, k := range []string{"EUR", "GBP", "EUR", "JPY"} {
+			_, err := c.Do(ctx, direct, k, value(1.0, nil))
+			require.NoError(t, err)
+			time.Sleep(time.Second)
+		}
+		assert.Equal(t, 2, c.Len())
+		_, err := c.Do(ctx, direct, "GBP", value(0.0, errDown))
+		assert.Equal(t, errDown, err, "GBP was updated least recently")
+		for _, k := range []string{"EUR", "JPY"} {
+			got, err := c.Do(ctx, direct, k, value(0.0, errDown))
+			require.NoError(t, err, k)
+			assert.True(t, got.Stale, k)
+		}
+	})
+}
+
+func TestCacheDropsExpiredValuesWhenStoring(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newRates(fallback.CacheConfig{MaxStale: time.Minute})
+		ctx := context.Background()
+		for _, k := range []string{"EUR", "GBP"} {
+			_, err := c.Do(ctx, direct, k, value(1.0, nil))
+			require.NoError(t, err)
+		}
+		time.Sleep(time.Minute)
+		_, err := c.Do(ctx, direct, "JPY", value(150.0, nil))
+		require.NoError(t, err)
+		assert.Equal(t, 1, c.Len())
+	})
+}
+
+func TestCacheIgnoresCallerCancel(t *testing.T) {
+	var rec events
+	c := newRates(fallback.CacheConfig{If: func(error) bool { return true }, Observer: &rec})
+	_, err := c.Do(context.Background(), direct, "EUR", value(1.08, nil))
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	got, err := c.Do(ctx, direct, "EUR", func(ctx context.Context) (float64, error) { return 0, ctx.Err() })
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Zero(t, got)
+	assert.Empty(t, rec.all())
+}
+
+func TestCacheServesOnlyErrorsIfAccepts(t *testing.T) {
+	errNotFound := errors.New("no such currency")
+	c := newRates(fallback.CacheConfig{If: func(err error) bool { return !errors.Is(err, errNotFound) }})
+	ctx := context.Background()
+	_, err := c.Do(ctx, direct, "EUR", value(1.08, nil))
+	require.NoError(t, err)
+	_, err = c.Do(ctx, direct, "EUR", value(0.0, errNotFound))
+	assert.Equal(t, errNotFound, err)
+	got, err := c.Do(ctx, direct, "EUR", value(0.0, errDown))
+	require.NoError(t, err)
+	assert.True(t, got.Stale)
+}
+
+func TestCacheRunsTheCallUnderThePolicy(t *testing.T) {
+	c := newRates(fallback.CacheConfig{})
+	attempts := 0
+	fetch := func(context.Context) (float64, error) {
+		attempts++
+		if attempts < 3 {
+			return 0, errDown
+		}
+		return 1.08, nil
+	}
+	got, err := c.Do(context.Background(), retryN(3), "EUR", fetch)
+	require.NoError(t, err)
+	assert.Equal(t, fallback.Result[float64]{Value: 1.08}, got)
+	assert.Equal(t, 3, attempts)
+}
+
+func TestCacheForget(t *testing.T) {
+	c := newRates(fallback.CacheConfig{})
+	ctx := context.Background()
+	_, err := c.Do(ctx, direct, "EUR", value(1.08, nil))
+	require.NoError(t, err)
+	c.Forget("EUR")
+	c.Forget("GBP")
+	assert.Zero(t, c.Len())
+	_, err = c.Do(ctx, direct, "EUR", value(0.0, errDown))
+	assert.Equal(t, errDown, err)
+}
+
+func TestCacheRejectsNilArguments(t *testing.T) {
+	c := newRates(fallback.CacheConfig{})
+	_, err := c.Do(context.Background(), nil, "EUR", value(1.08, nil))
+	assert.ErrorIs(t, err, resilience.ErrNilPolicy)
+	_, err = c.Do(context.Background(), direct, "EUR", nil)
+	assert.ErrorIs(t, err, resilience.ErrNilFunc)
+	assert.Zero(t, c.Len())
+}
+
+func TestNewCachePanicsOnNegativeLimits(t *testing.T) {
+	assert.PanicsWithValue(t, "fallback: negative CacheConfig.MaxKeys -1", func() {
+		fallback.NewCache[string, int](fallback.CacheConfig{MaxKeys: -1})
+	})
+	assert.PanicsWithValue(t, "fallback: negative CacheConfig.MaxStale -1s", func() {
+		fallback.NewCache[string, int](fallback.CacheConfig{MaxStale: -time.Second})
+	})
+}
+
+func TestCacheIsSafeForConcurrentUse(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const maxKeys, workers, calls = 4, 8, 200
+		c := fallback.NewCache[int, int](fallback.CacheConfig{MaxKeys: maxKeys, MaxStale: 50 * time.Millisecond})
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Go(func() {
+				for i := range calls {
+					key := (w + i) % (2 * maxKeys)
+					fetch := value(key, nil) // a key's value is the key itself
+					if i%3 == 0 {
+						fetch = value(0, errDown)
+					}
+					got, err := c.Do(context.Background(), direct, key, fetch)
+					if err == nil {
+						assert.Equal(t, key, got.Value)
+						assert.Less(t, got.Age, 50*time.Millisecond)
+					}
+					time.Sleep(time.Millisecond)
+				}
+			})
+		}
+		wg.Wait()
+		assert.LessOrEqual(t, c.Len(), maxKeys)
+	})
+}
