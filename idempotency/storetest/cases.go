@@ -1,0 +1,227 @@
+package storetest
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/magicmagnets/resilience/idempotency"
+)
+
+// acquire claims key with fingerprint "fp" and requires that it was acquired.
+func (e *env) acquire(t *testing.T, key string, lease time.Duration) idempotency.Lock {
+	t.Helper()
+	c, err := e.s.Claim(t.Context(), key, "fp", lease)
+	require.NoError(t, err)
+	require.False(t, c.Replayed, "claim of %q replayed instead of acquiring", key)
+	require.NotEmpty(t, c.Lock.Token)
+	return c.Lock
+}
+
+// requireInProgress claims key and requires an in-progress report.
+func (e *env) requireInProgress(t *testing.T, key string) time.Duration {
+	t.Helper()
+	_, err := e.s.Claim(t.Context(), key, "fp", e.lease)
+	require.ErrorIs(t, err, idempotency.ErrInProgress)
+	var ip *idempotency.InProgressError
+	require.ErrorAs(t, err, &ip)
+	return ip.Remaining
+}
+
+// requireReplay claims key and requires a replay of want.
+func (e *env) requireReplay(t *testing.T, key string, want []byte) {
+	t.Helper()
+	c, err := e.s.Claim(t.Context(), key, "fp", e.lease)
+	require.NoError(t, err)
+	require.True(t, c.Replayed, "claim of %q acquired instead of replaying", key)
+	assert.Equal(t, idempotency.Lock{}, c.Lock)
+	assert.True(t, bytes.Equal(want, c.Result), "replayed %q, want %q", c.Result, want)
+}
+
+func claimAbsent(t *testing.T, e *env) {
+	a := e.acquire(t, e.key("a"), e.lease)
+	b := e.acquire(t, e.key("b"), e.lease)
+	assert.Equal(t, int64(1), a.Fence)
+	assert.Equal(t, int64(1), b.Fence)
+	assert.NotEqual(t, a.Token, b.Token, "tokens must be fresh per claim")
+	assert.GreaterOrEqual(t, len(a.Token), 16, "a token carries 128 random bits")
+}
+
+func claimInProgress(t *testing.T, e *env) {
+	start := time.Now()
+	lock := e.acquire(t, e.key("k"), e.lease)
+	remaining := e.requireInProgress(t, e.key("k"))
+	assert.Greater(t, remaining, time.Duration(0))
+	assert.LessOrEqual(t, remaining, e.lease)
+	if !e.fake {
+		assert.Greater(t, remaining, e.lease-time.Since(start)-e.resolution, "remaining lease shorter than the time passed explains")
+	} else {
+		assert.Equal(t, e.lease, remaining)
+	}
+	_, err := e.s.Claim(t.Context(), e.key("k"), "fp", e.lease)
+	var ip *idempotency.InProgressError
+	require.ErrorAs(t, err, &ip)
+	assert.Equal(t, ip.Remaining, ip.RetryAfter())
+	// The failed claims changed nothing: the owner still completes.
+	require.NoError(t, e.s.Complete(t.Context(), e.key("k"), lock, []byte("r"), e.lease))
+}
+
+func claimMismatch(t *testing.T, e *env) {
+	lock := e.acquire(t, e.key("k"), e.lease)
+	_, err := e.s.Claim(t.Context(), e.key("k"), "other", e.lease)
+	assert.ErrorIs(t, err, idempotency.ErrMismatch, "in progress, other fingerprint")
+	assert.NotErrorIs(t, err, idempotency.ErrInProgress, "mismatch wins over in progress")
+
+	require.NoError(t, e.s.Complete(t.Context(), e.key("k"), lock, []byte("r"), e.lease))
+	_, err = e.s.Claim(t.Context(), e.key("k"), "other", e.lease)
+	assert.ErrorIs(t, err, idempotency.ErrMismatch, "completed, other fingerprint")
+	e.requireReplay(t, e.key("k"), []byte("r"))
+}
+
+func claimReplay(t *testing.T, e *env) {
+	lock := e.acquire(t, e.key("k"), e.lease)
+	result := []byte("result\x00\xff bytes")
+	require.NoError(t, e.s.Complete(t.Context(), e.key("k"), lock, result, e.lease))
+	e.requireReplay(t, e.key("k"), result)
+	e.requireReplay(t, e.key("k"), result)
+}
+
+func completeCopies(t *testing.T, e *env) {
+	lock := e.acquire(t, e.key("k"), e.lease)
+	buf := []byte("first")
+	require.NoError(t, e.s.Complete(t.Context(), e.key("k"), lock, buf, e.lease))
+	copy(buf, "XXXXX")
+	e.requireReplay(t, e.key("k"), []byte("first"))
+}
+
+func emptyResult(t *testing.T, e *env) {
+	lock := e.acquire(t, e.key("k"), e.lease)
+	require.NoError(t, e.s.Complete(t.Context(), e.key("k"), lock, nil, e.lease))
+	e.requireReplay(t, e.key("k"), nil)
+}
+
+func takeover(t *testing.T, e *env) {
+	old := e.acquire(t, e.key("k"), e.lease)
+	e.waitPast(time.Now(), e.lease)
+	lock := e.acquire(t, e.key("k"), e.lease)
+	assert.Equal(t, old.Fence+1, lock.Fence)
+	assert.NotEqual(t, old.Token, lock.Token)
+}
+
+func leaseBoundary(t *testing.T, e *env) {
+	if !e.fake {
+		start := time.Now()
+		e.acquire(t, e.key("k"), e.lease)
+		if time.Since(start) < e.lease/2 {
+			e.requireInProgress(t, e.key("k"))
+		}
+		e.waitPast(time.Now(), e.lease)
+		assert.Equal(t, int64(2), e.acquire(t, e.key("k"), e.lease).Fence)
+		return
+	}
+	e.acquire(t, e.key("k"), e.lease)
+	time.Sleep(e.lease - time.Nanosecond)
+	assert.Equal(t, time.Nanosecond, e.requireInProgress(t, e.key("k")), "live until the deadline")
+	time.Sleep(time.Nanosecond)
+	assert.Equal(t, int64(2), e.acquire(t, e.key("k"), e.lease).Fence, "expired at the deadline")
+}
+
+func retentionBoundary(t *testing.T, e *env) {
+	lock := e.acquire(t, e.key("k"), e.lease)
+	require.NoError(t, e.s.Complete(t.Context(), e.key("k"), lock, []byte("r"), e.lease))
+	if !e.fake {
+		e.requireReplay(t, e.key("k"), []byte("r"))
+		e.waitPast(time.Now(), e.lease)
+		next := e.acquire(t, e.key("k"), e.lease)
+		assert.NotEqual(t, lock.Token, next.Token)
+		return
+	}
+	time.Sleep(e.lease - time.Nanosecond)
+	e.requireReplay(t, e.key("k"), []byte("r"))
+	time.Sleep(time.Nanosecond)
+	e.acquire(t, e.key("k"), e.lease)
+}
+
+func lateComplete(t *testing.T, e *env) {
+	lock := e.acquire(t, e.key("k"), e.lease)
+	e.waitPast(time.Now(), e.lease)
+	require.NoError(t, e.s.Complete(t.Context(), e.key("k"), lock, []byte("late"), e.lease))
+	e.requireReplay(t, e.key("k"), []byte("late"))
+
+	lock = e.acquire(t, e.key("released"), e.lease)
+	e.waitPast(time.Now(), e.lease)
+	require.NoError(t, e.s.Release(t.Context(), e.key("released"), lock))
+	assert.Equal(t, int64(1), e.acquire(t, e.key("released"), e.lease).Fence)
+}
+
+func staleOwner(t *testing.T, e *env) {
+	old := e.acquire(t, e.key("k"), e.lease)
+	e.waitPast(time.Now(), e.lease)
+	cur := e.acquire(t, e.key("k"), e.lease)
+
+	ctx := t.Context()
+	assert.ErrorIs(t, e.s.Extend(ctx, e.key("k"), old, e.lease), idempotency.ErrLockLost)
+	assert.ErrorIs(t, e.s.Complete(ctx, e.key("k"), old, []byte("stale"), e.lease), idempotency.ErrLockLost)
+	assert.ErrorIs(t, e.s.Release(ctx, e.key("k"), old), idempotency.ErrLockLost)
+	e.requireInProgress(t, e.key("k"))
+
+	require.NoError(t, e.s.Complete(ctx, e.key("k"), cur, []byte("current"), e.lease))
+	e.requireReplay(t, e.key("k"), []byte("current"))
+}
+
+func release(t *testing.T, e *env) {
+	lock := e.acquire(t, e.key("k"), e.lease)
+	require.NoError(t, e.s.Release(t.Context(), e.key("k"), lock))
+	assert.ErrorIs(t, e.s.Release(t.Context(), e.key("k"), lock), idempotency.ErrLockLost, "second release")
+	assert.ErrorIs(t, e.s.Complete(t.Context(), e.key("k"), lock, []byte("r"), e.lease), idempotency.ErrLockLost, "complete after release")
+	next := e.acquire(t, e.key("k"), e.lease)
+	assert.NotEqual(t, lock.Token, next.Token)
+	assert.ErrorIs(t, e.s.Release(t.Context(), e.key("k"), lock), idempotency.ErrLockLost, "released lock against the next owner")
+	e.requireInProgress(t, e.key("k"))
+}
+
+func completedIgnoresLock(t *testing.T, e *env) {
+	lock := e.acquire(t, e.key("k"), e.lease)
+	ctx := t.Context()
+	require.NoError(t, e.s.Complete(ctx, e.key("k"), lock, []byte("r"), e.lease))
+	assert.ErrorIs(t, e.s.Complete(ctx, e.key("k"), lock, []byte("again"), e.lease), idempotency.ErrLockLost)
+	assert.ErrorIs(t, e.s.Extend(ctx, e.key("k"), lock, e.lease), idempotency.ErrLockLost)
+	assert.ErrorIs(t, e.s.Release(ctx, e.key("k"), lock), idempotency.ErrLockLost)
+	e.requireReplay(t, e.key("k"), []byte("r"))
+}
+
+func foreignLocks(t *testing.T, e *env) {
+	lock := e.acquire(t, e.key("k"), e.lease)
+	ctx := t.Context()
+	for _, bad := range []idempotency.Lock{
+		{},
+		{Token: lock.Token},
+		{Token: lock.Token, Fence: lock.Fence + 1},
+		{Token: strings.Repeat("0", len(lock.Token)), Fence: lock.Fence},
+	} {
+		assert.ErrorIs(t, e.s.Extend(ctx, e.key("k"), bad, e.lease), idempotency.ErrLockLost, "extend %+v", bad)
+		assert.ErrorIs(t, e.s.Complete(ctx, e.key("k"), bad, []byte("x"), e.lease), idempotency.ErrLockLost, "complete %+v", bad)
+		assert.ErrorIs(t, e.s.Release(ctx, e.key("k"), bad), idempotency.ErrLockLost, "release %+v", bad)
+	}
+	assert.ErrorIs(t, e.s.Release(ctx, e.key("absent"), lock), idempotency.ErrLockLost, "lock of another key")
+	e.requireInProgress(t, e.key("k"))
+}
+
+func extend(t *testing.T, e *env) {
+	lock := e.acquire(t, e.key("k"), e.lease)
+	start := time.Now()
+	require.NoError(t, e.s.Extend(t.Context(), e.key("k"), lock, 4*e.lease))
+	e.waitPast(start, e.lease)
+	e.requireInProgress(t, e.key("k"))
+
+	// An owner whose lease passed, but whom nobody took over, may extend.
+	late := e.acquire(t, e.key("late"), e.lease)
+	e.waitPast(time.Now(), e.lease)
+	require.NoError(t, e.s.Extend(t.Context(), e.key("late"), late, 4*e.lease))
+	e.requireInProgress(t, e.key("late"))
+	require.NoError(t, e.s.Complete(t.Context(), e.key("late"), late, []byte("r"), e.lease))
+}

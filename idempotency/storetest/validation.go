@@ -1,0 +1,78 @@
+package storetest
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/magicmagnets/resilience/idempotency"
+)
+
+func invalidKeys(t *testing.T, e *env) {
+	ctx := t.Context()
+	lock := idempotency.Lock{Token: "t", Fence: 1}
+	long := e.key(strings.Repeat("x", idempotency.MaxKeyLen+1-len(e.key(""))))
+	require.Len(t, long, idempotency.MaxKeyLen+1)
+	for _, key := range []string{"", long} {
+		_, err := e.s.Claim(ctx, key, "fp", e.lease)
+		assert.ErrorIs(t, err, idempotency.ErrInvalidKey, "claim of a %d-byte key", len(key))
+		assert.ErrorIs(t, e.s.Complete(ctx, key, lock, nil, e.lease), idempotency.ErrInvalidKey)
+		assert.ErrorIs(t, e.s.Release(ctx, key, lock), idempotency.ErrInvalidKey)
+		assert.ErrorIs(t, e.s.Extend(ctx, key, lock, e.lease), idempotency.ErrInvalidKey)
+	}
+	// Nothing was stored for the rejected key: its 255-byte prefix is free.
+	e.acquire(t, long[:idempotency.MaxKeyLen], e.lease)
+}
+
+func binaryKeys(t *testing.T, e *env) {
+	base := e.key("")
+	keys := []string{
+		base + "a\x00b",
+		base + "a\x00c", // differs only after a NUL
+		base + "a",
+		base + "\xff\xfe\x00\x01",
+		base + strings.Repeat("\x00", idempotency.MaxKeyLen-len(base)),
+		base + strings.Repeat("\x00", idempotency.MaxKeyLen-len(base)-1) + "\x01",
+	}
+	for i, key := range keys {
+		lock := e.acquire(t, key, e.lease)
+		require.NoError(t, e.s.Complete(t.Context(), key, lock, []byte{byte(i)}, e.lease))
+	}
+	for i, key := range keys {
+		e.requireReplay(t, key, []byte{byte(i)})
+	}
+}
+
+func invalidDurations(t *testing.T, e *env) {
+	ctx := t.Context()
+	for _, d := range []time.Duration{0, -time.Second} {
+		_, err := e.s.Claim(ctx, e.key("k"), "fp", d)
+		assert.ErrorIs(t, err, idempotency.ErrInvalidDuration, "claim, lease %v", d)
+	}
+	lock := e.acquire(t, e.key("k"), e.lease)
+	for _, d := range []time.Duration{0, -time.Second} {
+		assert.ErrorIs(t, e.s.Extend(ctx, e.key("k"), lock, d), idempotency.ErrInvalidDuration, "extend %v", d)
+		assert.ErrorIs(t, e.s.Complete(ctx, e.key("k"), lock, []byte("r"), d), idempotency.ErrInvalidDuration, "complete, retention %v", d)
+	}
+	// The rejected calls changed nothing.
+	e.requireInProgress(t, e.key("k"))
+	require.NoError(t, e.s.Complete(ctx, e.key("k"), lock, []byte("r"), e.lease))
+}
+
+func oversized(t *testing.T, e *env) {
+	ctx := t.Context()
+	lock := e.acquire(t, e.key("big"), e.lease)
+	err := e.s.Complete(ctx, e.key("big"), lock, make([]byte, e.maxResultSize+1), e.lease)
+	require.ErrorIs(t, err, idempotency.ErrResultTooLarge)
+	next := e.acquire(t, e.key("big"), e.lease) // released
+	assert.NotEqual(t, lock.Token, next.Token)
+
+	limit := bytes.Repeat([]byte{0xab}, e.maxResultSize)
+	lock = e.acquire(t, e.key("limit"), e.lease)
+	require.NoError(t, e.s.Complete(ctx, e.key("limit"), lock, limit, e.lease))
+	e.requireReplay(t, e.key("limit"), limit)
+}
