@@ -110,7 +110,8 @@ func NewCache[K comparable, V any](c CacheConfig) *Cache[K, V] {
 // returns the value remembered for key, marked stale with its age and the
 // failure, and a nil error, if that value is younger than MaxStale; otherwise
 // it returns the failure. It emits an event each time it serves a stale
-// value.
+// value. Of concurrent successful calls for one key, the one that returns
+// last is remembered.
 //
 // A nil p returns [resilience.ErrNilPolicy]; a nil fn returns
 // [resilience.ErrNilFunc].

@@ -235,3 +235,23 @@ func TestCacheIsSafeForConcurrentUse(t *testing.T) {
 		assert.LessOrEqual(t, c.Len(), maxKeys)
 	})
 }
+
+func TestCacheServesTheLastGoodValueInPlaceOfInvalidAnswers(t *testing.T) {
+	errNotPositive := errors.New("rate not positive")
+	check := func(rate float64) error {
+		if rate <= 0 {
+			return errNotPositive
+		}
+		return nil
+	}
+	c := newRates(fallback.CacheConfig{})
+	ctx := context.Background()
+	_, err := c.Do(ctx, retryN(3), "EUR", resilience.Validate(value(1.08, nil), check))
+	require.NoError(t, err)
+
+	got, err := c.Do(ctx, retryN(3), "EUR", resilience.Validate(value(-1.0, nil), check))
+	require.NoError(t, err)
+	assert.Equal(t, 1.08, got.Value, "the invalid answer is never served")
+	assert.True(t, got.Stale)
+	assert.ErrorIs(t, got.Err, resilience.ErrInvalid)
+}
