@@ -1,0 +1,110 @@
+package retry_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/magicmagnets/resilience/backoff"
+	"github.com/magicmagnets/resilience/retry"
+)
+
+func alwaysFail(calls *int) func(context.Context) error {
+	return func(context.Context) error { *calls++; return errFlaky }
+}
+
+// TestBudgetCapsRetriesToRatio: with a 10% budget and no floor, 1000 failing
+// requests through a 3-attempt policy make about 1100 calls, not 3000.
+func TestBudgetCapsRetriesToRatio(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		budget := retry.NewBudget(retry.BudgetConfig{Ratio: 0.1, MinPerSecond: -1})
+		p := retry.New(retry.Config{MaxAttempts: 3, Backoff: backoff.Constant(0), Budget: budget})
+		calls, denied := 0, 0
+		for range 1000 {
+			err := p.Do(t.Context(), alwaysFail(&calls))
+			if assert.Error(t, err) && errorIsBudget(err) {
+				denied++
+			}
+		}
+		assert.Equal(t, 1100, calls)
+		assert.Greater(t, denied, 900)
+	})
+}
+
+func errorIsBudget(err error) bool {
+	return errors.Is(err, retry.ErrBudgetExhausted) && errors.Is(err, errFlaky)
+}
+
+func TestBudgetDenialMatchesBothErrors(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		budget := retry.NewBudget(retry.BudgetConfig{Ratio: 0.01, MinPerSecond: -1})
+		p := retry.New(retry.Config{MaxAttempts: 3, Budget: budget})
+		calls := 0
+		err := p.Do(t.Context(), alwaysFail(&calls))
+		assert.ErrorIs(t, err, retry.ErrBudgetExhausted)
+		assert.ErrorIs(t, err, errFlaky)
+		assert.Equal(t, 1, calls)
+		assert.EqualError(t, err, "retry: budget exhausted: flaky")
+	})
+}
+
+// TestBudgetFloorAllowsRetriesAtLowTraffic: a lone request may still retry
+// thanks to the per-second floor, and the floor refills over time.
+func TestBudgetFloorAllowsRetriesAtLowTraffic(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		budget := retry.NewBudget(retry.BudgetConfig{Ratio: 0.1, MinPerSecond: 2})
+		p := retry.New(retry.Config{MaxAttempts: 2, Backoff: backoff.Constant(0), Budget: budget})
+		calls := 0
+		for range 3 {
+			_ = p.Do(t.Context(), alwaysFail(&calls))
+		}
+		assert.Equal(t, 5, calls, "two retries from the floor's burst, the third denied")
+		time.Sleep(time.Second)
+		calls = 0
+		_ = p.Do(t.Context(), alwaysFail(&calls))
+		assert.Equal(t, 2, calls, "the floor refilled")
+	})
+}
+
+// TestBudgetIsSharedByPolicies: two policies drawing on one budget.
+func TestBudgetIsSharedByPolicies(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		budget := retry.NewBudget(retry.BudgetConfig{Ratio: 0.5, MinPerSecond: -1})
+		a := retry.New(retry.Config{MaxAttempts: 2, Backoff: backoff.Constant(0), Budget: budget})
+		b := retry.New(retry.Config{MaxAttempts: 2, Backoff: backoff.Constant(0), Budget: budget})
+		calls := 0
+		for range 10 {
+			_ = a.Do(t.Context(), alwaysFail(&calls))
+			_ = b.Do(t.Context(), alwaysFail(&calls))
+		}
+		assert.Equal(t, 30, calls, "20 requests earn 10 retries between them")
+	})
+}
+
+// TestBudgetForgetsOldRequests: requests older than the TTL stop counting,
+// so quiet periods do not bank an unbounded retry allowance.
+func TestBudgetForgetsOldRequests(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		budget := retry.NewBudget(retry.BudgetConfig{Ratio: 0.5, MinPerSecond: -1, TTL: 10 * time.Second})
+		ok := retry.New(retry.Config{MaxAttempts: 1, Budget: budget})
+		for range 100 {
+			require.NoError(t, ok.Do(t.Context(), func(context.Context) error { return nil }))
+		}
+		time.Sleep(11 * time.Second)
+		p := retry.New(retry.Config{MaxAttempts: 2, Backoff: backoff.Constant(0), Budget: budget})
+		calls := 0
+		err := p.Do(t.Context(), alwaysFail(&calls))
+		assert.ErrorIs(t, err, retry.ErrBudgetExhausted, "1 request in the window earns 0.5 retries")
+		assert.Equal(t, 1, calls)
+	})
+}
+
+func TestBudgetRejectsBadConfig(t *testing.T) {
+	assert.PanicsWithValue(t, "retry: budget ratio -0.1 outside [0, 1000]", func() { retry.NewBudget(retry.BudgetConfig{Ratio: -0.1}) })
+	assert.Panics(t, func() { retry.NewBudget(retry.BudgetConfig{TTL: -1}) })
+}
