@@ -193,7 +193,7 @@ func TestRetryIfDecides(t *testing.T) {
 
 type hinted struct{ after time.Duration }
 
-func (h hinted) Error() string              { return "slow down" }
+func (h hinted) Error() string             { return "slow down" }
 func (h hinted) RetryAfter() time.Duration { return h.after }
 
 func TestRetryAfterHintSetsDelay(t *testing.T) {
