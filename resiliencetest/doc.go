@@ -1,0 +1,89 @@
+// Package resiliencetest helps test failure handling: it injects faults into
+// calls and HTTP responses, and records what the policies of this module did
+// about them.
+//
+// # Faults in calls
+//
+// An [Injector] is a [resilience.Policy] that stands for an unreliable
+// dependency. Put it innermost in a chain, and the policies around it see
+// the failures it makes up:
+//
+//	in := resiliencetest.FailFirst(2, nil)          // the first 2 calls fail with ErrInjected
+//	in := resiliencetest.FailRate(0.3, 42, nil)     // 30% of calls fail, the same ones for seed 42
+//	in := resiliencetest.Latency(3 * time.Second)   // every call waits 3s (or until ctx ends)
+//	in := resiliencetest.Panics("boom")             // every call panics
+//	in := resiliencetest.Script(resiliencetest.Fail(err), resiliencetest.Delay(time.Second),
+//		resiliencetest.Lose(nil), resiliencetest.Panic("boom")) // then every call passes
+//
+// [Injector.Calls] and [Injector.Faults] count what happened.
+// [WithoutFaults] and [WithFault] override the injector for one call.
+//
+// # Faults in HTTP responses
+//
+// [FaultyHandler] wraps an http.Handler, for an httptest.Server, and injects
+// the faults of a [Faults] configuration, scripted or at seeded rates:
+// error statuses with Retry-After, stalls, dropped connections, responses
+// lost after the handler ran, bodies reset halfway, and byzantine responses
+// (truncated, corrupted, or with a wrong Content-Digest). [Handler.Stats]
+// counts every fault, so a test can account for each one.
+//
+// # Recording
+//
+// A [Recorder] is an Observer that keeps every event, and a Policy that
+// keeps every attempt: give it to a policy's Config as Observer, and put it
+// in the chain just outside the injector.
+//
+// # Recipe: a retry schedule inside testing/synctest
+//
+// Inside a synctest bubble time advances only when every goroutine is
+// blocked, so a retry policy's waits take no real time and the fake clock
+// shows exactly how long each one lasted:
+//
+//	func TestRetryBacksOffExponentially(t *testing.T) {
+//		synctest.Test(t, func(t *testing.T) {
+//			var rec resiliencetest.Recorder
+//			p := resilience.Chain(
+//				retry.New(retry.Config{
+//					MaxAttempts: 4,
+//					Backoff:     backoff.Exponential(100*time.Millisecond, 2, time.Second),
+//					Observer:    &rec,
+//				}),
+//				&rec,                             // records each attempt and when it started
+//				resiliencetest.FailFirst(3, nil), // the dependency fails three times
+//			)
+//			err := p.Do(context.Background(), func(context.Context) error { return nil })
+//
+//			require.NoError(t, err)
+//			want := []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond}
+//			assert.Equal(t, want, rec.Delays()) // what the policy announced
+//			assert.Equal(t, want, rec.Gaps())   // what it actually waited
+//		})
+//	}
+//
+// # Recipe: a breaker's open and half-open cycle inside testing/synctest
+//
+// A breaker changes state lazily, on the next call after its open time, so
+// the test sleeps in the bubble (which takes no real time) and calls again:
+//
+//	func TestBreakerProbesAfterOpenFor(t *testing.T) {
+//		synctest.Test(t, func(t *testing.T) {
+//			var rec resiliencetest.Recorder
+//			b := breaker.New(breaker.Config{ConsecutiveFailures: 2, OpenFor: 5 * time.Second, Observer: &rec})
+//			dep := resiliencetest.FailFirst(2, nil)
+//			call := func() error {
+//				return resilience.Chain(b, dep).Do(context.Background(), func(context.Context) error { return nil })
+//			}
+//
+//			call()
+//			call()                                                  // the second failure trips it
+//			assert.ErrorIs(t, call(), breaker.ErrOpen)              // rejected without a call
+//			time.Sleep(5 * time.Second)                             // OpenFor elapses
+//			assert.NoError(t, call())                               // the probe succeeds
+//			assert.Equal(t, breaker.Closed, b.State())
+//			assert.Equal(t, "[closed->open open->half-open half-open->closed]", fmt.Sprint(rec.StateChanges()))
+//			assert.Equal(t, 2, dep.Faults())
+//		})
+//	}
+//
+// Both recipes run as tests in this package (TestRecipe...).
+package resiliencetest

@@ -1,0 +1,147 @@
+package resiliencetest_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+
+	"github.com/magicmagnets/resilience"
+	"github.com/magicmagnets/resilience/breaker"
+	"github.com/magicmagnets/resilience/resiliencetest"
+)
+
+func ExampleFailFirst() {
+	dep := resiliencetest.FailFirst(2, errors.New("connection refused"))
+	op := func(context.Context) error { return nil }
+	for range 3 {
+		fmt.Println(dep.Do(context.Background(), op))
+	}
+	fmt.Println("calls:", dep.Calls(), "faults:", dep.Faults())
+	// Output:
+	// connection refused
+	// connection refused
+	// <nil>
+	// calls: 3 faults: 2
+}
+
+func ExampleFailRate() {
+	// The same seed fails the same calls, run after run.
+	dep := resiliencetest.FailRate(0.5, 42, nil)
+	for range 8 {
+		if dep.Do(context.Background(), func(context.Context) error { return nil }) != nil {
+			fmt.Print("x")
+		} else {
+			fmt.Print(".")
+		}
+	}
+	fmt.Println()
+	fmt.Println("faults:", dep.Faults())
+	// Output:
+	// xx.xxx.x
+	// faults: 6
+}
+
+func ExampleScript() {
+	dep := resiliencetest.Script(
+		resiliencetest.Fail(nil),
+		resiliencetest.Lose(errors.New("response lost")), // the operation runs, the caller sees an error
+		resiliencetest.Pass(),
+	)
+	runs := 0
+	op := func(context.Context) error { runs++; return nil }
+	for range 4 {
+		fmt.Println(dep.Do(context.Background(), op))
+	}
+	fmt.Println("operation ran", runs, "times")
+	// Output:
+	// resiliencetest: injected fault
+	// response lost
+	// <nil>
+	// <nil>
+	// operation ran 3 times
+}
+
+func ExampleWithoutFaults() {
+	dep := resiliencetest.Always(resiliencetest.Fail(nil))
+	op := func(context.Context) error { return nil }
+	fmt.Println(dep.Do(context.Background(), op))
+	fmt.Println(dep.Do(resiliencetest.WithoutFaults(context.Background()), op))
+	// Output:
+	// resiliencetest: injected fault
+	// <nil>
+}
+
+func ExampleRecorder() {
+	var rec resiliencetest.Recorder
+	b := breaker.New(breaker.Config{ConsecutiveFailures: 3, Observer: &rec})
+	p := resilience.Chain(b, resiliencetest.FailFirst(3, nil))
+	for range 5 {
+		err := p.Do(context.Background(), func(context.Context) error { return nil })
+		fmt.Println(err, errors.Is(err, breaker.ErrOpen))
+	}
+	fmt.Println(rec.StateChanges())
+	fmt.Println("rejected:", rec.Count(resilience.KindRejected))
+	// Output:
+	// resiliencetest: injected fault false
+	// resiliencetest: injected fault false
+	// resiliencetest: injected fault false
+	// breaker: circuit open true
+	// breaker: circuit open true
+	// [closed->open]
+	// rejected: 2
+}
+
+func ExampleFaultyHandler() {
+	orders := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"order_id":"ord-1","amount":100}`)
+	})
+	fh := resiliencetest.FaultyHandler(orders, resiliencetest.Faults{
+		Script: []resiliencetest.HTTPFault{
+			resiliencetest.Status(http.StatusServiceUnavailable, 0),
+			resiliencetest.LoseResponse(),
+			resiliencetest.Corrupt(resiliencetest.SetJSONField("amount", -100)),
+		},
+		Digest: true,
+	})
+	srv := httptest.NewServer(fh)
+	defer srv.Close()
+	tr := &http.Transport{DisableKeepAlives: true}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+
+	for range 4 {
+		resp, err := client.Get(srv.URL)
+		if err != nil {
+			fmt.Println("transport error")
+			continue
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var o struct{ Amount int }
+		_ = json.Unmarshal(body, &o)
+		fmt.Println(resp.StatusCode, "amount", o.Amount, "digest ok:", resiliencetest.VerifyDigest(resp.Header, body) == nil)
+	}
+	s := fh.Stats()
+	fmt.Printf("requests %d: passed %d, status %d, lost %d, corrupted %d\n", s.Requests, s.Passed, s.Status, s.Lost, s.Corrupted)
+	// Output:
+	// 503 amount 0 digest ok: false
+	// transport error
+	// 200 amount -100 digest ok: true
+	// 200 amount 100 digest ok: true
+	// requests 4: passed 1, status 1, lost 1, corrupted 1
+}
+
+func ExampleVerifyDigest() {
+	body := []byte(`{"amount":100}`)
+	h := http.Header{}
+	h.Set(resiliencetest.DigestHeader, resiliencetest.ContentDigest(body))
+	fmt.Println(resiliencetest.VerifyDigest(h, body))
+	fmt.Println(resiliencetest.VerifyDigest(h, body[:8]))
+	// Output:
+	// <nil>
+	// resiliencetest: content digest mismatch
+}
