@@ -16,10 +16,12 @@ import (
 // moves from Open to HalfOpen lazily, on the first call (or [Breaker.State])
 // once its open time has elapsed.
 type Breaker struct {
-	s settings
+	s     settings
+	epoch time.Time // when New ran; Permit keeps its start time relative to it
 
-	// status is gen<<stateBits | state, so that Allow reads both with one
-	// atomic load and takes no lock while the breaker is closed.
+	// status is gen<<genShift | healthy | state, so that Allow reads them
+	// with one atomic load and takes no lock while the breaker is closed, and
+	// a success recorded while the window is healthy takes none either.
 	status atomic.Uint64
 	// open is the rejection error of the current open period, nil unless the
 	// breaker is open, so that rejections take no lock either.
@@ -40,7 +42,16 @@ type Breaker struct {
 	trips       int
 }
 
-const stateBits = 2
+// The layout of Breaker.status.
+const (
+	stateMask = 1<<2 - 1
+	// healthy is set while the count window is full and holds neither
+	// failures nor slow calls. Recording a success then changes nothing (it
+	// replaces a success with a success), so it needs no lock: it is
+	// linearized before any change that clears the bit.
+	healthy  = 1 << 2
+	genShift = 3
+)
 
 // mode is a manual override of the breaker's own rules.
 type mode uint8
@@ -59,7 +70,7 @@ var _ resilience.Policy = (*Breaker)(nil)
 func New(c Config) *Breaker {
 	s := c.settings()
 	now := time.Now()
-	b := &Breaker{s: s, since: now, openFor: s.openFor}
+	b := &Breaker{s: s, epoch: now, since: now, openFor: s.openFor}
 	if s.window > 0 {
 		b.win = newTimeWindow(s.window, now)
 	} else {
@@ -101,10 +112,10 @@ func (b *Breaker) Do(ctx context.Context, fn resilience.Func) error {
 // allocates.
 func (b *Breaker) Allow() (Permit, error) {
 	st := b.status.Load()
-	if State(st&(1<<stateBits-1)) == Closed {
-		p := Permit{b: b, gen: st >> stateBits}
+	if State(st&stateMask) == Closed {
+		p := Permit{b: b, gen: st >> genShift}
 		if b.s.slowCall > 0 {
-			p.start = time.Now()
+			p.start = time.Since(b.epoch)
 		}
 		return p, nil
 	}
@@ -122,7 +133,7 @@ func (b *Breaker) allowLocked() (Permit, error) {
 	var rej *openError
 	p := Permit{b: b}
 	if b.s.slowCall > 0 {
-		p.start = now
+		p.start = now.Sub(b.epoch)
 	}
 
 	b.mu.Lock()
@@ -163,7 +174,7 @@ func (b *Breaker) classify(err error) outcome {
 type Permit struct {
 	b     *Breaker
 	gen   uint64
-	start time.Time // set only when the breaker times calls
+	start time.Duration // since b.epoch; set only when the breaker times calls
 }
 
 // Done records the outcome of the admitted call: err is its error, nil for a
@@ -206,9 +217,14 @@ func (p *Permit) finish(o outcome, ignored bool) {
 	var took time.Duration
 	if b.s.slowCall > 0 && !ignored {
 		now = time.Now()
-		took = now.Sub(p.start)
+		took = now.Sub(b.epoch) - p.start
 		if took > b.s.slowCall {
 			o |= slow
+		}
+	}
+	if o == 0 && !ignored {
+		if st := b.status.Load(); st&healthy != 0 && st>>genShift == p.gen {
+			return
 		}
 	}
 	if b.win.timed() && now.IsZero() {

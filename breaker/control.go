@@ -5,7 +5,7 @@ import "time"
 // State returns the breaker's state. An open breaker whose open time has
 // elapsed moves to HalfOpen here, as it would on the next call.
 func (b *Breaker) State() State {
-	st := State(b.status.Load() & (1<<stateBits - 1))
+	st := State(b.status.Load() & stateMask)
 	if st != Open {
 		return st
 	}

@@ -72,8 +72,18 @@ func (b *Breaker) setState(to State, now time.Time) change {
 	// Publish the rejection error before the state, so that a reader that
 	// sees the new state also sees its error (or a later one).
 	b.open.Store(b.openErr)
-	b.status.Store(b.gen<<stateBits | uint64(to))
+	b.publish()
 	return change{from, to}
+}
+
+// publish stores the generation, the state and whether the window is
+// healthy in b.status. The caller holds b.mu.
+func (b *Breaker) publish() {
+	st := b.gen<<genShift | uint64(b.state)
+	if b.state == Closed && b.win.healthy() {
+		st |= healthy
+	}
+	b.status.Store(st)
 }
 
 // expire moves an open breaker whose time is up to half-open. The caller
@@ -103,10 +113,13 @@ func (b *Breaker) record(gen uint64, o outcome, ignored bool, now time.Time) cha
 		} else {
 			b.consecutive = 0
 		}
-		if b.mode == disabled || !b.shouldTrip(now) {
-			return change{}
+		if b.mode != disabled && b.shouldTrip(now) {
+			return b.setState(Open, orNow(now))
 		}
-		return b.setState(Open, orNow(now))
+		if h := b.win.healthy(); h != (b.status.Load()&healthy != 0) {
+			b.publish()
+		}
+		return change{}
 	case HalfOpen:
 		b.probes--
 		if ignored {

@@ -46,6 +46,8 @@ type window interface {
 	reset(now time.Time)
 	// timed reports whether add and totals need the current time.
 	timed() bool
+	// healthy reports whether recording a success would change nothing.
+	healthy() bool
 }
 
 // countWindow holds the outcomes of the last len(ring) calls in a ring
@@ -79,6 +81,10 @@ func (w *countWindow) reset(time.Time) {
 }
 
 func (w *countWindow) timed() bool { return false }
+
+func (w *countWindow) healthy() bool {
+	return w.sum.calls == len(w.ring) && w.sum.failures == 0 && w.sum.slow == 0
+}
 
 // timeWindow holds the outcomes of the calls that finished in the last
 // timeBuckets·width, in timeBuckets buckets of width each, with running
@@ -116,6 +122,9 @@ func (w *timeWindow) reset(now time.Time) {
 }
 
 func (w *timeWindow) timed() bool { return true }
+
+// healthy is false: a success adds to the current bucket.
+func (w *timeWindow) healthy() bool { return false }
 
 // advance expires the buckets of the epochs that ended more than
 // timeBuckets·width before now. After an idle gap of a whole window or more
