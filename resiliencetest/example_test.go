@@ -8,10 +8,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"time"
 
 	"github.com/magicmagnets/resilience"
+	"github.com/magicmagnets/resilience/backoff"
 	"github.com/magicmagnets/resilience/breaker"
 	"github.com/magicmagnets/resilience/resiliencetest"
+	"github.com/magicmagnets/resilience/retry"
 )
 
 func ExampleFailFirst() {
@@ -144,4 +147,26 @@ func ExampleVerifyDigest() {
 	// Output:
 	// <nil>
 	// resiliencetest: content digest mismatch
+}
+
+func ExampleRecorder_retrySchedule() {
+	// In a test, run this inside synctest.Test and the waits take no time;
+	// see the package documentation.
+	var rec resiliencetest.Recorder
+	p := resilience.Chain(
+		retry.New(retry.Config{
+			MaxAttempts: 4,
+			Backoff:     backoff.Exponential(time.Millisecond, 2, time.Second),
+			Observer:    &rec,
+		}),
+		resiliencetest.FailFirst(3, nil),
+	)
+	err := p.Do(context.Background(), func(context.Context) error { return nil })
+	fmt.Println(err)
+	fmt.Println(rec.Delays())
+	fmt.Println("retries:", rec.Count(resilience.KindRetry), "give-ups:", rec.Count(resilience.KindGiveUp))
+	// Output:
+	// <nil>
+	// [1ms 2ms 4ms]
+	// retries: 3 give-ups: 0
 }
