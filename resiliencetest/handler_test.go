@@ -48,7 +48,16 @@ func serve(t *testing.T, f resiliencetest.Faults) (*httptest.Server, *http.Clien
 
 // get fetches url and reads the whole body.
 func get(c *http.Client, url string) (*http.Response, []byte, error) {
-	resp, err := c.Get(url)
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	return do(c, req)
+}
+
+// do sends req and reads the whole body.
+func do(c *http.Client, req *http.Request) (*http.Response, []byte, error) {
+	resp, err := c.Do(req)
 	if err != nil {
 		return nil, nil, err
 	}
