@@ -1,0 +1,85 @@
+package breaker_test
+
+import (
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/magicmagnets/resilience/breaker"
+)
+
+func TestZeroConfigTripsAtHalfOfTwentyCalls(t *testing.T) {
+	b := breaker.New(breaker.Config{})
+	run(b, 10, ok)
+	run(b, 9, boom)
+	require.Equal(t, breaker.Closed, b.State(), "19 calls are below MinCalls")
+
+	run(b, 1, boom)
+
+	assert.Equal(t, breaker.Open, b.State())
+}
+
+func TestZeroConfigStaysOpenFiveSeconds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := breaker.New(breaker.Config{ConsecutiveFailures: 1})
+		run(b, 1, boom)
+
+		err := b.Do(t.Context(), ok)
+
+		assert.ErrorIs(t, err, breaker.ErrOpen)
+		assert.Equal(t, 5*time.Second, retryAfter(t, err))
+	})
+}
+
+func TestZeroConfigWindowHoldsOneHundredCalls(t *testing.T) {
+	b := breaker.New(breaker.Config{})
+	run(b, 150, ok)
+
+	assert.Equal(t, 100, b.Metrics().Calls)
+}
+
+func TestMinCallsAboveWindowSizeIsTakenAsWindowSize(t *testing.T) {
+	b := breaker.New(breaker.Config{WindowSize: 10})
+	run(b, 9, boom)
+	require.Equal(t, breaker.Closed, b.State())
+
+	run(b, 1, boom)
+
+	assert.Equal(t, breaker.Open, b.State())
+}
+
+func TestNewPanicsOnInvalidConfig(t *testing.T) {
+	for name, c := range map[string]breaker.Config{
+		"negative WindowSize":          {WindowSize: -1},
+		"negative Window":              {Window: -time.Second},
+		"negative MinCalls":            {MinCalls: -1},
+		"negative FailureRate":         {FailureRate: -0.1},
+		"FailureRate above one":        {FailureRate: 1.5},
+		"negative SlowCallDuration":    {SlowCallDuration: -1},
+		"SlowCallRate above one":       {SlowCallRate: 2},
+		"negative ConsecutiveFailures": {ConsecutiveFailures: -3},
+		"negative OpenFor":             {OpenFor: -time.Second},
+		"negative MaxOpenFor":          {MaxOpenFor: -time.Second},
+		"MaxOpenFor below OpenFor":     {OpenFor: 10 * time.Second, MaxOpenFor: time.Second},
+		"negative HalfOpenProbes":      {HalfOpenProbes: -1},
+	} {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				msg, _ := recover().(string)
+				assert.True(t, strings.HasPrefix(msg, "breaker: "), "panic message %q", msg)
+			}()
+			breaker.New(c)
+			t.Error("New did not panic")
+		})
+	}
+}
+
+func TestStateStrings(t *testing.T) {
+	assert.Equal(t, "closed", breaker.Closed.String())
+	assert.Equal(t, "open", breaker.Open.String())
+	assert.Equal(t, "half-open", breaker.HalfOpen.String())
+}
