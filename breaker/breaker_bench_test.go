@@ -85,9 +85,9 @@ func BenchmarkOpenRejectionParallel(b *testing.B) {
 	})
 }
 
-// halfOpen returns a breaker that is half-open with its one probe slot
+// busyHalfOpen returns a breaker that is half-open with its one probe slot
 // taken, so every call is rejected under the lock.
-func halfOpen(b *testing.B) *breaker.Breaker {
+func busyHalfOpen(b *testing.B) *breaker.Breaker {
 	br := breaker.New(breaker.Config{ConsecutiveFailures: 1, OpenFor: time.Nanosecond})
 	_ = br.Do(context.Background(), fail)
 	for br.State() != breaker.HalfOpen {
@@ -99,7 +99,7 @@ func halfOpen(b *testing.B) *breaker.Breaker {
 }
 
 func BenchmarkHalfOpenRejection(b *testing.B) {
-	br := halfOpen(b)
+	br := busyHalfOpen(b)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -108,7 +108,7 @@ func BenchmarkHalfOpenRejection(b *testing.B) {
 }
 
 func BenchmarkHalfOpenRejectionParallel(b *testing.B) {
-	br := halfOpen(b)
+	br := busyHalfOpen(b)
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
