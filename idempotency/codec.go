@@ -23,5 +23,5 @@ func (JSON) Unmarshal(data []byte, v any) error { return json.Unmarshal(data, v)
 // records nothing.
 type noValue struct{}
 
-func (noValue) Marshal(any) ([]byte, error)  { return nil, nil }
+func (noValue) Marshal(any) ([]byte, error) { return nil, nil }
 func (noValue) Unmarshal([]byte, any) error { return nil }

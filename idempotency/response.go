@@ -1,0 +1,111 @@
+package idempotency
+
+import (
+	"encoding/binary"
+	"errors"
+	"net/http"
+	"strconv"
+)
+
+// A stored HTTP response is encoded as
+//
+//	uvarint status, uvarint header-line count,
+//	per line: uvarint len, name, uvarint len, value,
+//	then the body up to the end.
+
+// unstoredHeaders are never recorded: credentials (Set-Cookie,
+// Authorization, per the IETF draft) and headers the replaying server sets
+// itself.
+var unstoredHeaders = map[string]bool{
+	"Set-Cookie":          true,
+	"Authorization":       true,
+	"Proxy-Authorization": true,
+	"Connection":          true,
+	"Keep-Alive":          true,
+	"Transfer-Encoding":   true,
+	"Content-Length":      true,
+	"Date":                true,
+	"Trailer":             true,
+	HeaderReplayed:        true,
+}
+
+func encodeResponse(status int, h http.Header, body []byte) []byte {
+	n := 0
+	size := 2*binary.MaxVarintLen32 + len(body)
+	for name, values := range h {
+		if unstoredHeaders[name] {
+			continue
+		}
+		for _, v := range values {
+			n++
+			size += 2*binary.MaxVarintLen32 + len(name) + len(v)
+		}
+	}
+	out := make([]byte, 0, size)
+	out = binary.AppendUvarint(out, uint64(status))
+	out = binary.AppendUvarint(out, uint64(n))
+	for name, values := range h {
+		if unstoredHeaders[name] {
+			continue
+		}
+		for _, v := range values {
+			out = binary.AppendUvarint(out, uint64(len(name)))
+			out = append(out, name...)
+			out = binary.AppendUvarint(out, uint64(len(v)))
+			out = append(out, v...)
+		}
+	}
+	return append(out, body...)
+}
+
+var errBadResponse = errors.New("idempotency: malformed stored response")
+
+// writeResponse replays a stored response to w. The body is written from
+// the stored bytes without copying.
+func writeResponse(w http.ResponseWriter, stored []byte) error {
+	status, stored, ok := uvarint(stored)
+	if !ok || status < 100 || status > 999 {
+		return errBadResponse
+	}
+	lines, stored, ok := uvarint(stored)
+	if !ok {
+		return errBadResponse
+	}
+	// Check the whole record before writing any of it.
+	rest := stored
+	for range 2 * lines {
+		if _, rest, ok = field(rest); !ok {
+			return errBadResponse
+		}
+	}
+	h := w.Header()
+	for range lines {
+		name, r, _ := field(stored)
+		value, r, _ := field(r)
+		stored = r
+		h[string(name)] = append(h[string(name)], string(value))
+	}
+	h[HeaderReplayed] = replayedTrue
+	h["Content-Length"] = []string{strconv.Itoa(len(rest))}
+	w.WriteHeader(int(status))
+	_, err := w.Write(rest)
+	return err
+}
+
+var replayedTrue = []string{"true"}
+
+func uvarint(b []byte) (uint64, []byte, bool) {
+	v, n := binary.Uvarint(b)
+	if n <= 0 {
+		return 0, nil, false
+	}
+	return v, b[n:], true
+}
+
+func field(b []byte) ([]byte, []byte, bool) {
+	n, b, ok := uvarint(b)
+	if !ok || n > uint64(len(b)) {
+		return nil, nil, false
+	}
+	return b[:n], b[n:], true
+}
