@@ -145,7 +145,9 @@ func (r *Recorder) Gaps() []time.Duration {
 // Reset forgets every event and attempt recorded so far.
 func (r *Recorder) Reset() {
 	r.mu.Lock()
-	r.events, r.attempts = nil, nil
+	clear(r.events) // drop references to errors, keep the memory
+	clear(r.attempts)
+	r.events, r.attempts = r.events[:0], r.attempts[:0]
 	r.notifyLocked()
 	r.mu.Unlock()
 }
