@@ -74,11 +74,11 @@
 //				return resilience.Chain(b, dep).Do(context.Background(), func(context.Context) error { return nil })
 //			}
 //
-//			call()
-//			call()                                                  // the second failure trips it
-//			assert.ErrorIs(t, call(), breaker.ErrOpen)              // rejected without a call
-//			time.Sleep(5 * time.Second)                             // OpenFor elapses
-//			assert.NoError(t, call())                               // the probe succeeds
+//			require.ErrorIs(t, call(), resiliencetest.ErrInjected)
+//			require.ErrorIs(t, call(), resiliencetest.ErrInjected) // the second failure trips it
+//			assert.ErrorIs(t, call(), breaker.ErrOpen)             // rejected without a call
+//			time.Sleep(5 * time.Second)                            // OpenFor elapses
+//			assert.NoError(t, call())                              // the probe succeeds
 //			assert.Equal(t, breaker.Closed, b.State())
 //			assert.Equal(t, "[closed->open open->half-open half-open->closed]", fmt.Sprint(rec.StateChanges()))
 //			assert.Equal(t, 2, dep.Faults())
