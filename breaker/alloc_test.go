@@ -1,0 +1,55 @@
+package breaker_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/magicmagnets/resilience/breaker"
+)
+
+func TestClosedSuccessAllocatesNothing(t *testing.T) {
+	b := breaker.New(breaker.Config{})
+	ctx := context.Background()
+
+	allocs := testing.AllocsPerRun(1000, func() { _ = b.Do(ctx, ok) })
+
+	assert.Zero(t, allocs)
+}
+
+func TestClosedFailureAllocatesNothing(t *testing.T) {
+	b := breaker.New(breaker.Config{})
+	b.Disable()
+	ctx := context.Background()
+
+	allocs := testing.AllocsPerRun(1000, func() { _ = b.Do(ctx, boom) })
+
+	assert.Zero(t, allocs)
+}
+
+func TestOpenRejectionAllocatesNothing(t *testing.T) {
+	b := breaker.New(breaker.Config{ConsecutiveFailures: 1, OpenFor: time.Hour})
+	run(b, 1, boom)
+	require.Equal(t, breaker.Open, b.State())
+	ctx := context.Background()
+
+	allocs := testing.AllocsPerRun(1000, func() { _ = b.Do(ctx, ok) })
+
+	assert.Zero(t, allocs)
+}
+
+func TestAllowDoneAllocatesNothing(t *testing.T) {
+	b := breaker.New(breaker.Config{SlowCallDuration: time.Second})
+
+	allocs := testing.AllocsPerRun(1000, func() {
+		p, err := b.Allow()
+		if err == nil {
+			p.Done(nil)
+		}
+	})
+
+	assert.Zero(t, allocs)
+}
