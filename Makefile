@@ -1,0 +1,42 @@
+# Every module in the repository: the core and the nested ones (stores,
+# benchmarks) that keep heavy dependencies out of the core's go.mod.
+MODULES := $(sort $(patsubst %/go.mod,%,$(shell find . -name go.mod -not -path '*/testdata/*')))
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
+BENCHSTAT := golang.org/x/perf/cmd/benchstat@v0.0.0-20250813145418-2f7363a06fe1
+
+.PHONY: test lint bench compare demo quickstart integration
+
+## test: run every module's tests with the race detector.
+test:
+	@status=0; for m in $(MODULES); do \
+		echo "== go test -race -count=1 $$m/..."; \
+		(cd $$m && go test -race -count=1 ./...) || status=1; \
+	done; exit $$status
+
+## lint: gofmt, go vet and staticcheck on every module.
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "not gofmt-formatted:"; echo "$$unformatted"; exit 1; fi
+	@status=0; for m in $(MODULES); do \
+		(cd $$m && go vet ./... && go run $(STATICCHECK) ./...) || status=1; \
+	done; exit $$status
+
+## bench: the in-package benchmarks of the core module.
+bench:
+	go test -run '^$$' -bench . -benchmem ./...
+
+## compare: side-by-side benchmarks against peer libraries, as benchstat ratios.
+compare:
+	$(MAKE) -C bench compare BENCHSTAT=$(BENCHSTAT)
+
+## demo: the flagship demo.
+demo:
+	go run ./examples/payments
+
+quickstart:
+	go run ./examples/quickstart
+
+## integration: start Redis and PostgreSQL on loopback, run the store tests, stop them.
+integration:
+	bash -c 'source .ci/services.sh && trap services_stop EXIT && \
+		for m in idempotency/redisstore idempotency/pgstore; do (cd $$m && go test -race -count=1 ./...) || exit 1; done'
