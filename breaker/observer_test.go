@@ -80,7 +80,7 @@ func TestObserverCallingBackIntoBreakerDoesNotDeadlock(t *testing.T) {
 	go func() {
 		defer close(done)
 		run(b, 1, func(context.Context) error { time.Sleep(time.Millisecond); return errBoom }) // slow call, trip
-		run(b, 1, ok)                                                                          // rejection
+		run(b, 1, ok)                                                                           // rejection
 		b.ForceOpen()
 		b.Disable()
 		b.Reset()
