@@ -72,3 +72,13 @@ func BenchmarkChainTimeoutRetry(b *testing.B) {
 		_ = p.Do(ctx, ok)
 	}
 }
+
+func BenchmarkDoValue(b *testing.B) {
+	p := resilience.Chain(retry.New(retry.Config{}))
+	ctx := context.Background()
+	fn := func(context.Context) (int, error) { return 1, nil }
+	b.ReportAllocs()
+	for b.Loop() {
+		_, _ = resilience.DoValue(ctx, p, fn)
+	}
+}

@@ -120,31 +120,39 @@ func DoValue[T any](ctx context.Context, p Policy, fn func(context.Context) (T, 
 	if fn == nil {
 		return zero, ErrNilFunc
 	}
-	var (
-		mu      sync.Mutex
-		started int  // attempts started, guarded by mu
-		kept    int  // the attempt whose value is in result, guarded by mu
-		sealed  bool // p.Do has returned, guarded by mu
-		result  T
-	)
-	err := p.Do(ctx, func(ctx context.Context) error {
-		mu.Lock()
-		started++
-		n := started
-		mu.Unlock()
-
-		v, err := fn(ctx)
-
-		mu.Lock()
-		if !sealed && n > kept {
-			result, kept = v, n
-		}
-		mu.Unlock()
-		return err
-	})
-	mu.Lock()
-	sealed = true
-	v := result
-	mu.Unlock()
+	r := &valueRun[T]{fn: fn}
+	err := p.Do(ctx, r.run)
+	r.mu.Lock()
+	r.sealed = true
+	v := r.result
+	r.mu.Unlock()
 	return v, err
+}
+
+// valueRun keeps the value of the attempt DoValue returns. One struct holds
+// the whole state so that a call costs two small allocations (it and the
+// method value), whatever the policy does.
+type valueRun[T any] struct {
+	fn      func(context.Context) (T, error)
+	mu      sync.Mutex
+	started int  // attempts started
+	kept    int  // the attempt whose value is in result
+	sealed  bool // p.Do has returned: later results are dropped
+	result  T
+}
+
+func (r *valueRun[T]) run(ctx context.Context) error {
+	r.mu.Lock()
+	r.started++
+	n := r.started
+	r.mu.Unlock()
+
+	v, err := r.fn(ctx)
+
+	r.mu.Lock()
+	if !r.sealed && n > r.kept {
+		r.result, r.kept = v, n
+	}
+	r.mu.Unlock()
+	return err
 }
