@@ -307,3 +307,21 @@ func TestDoEmitsReplayAndRejectedEvents(t *testing.T) {
 	_, _, _ = idempotency.Do(t.Context(), s, "k", op, opts)
 	assert.Equal(t, []resilience.Kind{resilience.KindReplay, resilience.KindRejected}, kinds)
 }
+
+func TestDoGivesUpTheLeaseWhenNoExtensionSucceedsForAWholeLease(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		flaky := 0
+		s := &faultyStore{Store: newStore(), extend: func(context.Context, string, idempotency.Lock, time.Duration) error {
+			flaky++
+			return errors.New("timeout talking to the store")
+		}}
+		start := time.Now()
+		_, _, err := idempotency.Do(t.Context(), s, "k", func(ctx context.Context) (int, error) {
+			<-ctx.Done()
+			return 0, nil
+		}, idempotency.Options{Lease: 3 * time.Second})
+		assert.ErrorIs(t, err, idempotency.ErrLockLost)
+		assert.Equal(t, 3*time.Second, time.Since(start), "held on through transient errors until the lease ran out")
+		assert.Equal(t, 3, flaky)
+	})
+}
