@@ -98,7 +98,8 @@ func (b *Breaker) Do(ctx context.Context, fn resilience.Func) error {
 	}
 	defer p.abort()
 	err = fn(ctx)
-	if callerr.Canceled(ctx, err) {
+	// ctx.Err first: it is far cheaper than matching err's chain.
+	if err != nil && ctx.Err() != nil && callerr.Canceled(ctx, err) {
 		p.finish(0, true)
 	} else {
 		p.finish(b.classify(err), false)
