@@ -44,16 +44,27 @@ func Permanent(err error) error {
 }
 
 // IsPermanent reports whether err, or an error it wraps, was marked with
-// [Permanent].
+// [Permanent] or has a method Permanent() bool that returns true (as
+// idempotency.Permanent errors and replayed permanent results do). A retry
+// policy returns such errors at once.
 func IsPermanent(err error) bool {
 	var p *permanentError
-	return errors.As(err, &p)
+	return errors.As(err, &p) || markedPermanent(err)
+}
+
+func markedPermanent(err error) bool {
+	var m interface{ Permanent() bool }
+	return errors.As(err, &m) && m.Permanent()
 }
 
 type permanentError struct{ err error }
 
 func (e *permanentError) Error() string { return e.err.Error() }
 func (e *permanentError) Unwrap() error { return e.err }
+
+// Permanent reports true: idempotency.Do and other code that looks for a
+// Permanent() bool method treat the error as permanent too.
+func (e *permanentError) Permanent() bool { return true }
 
 // budgetError matches ErrBudgetExhausted and unwraps to the last error.
 type budgetError struct{ last error }

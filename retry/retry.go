@@ -156,6 +156,10 @@ func (p *Policy) Do(ctx context.Context, fn resilience.Func) error {
 			p.emit(resilience.KindGiveUp, attempt, 0, err)
 			return perm.err
 		}
+		if markedPermanent(err) {
+			p.emit(resilience.KindGiveUp, attempt, 0, err)
+			return err
+		}
 		if callerr.Ended(ctx, err) {
 			return err
 		}

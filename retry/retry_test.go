@@ -3,6 +3,7 @@ package retry_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -351,4 +352,23 @@ func TestSuccessPathAllocatesOnlyTheAttemptContext(t *testing.T) {
 	fn := func(context.Context) error { return nil }
 	allocs := testing.AllocsPerRun(1000, func() { _ = p.Do(ctx, fn) })
 	assert.Equal(t, 1.0, allocs)
+}
+
+type ownMarker struct{}
+
+func (ownMarker) Error() string   { return "declined elsewhere" }
+func (ownMarker) Permanent() bool { return true }
+
+// TestForeignPermanentMarkerStopsRetries: an error with a Permanent() bool
+// method that returns true (idempotency.Permanent, say) is not retried and
+// comes back unchanged.
+func TestForeignPermanentMarkerStopsRetries(t *testing.T) {
+	calls := 0
+	err := retry.New(retry.Config{MaxAttempts: 5}).Do(context.Background(), func(context.Context) error {
+		calls++
+		return fmt.Errorf("charge: %w", ownMarker{})
+	})
+	assert.Equal(t, 1, calls)
+	assert.EqualError(t, err, "charge: declined elsewhere")
+	assert.True(t, retry.IsPermanent(err))
 }
