@@ -56,7 +56,10 @@ type Config struct {
 	MaxOpenFor time.Duration
 
 	// HalfOpenProbes is how many probes the half-open breaker admits at once;
-	// all of them must succeed to close it. Zero means 1.
+	// all of them must succeed to close it, and, when SlowCallDuration is
+	// set, fewer than SlowCallRate of them may be slow. A probe whose result
+	// is not recorded (the caller cancelled it) frees its slot for another.
+	// Zero means 1.
 	HalfOpenProbes int
 
 	// IsFailure reports whether a non-nil error counts as a failure. It is

@@ -20,8 +20,9 @@
 // admitted. Once OpenFor has elapsed the breaker is HalfOpen — lazily, on the
 // next call, with no timer or goroutine — and admits up to HalfOpenProbes
 // concurrent probes. When all of them succeed it closes with a fresh window;
-// when one fails it opens again, for twice as long as before, up to
-// MaxOpenFor. A close sets the open time back to OpenFor.
+// when one fails, or (with SlowCallDuration set) SlowCallRate of them were
+// slow, it opens again, for twice as long as before, up to MaxOpenFor. A
+// close sets the open time back to OpenFor.
 //
 // Each state change starts a new generation: the result of a call admitted
 // in an earlier one is ignored, so a slow call admitted while closed cannot
@@ -42,6 +43,8 @@
 // They are delivered outside any lock, so an observer may call back into
 // the breaker.
 //
-// The default configuration records a success without a lock and without
-// reading the clock; neither Do nor the two-step [Breaker.Allow] allocates.
+// With a count window and no slow-call timing (the default), a call reads
+// the clock only when the breaker is open, and a success recorded while the
+// window holds nothing but successes takes no lock. Neither Do nor the
+// two-step [Breaker.Allow] allocates.
 package breaker
