@@ -1,0 +1,79 @@
+package resiliencehttp
+
+import (
+	"bytes"
+	"io"
+	"math"
+	"net/http"
+	"sync"
+)
+
+// drain reads the body of resp, whose status is retryable, up to limit
+// bytes. When the whole body fit, it closes the original body, which hands
+// the connection back to the pool, puts the bytes read in its place and
+// returns true. Otherwise the body reads the bytes already read and then
+// the rest of the original, and closing it closes the original.
+func drain(resp *http.Response, limit int64) bool {
+	n := limit
+	if n < math.MaxInt64 {
+		n++ // one byte more tells a body of exactly limit bytes from a longer one
+	}
+	var buf bytes.Buffer
+	_, err := buf.ReadFrom(io.LimitReader(resp.Body, n))
+	if err == nil && int64(buf.Len()) <= limit {
+		resp.Body.Close()
+		resp.Body = io.NopCloser(bytes.NewReader(buf.Bytes()))
+		return true
+	}
+	resp.Body = &prefixedBody{Reader: io.MultiReader(bytes.NewReader(buf.Bytes()), resp.Body), Closer: resp.Body}
+	return false
+}
+
+type prefixedBody struct {
+	io.Reader
+	io.Closer
+}
+
+// liveBody is the body of a returned response. It runs release, which ends
+// the context the response was fetched under, once: when the body is closed
+// or a read fails, io.EOF included. By then net/http has handed the
+// connection back to the pool, so ending the context does not close it.
+type liveBody struct {
+	rc      io.ReadCloser
+	once    sync.Once
+	release func()
+}
+
+func (b *liveBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	if err != nil {
+		b.once.Do(b.release)
+	}
+	return n, err
+}
+
+func (b *liveBody) Close() error {
+	err := b.rc.Close()
+	b.once.Do(b.release)
+	return err
+}
+
+// liveConn is the body of a 101 Switching Protocols response, which
+// net/http makes writable: the client reads and writes the upgraded
+// connection through it.
+type liveConn struct {
+	*liveBody
+	w io.Writer
+}
+
+func (b liveConn) Write(p []byte) (int, error) { return b.w.Write(p) }
+
+// bind wraps body so that release runs once it is read to the end or
+// closed, keeping the body writable if it was.
+func bind(body io.ReadCloser, release func()) io.ReadCloser {
+	lb := &liveBody{rc: body, release: release}
+	if w, ok := body.(io.Writer); ok {
+		return liveConn{lb, w}
+	}
+	return lb
+}

@@ -1,0 +1,214 @@
+package resiliencehttp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/magicmagnets/resilience"
+	"github.com/magicmagnets/resilience/internal/callerr"
+	"github.com/magicmagnets/resilience/retry"
+)
+
+// call is one RoundTrip: the attempts the policy makes and the response
+// kept for the caller.
+type call struct {
+	t          *Transport
+	req        *http.Request   // the request to send, with its key header
+	ctx        context.Context // the request's own context
+	repeatable bool            // idempotent and rewindable: failures may be retried
+
+	mu       sync.Mutex
+	started  int            // attempts started
+	bodySent bool           // req.Body was handed to the base transport
+	kept     int            // the attempt whose response is resp
+	resp     *http.Response // the latest attempt's response, if any
+	failure  *StatusError   // resp's failure, when its status is retryable
+	sealed   bool           // RoundTrip is returning: no more attempts
+}
+
+func newCall(t *Transport, req *http.Request) *call {
+	req = withKey(req)
+	return &call{
+		t:          t,
+		req:        req,
+		ctx:        req.Context(),
+		repeatable: idempotent(req) && rewindable(req),
+	}
+}
+
+// attempt sends the request once. It is the operation the policy runs.
+//
+// The request goes out under its own context, which carries actx's values
+// but is ended by actx only until the response headers arrive (or, for a
+// response with a retryable status, until its body is drained). From then
+// on only the request's own context, or the end of the body, ends it: actx
+// ends when the policy returns (a per-attempt timeout cancels it at once),
+// and the caller has not read the body yet.
+func (c *call) attempt(actx context.Context) error {
+	n, body, err := c.start()
+	if err != nil {
+		return retry.Permanent(err)
+	}
+	rctx, cancel := context.WithCancel(context.WithoutCancel(actx))
+	stop := context.AfterFunc(actx, cancel)
+	r := c.req.WithContext(rctx)
+	r.Body = body
+	resp, err := c.t.base.RoundTrip(r)
+	if err != nil {
+		stop()
+		cancel()
+		return c.failed(actx, n, err)
+	}
+	retryable := c.t.retryResp(resp)
+	drained := retryable && drain(resp, c.t.drainLimit)
+	if !stop() {
+		// actx ended meanwhile and cancel is running: the response is lost.
+		resp.Body.Close()
+		return c.failed(actx, n, context.Cause(actx))
+	}
+	if drained {
+		cancel()
+	} else {
+		resp.Body = c.bind(resp.Body, cancel)
+	}
+	var serr *StatusError
+	if retryable {
+		serr = newStatusError(resp)
+	}
+	c.keep(n, resp, serr)
+	if serr == nil {
+		return nil
+	}
+	return c.failed(actx, n, serr)
+}
+
+// start numbers a new attempt, drops the previous attempt's response and
+// returns the body to send: the request's own the first time, a fresh copy
+// from GetBody after.
+func (c *call) start() (int, io.ReadCloser, error) {
+	c.mu.Lock()
+	if c.sealed {
+		c.mu.Unlock()
+		return 0, nil, errLate
+	}
+	c.started++
+	n := c.started
+	first := !c.bodySent
+	c.bodySent = true
+	prev := c.resp
+	c.resp, c.failure = nil, nil
+	c.mu.Unlock()
+
+	if prev != nil {
+		prev.Body.Close()
+	}
+	if first || !hasBody(c.req) {
+		return n, c.req.Body, nil
+	}
+	if c.req.GetBody == nil {
+		return n, nil, ErrBodyNotRewindable
+	}
+	body, err := c.req.GetBody()
+	if err != nil {
+		return n, nil, fmt.Errorf("resiliencehttp: GetBody: %w", err)
+	}
+	return n, body, nil
+}
+
+// bind ties the end of a returned response's context to the end of its body
+// or of the request's own context, whichever comes first.
+func (c *call) bind(body io.ReadCloser, cancel context.CancelFunc) io.ReadCloser {
+	release := cancel
+	if c.ctx.Done() != nil {
+		stop := context.AfterFunc(c.ctx, cancel)
+		release = func() {
+			stop()
+			cancel()
+		}
+	}
+	return bind(body, release)
+}
+
+// keep records attempt n's response as the one to return, unless a later
+// attempt has already recorded one or RoundTrip is returning.
+func (c *call) keep(n int, resp *http.Response, serr *StatusError) {
+	c.mu.Lock()
+	drop := resp
+	if !c.sealed && n >= c.kept {
+		drop = c.resp
+		c.resp, c.failure, c.kept = resp, serr, n
+	}
+	c.mu.Unlock()
+	if drop != nil {
+		drop.Body.Close()
+	}
+}
+
+// failed returns the error attempt n reports to the policy for err. The
+// error matches actx's error when actx has ended, so a per-attempt timeout
+// and the caller's own cancellation are told apart. A failure of a request
+// that cannot be repeated is marked retry.Permanent: a retry policy returns
+// it at once, a breaker still counts it.
+func (c *call) failed(actx context.Context, n int, err error) error {
+	if cerr := actx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		err = fmt.Errorf("%w: %w", err, cerr)
+	}
+	if c.repeatable || callerr.Ended(c.ctx, err) || retry.IsPermanent(err) {
+		return err
+	}
+	if idempotent(c.req) {
+		err = fmt.Errorf("%w: %w", ErrBodyNotRewindable, err)
+	}
+	c.t.emit(resilience.KindGiveUp, n, err)
+	return retry.Permanent(err)
+}
+
+// finish ends the call once the policy returned err, and gives RoundTrip's
+// results.
+func (c *call) finish(err error) (*http.Response, error) {
+	c.mu.Lock()
+	c.sealed = true
+	resp, serr, bodySent := c.resp, c.failure, c.bodySent
+	c.resp, c.failure = nil, nil
+	c.mu.Unlock()
+
+	if !bodySent && c.req.Body != nil {
+		c.req.Body.Close() // a RoundTripper closes the body, sent or not
+	}
+	if err == nil {
+		if resp == nil {
+			return nil, errNoResponse
+		}
+		return resp, nil
+	}
+	if resp != nil && serr != nil && !c.t.errOnEnd && c.ctx.Err() == nil && gaveUpOn(err, serr) {
+		return resp, nil
+	}
+	if resp != nil {
+		resp.Body.Close()
+	}
+	return nil, err
+}
+
+// gaveUpOn reports whether the policy's error err is, or wraps, serr: the
+// policy gave up on that response.
+func gaveUpOn(err error, serr *StatusError) bool {
+	var se *StatusError
+	return errors.As(err, &se) && se == serr
+}
+
+func newStatusError(resp *http.Response) *StatusError {
+	e := &StatusError{StatusCode: resp.StatusCode, Status: resp.Status}
+	if e.Status == "" {
+		e.Status = fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
+	}
+	if h := resp.Header.Get("Retry-After"); h != "" {
+		e.Wait, _ = ParseRetryAfter(h, time.Now())
+	}
+	return e
+}

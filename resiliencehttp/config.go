@@ -1,0 +1,72 @@
+package resiliencehttp
+
+import (
+	"net/http"
+
+	"github.com/magicmagnets/resilience"
+)
+
+// Config configures a [Transport]. The zero value of every field means the
+// documented default, so Config{} is a usable Transport: http.DefaultTransport
+// under a default retry policy (retry.New(retry.Config{})) shared by all
+// hosts.
+type Config struct {
+	// Base sends each attempt. Nil means http.DefaultTransport.
+	Base http.RoundTripper
+
+	// Policy guards every request, whatever its host. Nil means a default
+	// retry policy, unless PerHost is set. Setting both panics.
+	Policy resilience.Policy
+
+	// PerHost, when set, makes the policy of each host (the request URL's
+	// host and port, lower-cased, as written: "api.example.com" and
+	// "api.example.com:443" are two hosts): it is called once, on the first
+	// request to that host, and its result guards every request to it, so
+	// each host gets its own breaker. It is not called under a lock.
+	PerHost func(host string) resilience.Policy
+
+	// MaxHosts bounds how many per-host policies are kept. When a request
+	// to a new host would exceed it, the policy of the least recently used
+	// host is dropped; that host gets a fresh policy (and a closed breaker)
+	// from PerHost on its next request. Zero means 1000; negative panics.
+	MaxHosts int
+
+	// RetryResponse reports whether a response is a failure worth retrying.
+	// It must not read the body. Nil means [RetryableStatus]: 429, 502, 503
+	// and 504.
+	RetryResponse func(*http.Response) bool
+
+	// ErrorOnExhausted makes RoundTrip return an error (with a
+	// [*StatusError] inside) rather than the last response when the policy
+	// gives up on a response with a retryable status. False returns the
+	// response, so the caller sees the server's real answer.
+	ErrorOnExhausted bool
+
+	// DrainLimit is how many bytes of a response with a retryable status
+	// are read, so that its connection can be reused. A longer body is
+	// closed unread past the limit, which closes its connection. Zero means
+	// 64 KiB; negative panics.
+	DrainLimit int64
+
+	// Name is copied into every event's Name.
+	Name string
+
+	// Observer receives events. Nil means none.
+	Observer resilience.Observer
+}
+
+const (
+	defaultMaxHosts   = 1000
+	defaultDrainLimit = 64 << 10
+)
+
+// RetryableStatus reports whether resp has one of the statuses worth
+// retrying by default: 429 Too Many Requests, 502 Bad Gateway, 503 Service
+// Unavailable and 504 Gateway Timeout.
+func RetryableStatus(resp *http.Response) bool {
+	switch resp.StatusCode {
+	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}

@@ -1,0 +1,45 @@
+package resiliencehttp
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrBodyNotRewindable matches the error returned when a request that would
+// have been retried was sent once only because its body cannot be sent
+// again: it has a Body but no GetBody. http.NewRequest sets GetBody for
+// bodies from bytes.Buffer, bytes.Reader and strings.Reader; set it yourself
+// for other bodies that can be recreated. The failure itself stays reachable
+// with errors.Is and errors.As.
+var ErrBodyNotRewindable = errors.New("resiliencehttp: request body cannot be rewound")
+
+// StatusError is the failure an attempt reports to the policy when the
+// response has a retryable status. Its RetryAfter is the response's
+// Retry-After delay, which a retry policy uses as the next wait.
+//
+// The caller sees a StatusError only when Config.ErrorOnExhausted is set;
+// otherwise the last such response itself is returned.
+type StatusError struct {
+	StatusCode int           // the response's status code, such as 503
+	Status     string        // the response's status line, such as "503 Service Unavailable"
+	Wait       time.Duration // the Retry-After delay; zero when the response had none
+}
+
+func (e *StatusError) Error() string {
+	if e.Wait > 0 {
+		return fmt.Sprintf("resiliencehttp: %s (Retry-After %v)", e.Status, e.Wait)
+	}
+	return "resiliencehttp: " + e.Status
+}
+
+// RetryAfter returns the delay the server asked for, or zero.
+func (e *StatusError) RetryAfter() time.Duration { return e.Wait }
+
+// errLate is returned to a policy that calls the operation again after
+// RoundTrip returned; nothing is sent.
+var errLate = errors.New("resiliencehttp: attempt started after the round trip returned")
+
+// errNoResponse is returned when the policy reported success without a
+// successful attempt (a policy that swallows errors, say).
+var errNoResponse = errors.New("resiliencehttp: policy succeeded without a response")

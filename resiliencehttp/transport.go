@@ -1,0 +1,119 @@
+package resiliencehttp
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/magicmagnets/resilience"
+	"github.com/magicmagnets/resilience/retry"
+)
+
+// Transport is an http.RoundTripper that sends each request under a
+// resilience policy; see the package documentation for what it does. Create
+// one with [New]; it is safe for concurrent use, and like an http.Transport
+// it should be reused, not created per request.
+type Transport struct {
+	base       http.RoundTripper
+	shared     resilience.Policy // nil when hosts is set
+	hosts      *hosts
+	retryResp  func(*http.Response) bool
+	errOnEnd   bool
+	drainLimit int64
+	name       string
+	observer   resilience.Observer
+}
+
+// New returns a Transport. It starts no goroutine. It panics with a
+// "resiliencehttp:" message if both Policy and PerHost are set, or if
+// MaxHosts or DrainLimit is negative.
+func New(c Config) *Transport {
+	if c.Policy != nil && c.PerHost != nil {
+		panic("resiliencehttp: both Policy and PerHost are set")
+	}
+	if c.MaxHosts < 0 {
+		panic(fmt.Sprintf("resiliencehttp: negative MaxHosts %d", c.MaxHosts))
+	}
+	if c.DrainLimit < 0 {
+		panic(fmt.Sprintf("resiliencehttp: negative DrainLimit %d", c.DrainLimit))
+	}
+	t := &Transport{
+		base:       c.Base,
+		shared:     c.Policy,
+		retryResp:  c.RetryResponse,
+		errOnEnd:   c.ErrorOnExhausted,
+		drainLimit: c.DrainLimit,
+		name:       c.Name,
+		observer:   c.Observer,
+	}
+	if t.base == nil {
+		t.base = http.DefaultTransport
+	}
+	if t.retryResp == nil {
+		t.retryResp = RetryableStatus
+	}
+	if t.drainLimit == 0 {
+		t.drainLimit = defaultDrainLimit
+	}
+	switch {
+	case c.PerHost != nil:
+		t.hosts = newHosts(c.PerHost, cmpOr(c.MaxHosts, defaultMaxHosts))
+	case t.shared == nil:
+		t.shared = retry.New(retry.Config{})
+	}
+	return t
+}
+
+func cmpOr(v, def int) int {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+// RoundTrip sends req under the policy of its host and returns the response
+// of the attempt the policy accepted, or, when the policy gave up on a
+// response with a retryable status, that last response (an error with
+// Config.ErrorOnExhausted). Otherwise it returns the policy's error, which
+// keeps the last attempt's error reachable with errors.Is and errors.As.
+//
+// The response's body is not bound to any attempt's context: it stays
+// readable until it is read to the end or closed, or the request's context
+// ends. As for every RoundTripper, the caller must close it.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req == nil || req.URL == nil {
+		if req != nil && req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, errors.New("resiliencehttp: nil request or URL")
+	}
+	p := t.shared
+	if p == nil {
+		host := strings.ToLower(req.URL.Host)
+		if p = t.hosts.policy(host); p == nil {
+			if req.Body != nil {
+				req.Body.Close()
+			}
+			return nil, fmt.Errorf("resiliencehttp: PerHost(%q): %w", host, resilience.ErrNilPolicy)
+		}
+	}
+	c := newCall(t, req)
+	err := p.Do(c.ctx, c.attempt)
+	return c.finish(err)
+}
+
+// CloseIdleConnections closes the idle connections of the base transport,
+// if it has such a method (http.Transport does).
+func (t *Transport) CloseIdleConnections() {
+	if ci, ok := t.base.(interface{ CloseIdleConnections() }); ok {
+		ci.CloseIdleConnections()
+	}
+}
+
+func (t *Transport) emit(kind resilience.Kind, attempt int, err error) {
+	if t.observer == nil {
+		return
+	}
+	t.observer.Observe(resilience.Event{Policy: "resiliencehttp", Name: t.name, Kind: kind, Attempt: attempt, Err: err})
+}
