@@ -153,3 +153,17 @@ func TestTimeWindowExpiresEverythingAfterLongIdleGap(t *testing.T) {
 		assert.Equal(t, breaker.Open, b.State())
 	})
 }
+
+func TestCountWindowSlidesPastFailureAfterAllSuccesses(t *testing.T) {
+	b := breaker.New(breaker.Config{WindowSize: 10, MinCalls: 10})
+	run(b, 10, ok) // a window of nothing but successes
+	run(b, 1, boom)
+	run(b, 9, ok)
+	require.Equal(t, 1, b.Metrics().Failures, "the failure is among the last 10")
+
+	run(b, 1, ok)
+
+	m := b.Metrics()
+	assert.Equal(t, 10, m.Calls)
+	assert.Equal(t, 0, m.Failures, "the failure has slid out")
+}
