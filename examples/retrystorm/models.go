@@ -1,0 +1,225 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/magicmagnets/resilience/breaker"
+	"github.com/magicmagnets/resilience/retry"
+)
+
+// retry.Budget and breaker.Breaker read the wall clock (time.Now), and part 2
+// runs in simulated time, so it cannot call them. budgetModel and
+// breakerModel apply the same documented rules to a simulated clock, for the
+// configurations part 2 uses; models_test.go checks, inside a
+// testing/synctest bubble, that they make the same decisions as the real
+// Budget (driven through retry.Policy) and the real Breaker.
+
+// budgetModel mirrors retry.Budget without a per-second floor: a retry is
+// allowed while retries+1 ≤ Ratio × requests, both counted over the last
+// TTL in ten buckets that expire lazily.
+type budgetModel struct {
+	ratio   float64
+	width   time.Duration
+	buckets [10]struct{ reqs, retries int64 }
+	head    int
+	headAt  time.Duration
+	started bool
+	reqs    int64
+	retries int64
+}
+
+// newBudgetModel applies retry.NewBudget's defaults to c. It supports only
+// a budget without a floor (MinPerSecond < 0).
+func newBudgetModel(c retry.BudgetConfig) *budgetModel {
+	if c.MinPerSecond >= 0 {
+		panic(fmt.Sprintf("retrystorm: budget model has no floor, got MinPerSecond %d", c.MinPerSecond))
+	}
+	if c.Ratio == 0 {
+		c.Ratio = 0.2
+	}
+	if c.TTL == 0 {
+		c.TTL = 10 * time.Second
+	}
+	return &budgetModel{ratio: c.Ratio, width: max(c.TTL/10, 1)}
+}
+
+// request counts one request (one retry.Policy.Do call) at now.
+func (b *budgetModel) request(now time.Duration) {
+	b.advance(now)
+	b.buckets[b.head].reqs++
+	b.reqs++
+}
+
+// allowRetry reports whether one more retry fits at now, and counts it if so.
+func (b *budgetModel) allowRetry(now time.Duration) bool {
+	b.advance(now)
+	if float64(b.retries+1) > b.ratio*float64(b.reqs) {
+		return false
+	}
+	b.buckets[b.head].retries++
+	b.retries++
+	return true
+}
+
+func (b *budgetModel) advance(now time.Duration) {
+	if !b.started {
+		b.started, b.headAt = true, now
+		return
+	}
+	steps := int64((now - b.headAt) / b.width)
+	if steps <= 0 {
+		return
+	}
+	for range min(steps, int64(len(b.buckets))) {
+		b.head = (b.head + 1) % len(b.buckets)
+		b.reqs -= b.buckets[b.head].reqs
+		b.retries -= b.buckets[b.head].retries
+		b.buckets[b.head] = struct{ reqs, retries int64 }{}
+	}
+	b.headAt += time.Duration(steps) * b.width
+	if now-b.headAt >= b.width {
+		b.headAt = now
+	}
+}
+
+// breakerModel mirrors breaker.Breaker with a count window and neither
+// slow-call timing nor a consecutive-failure trip: it trips when the window
+// holds at least MinCalls outcomes and failures/calls ≥ FailureRate, stays
+// open for OpenFor (doubling on each failed probe up to MaxOpenFor), then
+// admits HalfOpenProbes probes; all must succeed to close it. Outcomes of
+// calls admitted before a state change are ignored.
+type breakerModel struct {
+	minCalls, halfOpenProbes int
+	failureRate              float64
+	baseOpenFor, maxOpenFor  time.Duration
+
+	state          breaker.State
+	gen            uint64
+	ring           []bool // true for a failure
+	next, calls    int
+	failures       int
+	openFor        time.Duration
+	until          time.Duration // while open: when a probe may be admitted
+	probes, probed int
+}
+
+// permit is a call the breaker model admitted.
+type permit struct{ gen uint64 }
+
+// newBreakerModel applies breaker.New's defaults to c. It supports the
+// configurations described on breakerModel.
+func newBreakerModel(c breaker.Config) *breakerModel {
+	if c.Window != 0 || c.SlowCallDuration != 0 || c.ConsecutiveFailures != 0 || c.IsFailure != nil {
+		panic("retrystorm: breaker model supports count windows that count every error")
+	}
+	def := func(v, d int) int {
+		if v == 0 {
+			return d
+		}
+		return v
+	}
+	m := &breakerModel{
+		minCalls:       def(c.MinCalls, 20),
+		halfOpenProbes: def(c.HalfOpenProbes, 1),
+		failureRate:    c.FailureRate,
+		baseOpenFor:    c.OpenFor,
+		maxOpenFor:     c.MaxOpenFor,
+		ring:           make([]bool, def(c.WindowSize, 100)),
+	}
+	if m.failureRate == 0 {
+		m.failureRate = 0.5
+	}
+	if m.baseOpenFor == 0 {
+		m.baseOpenFor = 5 * time.Second
+	}
+	if m.maxOpenFor == 0 {
+		m.maxOpenFor = m.baseOpenFor
+	}
+	m.minCalls = min(m.minCalls, len(m.ring))
+	m.openFor = m.baseOpenFor
+	return m
+}
+
+// allow admits a call at now, or rejects it and tells how long until a
+// probe may be admitted (0 when it cannot tell, as breaker.ErrOpen's
+// RetryAfter does).
+func (m *breakerModel) allow(now time.Duration) (p permit, retryAfter time.Duration, ok bool) {
+	if m.state == breaker.Open && now >= m.until {
+		m.setState(breaker.HalfOpen, now)
+	}
+	switch m.state {
+	case breaker.Open:
+		return permit{}, m.until - now, false
+	case breaker.HalfOpen:
+		if m.probes+m.probed >= m.halfOpenProbes {
+			return permit{}, 0, false
+		}
+		m.probes++
+	}
+	return permit{gen: m.gen}, 0, true
+}
+
+// done records the outcome of an admitted call at now.
+func (m *breakerModel) done(p permit, failed bool, now time.Duration) {
+	if p.gen != m.gen {
+		return
+	}
+	switch m.state {
+	case breaker.Closed:
+		m.add(failed)
+		if m.calls >= m.minCalls && float64(m.failures)/float64(m.calls) >= m.failureRate {
+			m.setState(breaker.Open, now)
+		}
+	case breaker.HalfOpen:
+		m.probes--
+		if failed {
+			m.openFor = min(2*m.openFor, m.maxOpenFor)
+			m.setState(breaker.Open, now)
+			return
+		}
+		m.probed++
+		if m.probed >= m.halfOpenProbes {
+			m.openFor = m.baseOpenFor
+			m.setState(breaker.Closed, now)
+		}
+	}
+}
+
+// stateAt is the state a call at now would see.
+func (m *breakerModel) stateAt(now time.Duration) breaker.State {
+	if m.state == breaker.Open && now >= m.until {
+		m.setState(breaker.HalfOpen, now)
+	}
+	return m.state
+}
+
+func (m *breakerModel) add(failed bool) {
+	if m.calls == len(m.ring) {
+		m.calls--
+		if m.ring[m.next] {
+			m.failures--
+		}
+	}
+	m.ring[m.next] = failed
+	m.calls++
+	if failed {
+		m.failures++
+	}
+	m.next = (m.next + 1) % len(m.ring)
+}
+
+func (m *breakerModel) setState(to breaker.State, now time.Duration) {
+	from := m.state
+	m.state = to
+	m.gen++
+	m.probes, m.probed = 0, 0
+	switch to {
+	case breaker.Open:
+		m.until = now + m.openFor
+	case breaker.Closed:
+		if from != breaker.Closed {
+			m.next, m.calls, m.failures = 0, 0, 0
+		}
+	}
+}

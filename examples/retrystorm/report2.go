@@ -1,0 +1,153 @@
+package main
+
+import (
+	"encoding/csv"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// overloadResult is what part 2 reports for one variant.
+type overloadResult struct {
+	Variant   string
+	Seconds   []second2 // the first run, for the charts
+	PeakLoad  stat      // peak offered load during the outage, × base rate
+	MeanLoad  stat      // mean offered load during the outage, × base rate
+	AfterLoad stat      // peak offered load after the outage, × base rate
+	Recovery  stat      // seconds from the outage's end to lasting ≥ 99% success, over recovered runs
+	Recovered int       // runs that recovered before arrivals stopped
+	Runs      int
+}
+
+// overloadSweep runs every variant runs times; run i of every variant draws
+// from a source seeded by (seed, i). The variants run in parallel;
+// overloadSweep returns when all are done.
+func overloadSweep(sc scenario, runs int, seed uint64) []overloadResult {
+	vs := variants()
+	out := make([]overloadResult, len(vs))
+	var wg sync.WaitGroup
+	for vi, v := range vs {
+		wg.Go(func() {
+			res := overloadResult{Variant: v.name, Runs: runs}
+			var peak, mean, after, rec []float64
+			for i := range runs {
+				secs := overload(sc, v, rand.New(rand.NewPCG(seed, 1<<40|uint64(i))))
+				if i == 0 {
+					res.Seconds = secs
+				}
+				p, m, a := loads(sc, secs)
+				peak, mean, after = append(peak, p), append(mean, m), append(after, a)
+				if d, ok := recovery(sc, secs); ok {
+					rec = append(rec, d.Seconds())
+					res.Recovered++
+				}
+			}
+			res.PeakLoad, res.MeanLoad, res.AfterLoad, res.Recovery = summarize(peak), summarize(mean), summarize(after), summarize(rec)
+			out[vi] = res
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// loads returns the peak and mean offered load during the outage and the
+// peak after it, as multiples of the base rate.
+func loads(sc scenario, secs []second2) (peak, mean, after float64) {
+	from, to := int(sc.OutageAt/time.Second), int((sc.OutageAt+sc.OutageFor)/time.Second)
+	for s := from; s < to; s++ {
+		x := float64(secs[s].Offered) / sc.Rate
+		peak = max(peak, x)
+		mean += x / float64(to-from)
+	}
+	for s := to; s < int(sc.Arrivals/time.Second); s++ {
+		after = max(after, float64(secs[s].Offered)/sc.Rate)
+	}
+	return peak, mean, after
+}
+
+// recovery returns how long after the outage's end the success rate of the
+// requests arriving each second is back at 99% or more for good (until
+// arrivals stop); ok is false if it never is.
+func recovery(sc scenario, secs []second2) (d time.Duration, ok bool) {
+	end, last := int((sc.OutageAt+sc.OutageFor)/time.Second), int(sc.Arrivals/time.Second)
+	from := last
+	for s := last - 1; s >= end && successRate(secs[s]) >= 0.99; s-- {
+		from = s
+	}
+	if from == last {
+		return 0, false
+	}
+	return time.Duration(from-end) * time.Second, true
+}
+
+func successRate(s second2) float64 {
+	if s.Arrived == 0 {
+		return 1
+	}
+	return float64(s.Succeeded) / float64(s.Arrived)
+}
+
+// writePart2 writes part2.csv (the first run, second by second) and the two
+// charts of part 2.
+func writePart2(dir string, sc scenario, res []overloadResult) error {
+	f, err := os.Create(filepath.Join(dir, "part2.csv"))
+	if err != nil {
+		return err
+	}
+	cw := csv.NewWriter(f)
+	cw.Write([]string{"variant", "second", "offered", "arrived", "succeeded"})
+	for _, r := range res {
+		for s, x := range r.Seconds[:int(sc.Arrivals/time.Second)] {
+			cw.Write([]string{r.Variant, strconv.Itoa(s), strconv.Itoa(x.Offered), strconv.Itoa(x.Arrived), strconv.Itoa(x.Succeeded)})
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	outage := &band{From: sc.OutageAt.Seconds(), To: (sc.OutageAt + sc.OutageFor).Seconds(), Label: "outage"}
+	capacity := float64(sc.Workers) / sc.Service.Seconds() / sc.Rate
+	load := chart{Title: "Load offered to the server", XLabel: "time (s)", YLabel: "attempts a second ÷ base rate", Band: outage,
+		Refs: []ref{{Y: capacity, Label: fmt.Sprintf("server capacity (%.1f×)", capacity)}, {Y: 1, Label: "base rate"}}}
+	success := chart{Title: "Requests that succeed, by arrival second", XLabel: "time (s)", YLabel: "success rate (%)", Band: outage,
+		Refs: []ref{{Y: 99, Label: "99%"}}, YMax: 100}
+	for _, r := range res {
+		l, s := series{Name: r.Variant}, series{Name: r.Variant}
+		for i, x := range r.Seconds[:int(sc.Arrivals/time.Second)] {
+			t := float64(i) + 0.5
+			l.X, l.Y = append(l.X, t), append(l.Y, float64(x.Offered)/sc.Rate)
+			s.X, s.Y = append(s.X, t), append(s.Y, 100*successRate(x))
+		}
+		load.Series, success.Series = append(load.Series, l), append(success.Series, s)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "part2-load.svg"), load.svg(), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "part2-success.svg"), success.svg(), 0o644)
+}
+
+// part2Table returns a Markdown table of the results of part 2.
+func part2Table(res []overloadResult) string {
+	var b strings.Builder
+	b.WriteString("| clients | peak load in outage | mean load in outage | peak load after | recovery to ≥ 99% success |\n|---|--:|--:|--:|--:|\n")
+	for _, r := range res {
+		rec := "never"
+		switch {
+		case r.Recovered == r.Runs:
+			rec = fmt.Sprintf("%.1f ± %.1f s", r.Recovery.Mean, r.Recovery.SE)
+		case r.Recovered > 0:
+			rec = fmt.Sprintf("%.1f ± %.1f s in %d of %d runs, else never", r.Recovery.Mean, r.Recovery.SE, r.Recovered, r.Runs)
+		}
+		fmt.Fprintf(&b, "| %s | %.2f× | %.2f× | %.2f× | %s |\n", r.Variant, r.PeakLoad.Mean, r.MeanLoad.Mean, r.AfterLoad.Mean, rec)
+	}
+	return b.String()
+}
