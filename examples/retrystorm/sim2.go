@@ -64,11 +64,11 @@ func variants() []variant {
 type kind2 uint8
 
 const (
-	arrival    kind2 = iota // a new request at a client
-	attempt                 // a request's next attempt starts
-	served                  // the server finishes a request
-	timedOut                // an attempt's timeout fires
-	outageStarts            // the server goes down and loses what it holds
+	arrival      kind2 = iota // a new request at a client
+	attempt                   // a request's next attempt starts
+	served                    // the server finishes a request
+	timedOut                  // an attempt's timeout fires
+	outageStarts              // the server goes down and loses what it holds
 )
 
 type event2 struct {
@@ -155,7 +155,7 @@ func overload(sc scenario, v variant, r *rand.Rand) []second2 {
 		req.waiting = false
 		c := &clients[req.client]
 		if ok {
-			at(time.Duration(req.second) * time.Second).Succeeded++
+			at(time.Duration(req.second)*time.Second).Succeeded++
 			return
 		}
 		if req.try >= v.attempts {
