@@ -1,0 +1,22 @@
+module github.com/magicmagnets/resilience/bench
+
+go 1.25.0
+
+replace github.com/magicmagnets/resilience => ..
+
+require (
+	github.com/avast/retry-go/v4 v4.7.0
+	github.com/cenkalti/backoff/v5 v5.0.3
+	github.com/eapache/go-resiliency v1.7.0
+	github.com/failsafe-go/failsafe-go v0.9.8
+	github.com/magicmagnets/resilience v0.0.0-00010101000000-000000000000
+	github.com/sethvargo/go-retry v0.5.0
+	github.com/sony/gobreaker/v2 v2.4.0
+	go.uber.org/goleak v1.3.0
+)
+
+require (
+	github.com/bits-and-blooms/bitset v1.24.4 // indirect
+	github.com/google/uuid v1.6.0 // indirect
+	golang.org/x/time v0.15.0 // indirect
+)
