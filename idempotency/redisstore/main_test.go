@@ -1,0 +1,39 @@
+package redisstore_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// redisURL returns REDIS_URL. Without it the test is skipped, or fails when
+// CI is set, so that CI cannot pass without having run it.
+func redisURL(t testing.TB) string {
+	t.Helper()
+	url := os.Getenv("REDIS_URL")
+	if url == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("REDIS_URL is not set: CI must start Redis (.ci/services.sh)")
+		}
+		t.Skip("REDIS_URL is not set: run make integration")
+	}
+	return url
+}
+
+// newClient returns a client of the test server, closed at cleanup.
+func newClient(t testing.TB) *redis.Client {
+	t.Helper()
+	opts, err := redis.ParseURL(redisURL(t))
+	require.NoError(t, err)
+	client := redis.NewClient(opts)
+	t.Cleanup(func() { _ = client.Close() })
+	require.NoError(t, client.Ping(t.Context()).Err(), "Redis at REDIS_URL does not answer")
+	return client
+}

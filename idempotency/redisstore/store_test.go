@@ -1,0 +1,57 @@
+package redisstore_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/magicmagnets/resilience/idempotency"
+	"github.com/magicmagnets/resilience/idempotency/redisstore"
+	"github.com/magicmagnets/resilience/idempotency/storetest"
+)
+
+func TestStorePassesTheContractSuite(t *testing.T) {
+	client := newClient(t)
+	storetest.Run(t, func(*testing.T) idempotency.Store {
+		return redisstore.New(client, redisstore.Config{})
+	})
+}
+
+func TestStorePassesTheContractSuiteWithASmallResultLimit(t *testing.T) {
+	client := newClient(t)
+	storetest.Run(t, func(*testing.T) idempotency.Store {
+		return redisstore.New(client, redisstore.Config{Prefix: "small:", MaxResultSize: 64})
+	}, storetest.MaxResultSize(64))
+}
+
+func TestStoreKeepsRecordsUnderItsPrefix(t *testing.T) {
+	client := newClient(t)
+	s := redisstore.New(client, redisstore.Config{Prefix: "p-" + t.Name() + ":"})
+	c, err := s.Claim(t.Context(), "k\x00", "fp", time.Minute)
+	require.NoError(t, err)
+	require.NoError(t, s.Complete(t.Context(), "k\x00", c.Lock, []byte("r"), time.Minute))
+
+	ttl, err := client.PTTL(t.Context(), "p-"+t.Name()+":k\x00").Result()
+	require.NoError(t, err)
+	assert.Greater(t, ttl, 59*time.Second, "the retention is the key's TTL")
+	assert.LessOrEqual(t, ttl, time.Minute)
+}
+
+func TestInProgressKeyLivesForTwoLeases(t *testing.T) {
+	client := newClient(t)
+	s := redisstore.New(client, redisstore.Config{Prefix: t.Name() + ":"})
+	_, err := s.Claim(t.Context(), "k", "fp", time.Minute)
+	require.NoError(t, err)
+	ttl, err := client.PTTL(t.Context(), t.Name()+":k").Result()
+	require.NoError(t, err)
+	assert.Greater(t, ttl, 119*time.Second, "kept one more lease after the lease for a late owner and the next fence")
+	assert.LessOrEqual(t, ttl, 2*time.Minute)
+}
+
+func TestNewPanicsOnProgrammerErrors(t *testing.T) {
+	assert.PanicsWithValue(t, "redisstore: New: nil client", func() { redisstore.New(nil, redisstore.Config{}) })
+	client := newClient(t)
+	assert.Panics(t, func() { redisstore.New(client, redisstore.Config{MaxResultSize: -1}) })
+}
