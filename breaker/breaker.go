@@ -120,7 +120,7 @@ func (b *Breaker) Allow() (Permit, error) {
 		}
 		return p, nil
 	}
-	if e := b.open.Load(); e != nil && (e.forced || time.Now().Before(e.until)) {
+	if e := b.open.Load(); e != nil && (e.untimed || time.Now().Before(e.until)) {
 		b.rejected(e)
 		return Permit{}, e
 	}
@@ -144,6 +144,9 @@ func (b *Breaker) allowLocked() (Permit, error) {
 	case HalfOpen:
 		if b.probes+b.probed < b.s.halfOpenProbes {
 			b.probes++
+			if b.probes+b.probed == b.s.halfOpenProbes {
+				b.open.Store(errProbesBusy)
+			}
 		} else {
 			rej = errProbesBusy
 		}

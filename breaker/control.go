@@ -9,7 +9,7 @@ func (b *Breaker) State() State {
 	if st != Open {
 		return st
 	}
-	if e := b.open.Load(); e != nil && (e.forced || time.Now().Before(e.until)) {
+	if e := b.open.Load(); e != nil && e != errProbesBusy && (e.untimed || time.Now().Before(e.until)) {
 		return Open
 	}
 	now := time.Now()

@@ -19,14 +19,16 @@ var ErrOpen = errors.New("breaker: circuit open")
 // the breaker trips, so that rejecting a call allocates nothing: it keeps the
 // absolute end of the period and computes RetryAfter when asked.
 type openError struct {
-	until  time.Time // the instant a probe may be admitted; zero when unknown
-	forced bool      // opened by ForceOpen: stays open until told otherwise
+	until   time.Time // the instant a probe may be admitted; zero when unknown
+	untimed bool      // rejects regardless of the time, until the breaker changes
 }
 
-// Rejections that carry no deadline.
+// Rejections that carry no deadline. Breaker.open holds them, like a timed
+// rejection, while the breaker is forced open or half-open with every probe
+// slot taken, so that those rejections take no lock and read no clock.
 var (
-	errForcedOpen = &openError{forced: true}
-	errProbesBusy = &openError{}
+	errForcedOpen = &openError{untimed: true}
+	errProbesBusy = &openError{untimed: true}
 )
 
 func (e *openError) Error() string { return ErrOpen.Error() }
@@ -40,9 +42,4 @@ func (e *openError) RetryAfter() time.Duration {
 		return 0
 	}
 	return max(time.Until(e.until), 0)
-}
-
-// admits reports whether the open period of e has ended at now.
-func (e *openError) admits(now time.Time) bool {
-	return !e.forced && !now.Before(e.until)
 }

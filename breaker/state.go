@@ -123,6 +123,7 @@ func (b *Breaker) record(gen uint64, o outcome, ignored bool, now time.Time) cha
 	case HalfOpen:
 		b.probes--
 		if ignored {
+			b.open.Store(nil) // a slot is free again
 			return change{}
 		}
 		if o&failed != 0 {
