@@ -36,9 +36,10 @@ func BenchmarkClosedSuccessParallel(b *testing.B) {
 	})
 }
 
-// BenchmarkClosedFailure never trips: failures stay below the rate.
+// BenchmarkClosedFailure records failures on a disabled breaker, which
+// counts them like a closed one but never trips.
 func BenchmarkClosedFailure(b *testing.B) {
-	br := breaker.New(breaker.Config{FailureRate: 1, MinCalls: 100})
+	br := breaker.New(breaker.Config{})
 	br.Disable()
 	ctx := context.Background()
 	b.ReportAllocs()
@@ -57,6 +58,28 @@ func BenchmarkClosedFailureParallel(b *testing.B) {
 			_ = br.Do(ctx, fail)
 		}
 	})
+}
+
+// BenchmarkClosedSuccessTimeWindow reads the clock to find the bucket and
+// takes the lock for every call.
+func BenchmarkClosedSuccessTimeWindow(b *testing.B) {
+	br := breaker.New(breaker.Config{Window: time.Minute})
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = br.Do(ctx, succeed)
+	}
+}
+
+// BenchmarkClosedSuccessSlowCallTiming reads the clock before and after the
+// call.
+func BenchmarkClosedSuccessSlowCallTiming(b *testing.B) {
+	br := breaker.New(breaker.Config{SlowCallDuration: time.Second})
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = br.Do(ctx, succeed)
+	}
 }
 
 func tripped() *breaker.Breaker {
