@@ -45,8 +45,8 @@ func (b *Breaker) Reset() {
 	b.mode = automatic
 	b.openFor = b.s.openFor
 	from := b.state
+	b.win.reset(now) // before setState, which publishes whether it is healthy
 	b.setState(Closed, now)
-	b.win.reset(now)
 	b.mu.Unlock()
 	b.changed(change{from, Closed})
 }

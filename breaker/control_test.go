@@ -79,6 +79,16 @@ func TestResetClosesWithFreshWindowAndEndsDisable(t *testing.T) {
 	assert.Equal(t, breaker.Open, b.State(), "tripping works again")
 }
 
+func TestResetOfFullHealthyWindowCountsFromZero(t *testing.T) {
+	b := breaker.New(breaker.Config{WindowSize: 10})
+	run(b, 10, ok)
+
+	b.Reset()
+	run(b, 5, ok)
+
+	assert.Equal(t, 5, b.Metrics().Calls)
+}
+
 func TestResetIgnoresResultsOfCallsAdmittedBefore(t *testing.T) {
 	b := breaker.New(breaker.Config{ConsecutiveFailures: 1})
 	p, err := b.Allow()
