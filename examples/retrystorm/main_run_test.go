@@ -1,0 +1,70 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/xml"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestQuickRunWritesEveryOutput(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	require.NoError(t, run(options{out: dir, runs: 5, runs2: 1, seed: 1, quick: true}, &out))
+	assert.Contains(t, out.String(), "| full jitter |")
+	assert.Contains(t, out.String(), "| 3 attempts, 10% budget |")
+
+	for _, name := range []string{"part1-calls.svg", "part1-time.svg", "part2-load.svg", "part2-success.svg"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		require.NoError(t, err, name)
+		assert.NoError(t, wellFormed(b), name)
+		assert.Contains(t, string(b), "<polyline", name)
+	}
+	rows := readCSV(t, filepath.Join(dir, "part1.csv"))
+	assert.Len(t, rows, 1+5*3, "a header, then 5 strategies × 3 N")
+	rows = readCSV(t, filepath.Join(dir, "part2.csv"))
+	assert.Len(t, rows, 1+4*80, "a header, then 4 variants × 80 seconds")
+	for _, name := range []string{"part1.md", "part2.md"} {
+		_, err := os.Stat(filepath.Join(dir, name))
+		assert.NoError(t, err, name)
+	}
+}
+
+func TestQuickRunIsDeterministicForASeed(t *testing.T) {
+	a, b := t.TempDir(), t.TempDir()
+	require.NoError(t, run(options{out: a, runs: 3, runs2: 1, seed: 9, quick: true}, io.Discard))
+	require.NoError(t, run(options{out: b, runs: 3, runs2: 1, seed: 9, quick: true}, io.Discard))
+	for _, name := range []string{"part1.csv", "part2.csv", "part1-calls.svg", "part2-load.svg", "part1.md", "part2.md"} {
+		x, err := os.ReadFile(filepath.Join(a, name))
+		require.NoError(t, err)
+		y, err := os.ReadFile(filepath.Join(b, name))
+		require.NoError(t, err)
+		assert.Equal(t, x, y, name)
+	}
+}
+
+func wellFormed(b []byte) error {
+	d := xml.NewDecoder(bytes.NewReader(b))
+	for {
+		if _, err := d.Token(); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return err
+		}
+	}
+}
+
+func readCSV(t *testing.T, path string) [][]string {
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	require.NoError(t, err)
+	return rows
+}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestEveryClientWritesAtLeastOnce(t *testing.T) {
+	for _, s := range strategies() {
+		for _, n := range []int{1, 10, 60} {
+			for seed := range uint64(5) {
+				calls, last := occRun(n, s.backoff, rand.New(rand.NewPCG(seed, 7)))
+				assert.GreaterOrEqual(t, calls, n, "%s, N=%d, seed %d", s.name, n, seed)
+				assert.Positive(t, last, "%s, N=%d, seed %d", s.name, n, seed)
+			}
+		}
+	}
+}
+
+func TestOneClientWritesOnceAfterFourHops(t *testing.T) {
+	for _, s := range strategies() {
+		calls, last := occRun(1, s.backoff, rand.New(rand.NewPCG(1, 1)))
+		assert.Equal(t, 1, calls, s.name)
+		// Read there and back, write there and back: four hops of about 10.
+		assert.InDelta(t, 40, float64(last)/float64(unit), 16, s.name)
+	}
+}
+
+func TestTwoClientsWithoutBackoffMakeAtLeastThreeWrites(t *testing.T) {
+	// Both read version 0 before either writes (hops are ~10, far apart
+	// from 0), so exactly one of the first two writes loses.
+	calls, _ := occRun(2, strategies()[0].backoff, rand.New(rand.NewPCG(3, 3)))
+	assert.GreaterOrEqual(t, calls, 3)
+}
+
+func TestSweepIsDeterministicForASeed(t *testing.T) {
+	ns := []int{10, 40}
+	a := occSweep(ns, 5, 42)
+	b := occSweep(ns, 5, 42)
+	require.Len(t, a, len(strategies()))
+	assert.Equal(t, a, b)
+	assert.NotEqual(t, a, occSweep(ns, 5, 43), "another seed gives other numbers")
+}
+
+func TestSweepReportsEveryStrategyAtEveryN(t *testing.T) {
+	pts := occSweep([]int{10, 20, 30}, 3, 1)
+	for i, line := range pts {
+		require.Len(t, line, 3)
+		for j, p := range line {
+			assert.Equal(t, strategies()[i].name, p.Strategy)
+			assert.Equal(t, []int{10, 20, 30}[j], p.N)
+			assert.Equal(t, 3, p.Runs)
+			assert.GreaterOrEqual(t, p.Calls.Mean, float64(p.N))
+		}
+	}
+}
+
+// The study's central findings, which any faithful reproduction shows by a
+// wide margin at N = 100 (see docs/retry-storms.md for the full numbers).
+func TestJitterBeatsNoJitterAtHundredClients(t *testing.T) {
+	pts := occSweep([]int{100}, 10, 1)
+	by := map[string]occPoint{}
+	for _, line := range pts {
+		by[line[0].Strategy] = line[0]
+	}
+	full := by["full jitter"]
+	assert.Greater(t, by["no backoff"].Calls.Mean, 2*full.Calls.Mean, "no backoff makes far more calls than full jitter")
+	assert.Greater(t, by["exponential"].Calls.Mean, 1.5*full.Calls.Mean, "exponential without jitter makes more calls than full jitter")
+	assert.Greater(t, by["exponential"].Time.Mean, 5*full.Time.Mean, "exponential without jitter takes far longer than full jitter")
+	assert.Less(t, full.Time.Mean, by["equal jitter"].Time.Mean, "equal jitter takes longer than full jitter")
+}
