@@ -1,0 +1,137 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/magicmagnets/resilience/idempotency"
+	"github.com/magicmagnets/resilience/resiliencetest"
+)
+
+// charge is what a client asks the payments server to do.
+type charge struct {
+	OrderID     string `json:"order_id"`
+	AmountCents int64  `json:"amount_cents"`
+}
+
+// receipt is what the server answers once it has charged.
+type receipt struct {
+	ChargeID    string `json:"charge_id"`
+	OrderID     string `json:"order_id"`
+	AmountCents int64  `json:"amount_cents"`
+}
+
+// ledger records every charge the server performed: the ground truth the
+// report compares the clients against.
+type ledger struct {
+	mu      sync.Mutex
+	charges map[string]int // order id → times charged
+	total   int
+}
+
+func newLedger() *ledger { return &ledger{charges: make(map[string]int)} }
+
+func (l *ledger) charge(order string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.charges[order]++
+	l.total++
+	return l.total
+}
+
+// tally returns the number of charges, the orders charged more than once and
+// the extra charges they carry.
+func (l *ledger) tally() (charges, doubled, extra int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, n := range l.charges {
+		if n > 1 {
+			doubled++
+			extra += n - 1
+		}
+	}
+	return l.total, doubled, extra
+}
+
+func (l *ledger) times(order string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.charges[order]
+}
+
+// outage is a window during which the card network behind the server is
+// down: every charge fails with 503 until it comes back.
+type outage struct {
+	from, to time.Time
+	refused  atomic.Int64
+}
+
+func (o *outage) down(now time.Time) bool { return !now.Before(o.from) && now.Before(o.to) }
+
+// server is one payments server on loopback: the charge handler behind the
+// idempotency middleware, behind injected network faults.
+type server struct {
+	*httptest.Server
+	ledger *ledger
+	faults *resiliencetest.Handler
+	outage *outage
+}
+
+// serverConfig says what faults the server injects.
+type serverConfig struct {
+	store       idempotency.Store
+	seed        uint64
+	drop        float64       // connection closed before the handler runs
+	unavailable float64       // 503 with Retry-After before the handler runs
+	slow        float64       // stalled past the client's attempt timeout
+	lost        float64       // charged, then the response is lost
+	stall       time.Duration // how long a slow request stalls
+	retryAfter  time.Duration // Retry-After of injected 503s
+	outageAt    time.Duration // the card network goes down this long after start
+	outageFor   time.Duration // and stays down this long
+}
+
+func startServer(c serverConfig, start time.Time) *server {
+	s := &server{
+		ledger: newLedger(),
+		outage: &outage{from: start.Add(c.outageAt), to: start.Add(c.outageAt + c.outageFor)},
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /charges", s.charge)
+	protected := idempotency.Middleware(c.store, idempotency.MiddlewareConfig{CanonicalJSON: true})(mux)
+	s.faults = resiliencetest.FaultyHandler(protected, resiliencetest.Faults{
+		Seed: c.seed,
+		Odds: []resiliencetest.Odds{
+			{Rate: c.drop, Fault: resiliencetest.Drop()},
+			{Rate: c.unavailable, Fault: resiliencetest.Status(http.StatusServiceUnavailable, c.retryAfter)},
+			{Rate: c.slow, Fault: resiliencetest.Stall(c.stall)},
+			{Rate: c.lost, Fault: resiliencetest.LoseResponse()},
+		},
+	})
+	s.Server = httptest.NewServer(s.faults)
+	return s
+}
+
+// charge performs the charge — unless the card network is down — and
+// answers with a receipt.
+func (s *server) charge(w http.ResponseWriter, r *http.Request) {
+	var c charge
+	if err := json.NewDecoder(r.Body).Decode(&c); err != nil || c.OrderID == "" || c.AmountCents <= 0 {
+		http.Error(w, "malformed charge", http.StatusBadRequest)
+		return
+	}
+	if s.outage.down(time.Now()) {
+		s.outage.refused.Add(1)
+		http.Error(w, "card network unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	n := s.ledger.charge(c.OrderID)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusCreated)
+	_ = json.NewEncoder(w).Encode(receipt{ChargeID: fmt.Sprintf("ch_%06d", n), OrderID: c.OrderID, AmountCents: c.AmountCents})
+}
