@@ -74,6 +74,13 @@ func run(o options, w io.Writer) error {
 	if err := writePart2(o.out, sc, res); err != nil {
 		return err
 	}
+	for _, r := range res {
+		if r.Variant == "3 attempts" && len(r.Stuck) > 0 {
+			if err := writeStuck2(o.out, sc, o.seed, r.Stuck[0]); err != nil {
+				return err
+			}
+		}
+	}
 	table = part2Table(res)
 	fmt.Fprint(w, table)
 	return os.WriteFile(filepath.Join(o.out, "part2.md"), []byte(table), 0o644)

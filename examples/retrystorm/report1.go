@@ -44,6 +44,21 @@ func writePart1(dir string, pts [][]occPoint) error {
 	if err := os.WriteFile(filepath.Join(dir, "part1-calls.svg"), calls.svg(), 0o644); err != nil {
 		return err
 	}
+	// Exponential backoff without jitter takes so long that it flattens the
+	// others; a second chart leaves its line out (keeping its legend entry,
+	// so that every strategy keeps its colour).
+	jittered := times
+	jittered.Title = "Time until the last client has written, zoomed in"
+	jittered.Series = nil
+	for _, s := range times.Series {
+		if s.Name == "exponential" {
+			s = series{Name: "exponential (off the chart)"}
+		}
+		jittered.Series = append(jittered.Series, s)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "part1-time-jittered.svg"), jittered.svg(), 0o644); err != nil {
+		return err
+	}
 	return os.WriteFile(filepath.Join(dir, "part1-time.svg"), times.svg(), 0o644)
 }
 

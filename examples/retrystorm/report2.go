@@ -21,11 +21,18 @@ type overloadResult struct {
 	AfterLoad stat      // peak offered load after the outage, × base rate
 	Recovery  stat      // seconds from the outage's end to lasting ≥ 99% success, over recovered runs
 	Recovered int       // runs that recovered before arrivals stopped
+	Stuck     []int     // the runs that did not
 	Runs      int
 }
 
+// runSource is the random source of run i of part 2, the same for every
+// variant.
+func runSource(seed uint64, i int) *rand.Rand {
+	return rand.New(rand.NewPCG(seed, 1<<40|uint64(i)))
+}
+
 // overloadSweep runs every variant runs times; run i of every variant draws
-// from a source seeded by (seed, i). The variants run in parallel;
+// from runSource(seed, i). The variants run in parallel;
 // overloadSweep returns when all are done.
 func overloadSweep(sc scenario, runs int, seed uint64) []overloadResult {
 	vs := variants()
@@ -36,7 +43,7 @@ func overloadSweep(sc scenario, runs int, seed uint64) []overloadResult {
 			res := overloadResult{Variant: v.name, Runs: runs}
 			var peak, mean, after, rec []float64
 			for i := range runs {
-				secs := overload(sc, v, rand.New(rand.NewPCG(seed, 1<<40|uint64(i))))
+				secs := overload(sc, v, runSource(seed, i))
 				if i == 0 {
 					res.Seconds = secs
 				}
@@ -45,6 +52,8 @@ func overloadSweep(sc scenario, runs int, seed uint64) []overloadResult {
 				if d, ok := recovery(sc, secs); ok {
 					rec = append(rec, d.Seconds())
 					res.Recovered++
+				} else {
+					res.Stuck = append(res.Stuck, i)
 				}
 			}
 			res.PeakLoad, res.MeanLoad, res.AfterLoad, res.Recovery = summarize(peak), summarize(mean), summarize(after), summarize(rec)
@@ -114,25 +123,45 @@ func writePart2(dir string, sc scenario, res []overloadResult) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
+	runs := make([][]second2, len(res))
+	for i, r := range res {
+		runs[i] = r.Seconds
+	}
+	return writeCharts2(dir, "part2", "", sc, runs)
+}
+
+// writeStuck2 charts every variant on run i, one in which plain retries did
+// not recover, as part2-stuck-*.svg.
+func writeStuck2(dir string, sc scenario, seed uint64, i int) error {
+	var runs [][]second2
+	for _, v := range variants() {
+		runs = append(runs, overload(sc, v, runSource(seed, i)))
+	}
+	return writeCharts2(dir, "part2-stuck", fmt.Sprintf(" (run %d)", i), sc, runs)
+}
+
+// writeCharts2 draws the load and success charts of one run of every
+// variant, as prefix-load.svg and prefix-success.svg.
+func writeCharts2(dir, prefix, note string, sc scenario, runs [][]second2) error {
 	outage := &band{From: sc.OutageAt.Seconds(), To: (sc.OutageAt + sc.OutageFor).Seconds(), Label: "outage"}
 	capacity := float64(sc.Workers) / sc.Service.Seconds() / sc.Rate
-	load := chart{Title: "Load offered to the server", XLabel: "time (s)", YLabel: "attempts a second ÷ base rate", Band: outage,
+	load := chart{Title: "Load offered to the server" + note, XLabel: "time (s)", YLabel: "attempts a second ÷ base rate", Band: outage,
 		Refs: []ref{{Y: capacity, Label: fmt.Sprintf("server capacity (%.1f×)", capacity)}, {Y: 1, Label: "base rate"}}}
-	success := chart{Title: "Requests that succeed, by arrival second", XLabel: "time (s)", YLabel: "success rate (%)", Band: outage,
+	success := chart{Title: "Requests that succeed, by arrival second" + note, XLabel: "time (s)", YLabel: "success rate (%)", Band: outage,
 		Refs: []ref{{Y: 99, Label: "99%"}}, YMax: 100}
-	for _, r := range res {
-		l, s := series{Name: r.Variant}, series{Name: r.Variant}
-		for i, x := range r.Seconds[:int(sc.Arrivals/time.Second)] {
+	for vi, v := range variants() {
+		l, s := series{Name: v.name}, series{Name: v.name}
+		for i, x := range runs[vi][:int(sc.Arrivals/time.Second)] {
 			t := float64(i) + 0.5
 			l.X, l.Y = append(l.X, t), append(l.Y, float64(x.Offered)/sc.Rate)
 			s.X, s.Y = append(s.X, t), append(s.Y, 100*successRate(x))
 		}
 		load.Series, success.Series = append(load.Series, l), append(success.Series, s)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "part2-load.svg"), load.svg(), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, prefix+"-load.svg"), load.svg(), 0o644); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, "part2-success.svg"), success.svg(), 0o644)
+	return os.WriteFile(filepath.Join(dir, prefix+"-success.svg"), success.svg(), 0o644)
 }
 
 // part2Table returns a Markdown table of the results of part 2.
