@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -50,4 +51,25 @@ func TestQuickRunChargesEveryOrderExactlyOnce(t *testing.T) {
 	naiveCharges, naiveDoubled, _ := res.naive.server.ledger.tally()
 	assert.True(t, naiveDoubled > 0 || naiveCharges < o.orders, "the naive client double-charged or lost orders")
 	assert.Contains(t, out.String(), "Every order was charged exactly once by the resilient client.")
+}
+
+// TestQuickRunWithRedisStore runs the same scenario with the idempotency
+// records in Redis (REDIS_URL, started by make integration and CI).
+func TestQuickRunWithRedisStore(t *testing.T) {
+	url := os.Getenv("REDIS_URL")
+	if url == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("REDIS_URL is not set; CI must start Redis (.ci/services.sh)")
+		}
+		t.Skip("REDIS_URL is not set; run make integration to start Redis")
+	}
+	o := defaultOptions()
+	o.applyQuick()
+	o.progress = false
+	o.redisURL = url
+	var out bytes.Buffer
+	res, err := run(context.Background(), o, &out)
+	require.NoError(t, err)
+	t.Log("\n" + out.String())
+	assert.True(t, res.exactlyOnce(), "every order charged exactly once with the Redis store")
 }
