@@ -80,7 +80,7 @@ func TestTransportBodyOutlivesPerAttemptTimeout(t *testing.T) {
 	})
 	attempts := &attemptContexts{}
 	tr := newTransport(t, resiliencehttp.Config{
-		Policy: resilience.Chain(quickRetry(2), timeout.New(50*time.Millisecond), attempts),
+		Policy: resilience.Chain(quickRetry(2), timeout.New(100*time.Millisecond), attempts),
 	})
 	req, err := http.NewRequest(http.MethodGet, s.URL(), nil)
 	require.NoError(t, err)
@@ -95,7 +95,7 @@ func TestTransportBodyOutlivesPerAttemptTimeout(t *testing.T) {
 
 	require.NoError(t, err)
 	assert.Len(t, body, chunk*chunks)
-	assert.Greater(t, time.Since(start), 50*time.Millisecond, "precondition: the read outlasted the per-attempt timeout")
+	assert.Greater(t, time.Since(start), 100*time.Millisecond, "precondition: the read outlasted the per-attempt timeout")
 	assert.Equal(t, 1, s.requests())
 }
 

@@ -36,7 +36,7 @@ func TestTransportRetriesDroppedConnection(t *testing.T) {
 func TestTransportRetriesStalledAttemptAfterPerAttemptTimeout(t *testing.T) {
 	s := serve(t, stall, ok("hello"))
 	tr := newTransport(t, resiliencehttp.Config{
-		Policy: resilience.Chain(quickRetry(2), timeout.New(50*time.Millisecond)),
+		Policy: resilience.Chain(quickRetry(2), timeout.New(200*time.Millisecond)),
 	})
 
 	resp, body := get(t, tr, s.URL())
