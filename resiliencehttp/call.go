@@ -69,6 +69,7 @@ func (c *call) attempt(actx context.Context) error {
 	if !stop() {
 		// actx ended meanwhile and cancel is running: the response is lost.
 		resp.Body.Close()
+		cancel()
 		return c.failed(actx, n, context.Cause(actx))
 	}
 	if drained {

@@ -12,8 +12,9 @@ import (
 
 // Transport is an http.RoundTripper that sends each request under a
 // resilience policy; see the package documentation for what it does. Create
-// one with [New]; it is safe for concurrent use, and like an http.Transport
-// it should be reused, not created per request.
+// one with [New]: the zero value is not usable. It is safe for concurrent
+// use, and like an http.Transport it should be reused, not created per
+// request, so that per-host breakers and pooled connections are shared.
 type Transport struct {
 	base       http.RoundTripper
 	shared     resilience.Policy // nil when hosts is set
