@@ -8,7 +8,7 @@
 // are discrete-event simulations in simulated time, deterministic for a seed:
 //
 //	go run ./examples/retrystorm                # full sweep into docs/retry-storms
-//	go run ./examples/retrystorm -quick -out /tmp/storm
+//	go run ./examples/retrystorm -quick -out storm-out
 package main
 
 import (
