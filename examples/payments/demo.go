@@ -27,16 +27,28 @@ type result struct {
 }
 
 // exactlyOnce reports whether the resilient client charged every order
-// exactly once.
+// exactly once and accepted only genuine receipts.
 func (r *result) exactlyOnce() bool {
 	charges, doubled, _ := r.resilient.server.ledger.tally()
-	return doubled == 0 && charges == r.orders && r.resilient.t.failed.Load() == 0
+	return doubled == 0 && charges == r.orders && r.resilient.t.failed.Load() == 0 && bogus(r.resilient) == 0
+}
+
+// bogus counts the receipts a client accepted that the server never issued
+// as such: corrupted answers taken at face value.
+func bogus(s *side) int {
+	n := 0
+	for _, rc := range s.t.accepted() {
+		if !s.server.ledger.genuine(rc) {
+			n++
+		}
+	}
+	return n
 }
 
 func runDemo(ctx context.Context, o options, w io.Writer) (*result, error) {
 	orders := make([]charge, o.orders)
 	for i := range orders {
-		orders[i] = charge{OrderID: orderID(i + 1), AmountCents: 5000}
+		orders[i] = charge{OrderID: orderID(i + 1), AmountCents: orderAmount, key: idempotency.NewKey()}
 	}
 	start := time.Now()
 	newStore, closeStores, err := storeFactory(o.redisURL)
@@ -53,7 +65,7 @@ func runDemo(ctx context.Context, o options, w io.Writer) (*result, error) {
 		}
 		srv := startServer(serverConfig{
 			store: store, seed: o.seed,
-			drop: o.drop, unavailable: o.unavailable, slow: o.slow, lost: o.lost,
+			drop: o.drop, unavailable: o.unavailable, slow: o.slow, lost: o.lost, corrupt: o.corrupt,
 			stall: 4 * o.attemptTimeout, retryAfter: time.Second,
 			outageAt: o.outageAt, outageFor: o.outageFor,
 		}, start)
@@ -70,15 +82,15 @@ func runDemo(ctx context.Context, o options, w io.Writer) (*result, error) {
 
 	res.naive.client = newNaiveClient(res.naive.server.URL, o.attemptTimeout, res.naive.t)
 	res.resilient.client = newResilientClient(res.resilient.server.URL, resilientConfig{
-		seed: o.seed, total: 30 * time.Second, attemptTimeout: o.attemptTimeout, openFor: 500 * time.Millisecond,
+		seed: o.seed, total: 30 * time.Second, attemptTimeout: o.attemptTimeout, openFor: 500 * time.Millisecond, maxStale: o.maxStale,
 	}, res.resilient.t)
 	defer res.naive.client.close()
 	defer res.resilient.client.close()
 
 	fmt.Fprintf(w, "Sending %d orders of $50.00 from each client (%d at a time, over %v); the card network goes down %v in, for %v.\n",
 		o.orders, o.concurrency, o.spread, o.outageAt, o.outageFor)
-	fmt.Fprintf(w, "Faults on every server: %.0f%% dropped, %.0f%% answered 503, %.0f%% stalled past the client's %v timeout, %.0f%% charged but the response lost (seed %d).\n\n",
-		100*o.drop, 100*o.unavailable, 100*o.slow, o.attemptTimeout, 100*o.lost, o.seed)
+	fmt.Fprintf(w, "Faults on every server: %.0f%% dropped, %.0f%% answered 503, %.0f%% stalled past the client's %v timeout, %.0f%% charged but the response lost, %.0f%% corrupted (seed %d).\n\n",
+		100*o.drop, 100*o.unavailable, 100*o.slow, o.attemptTimeout, 100*o.lost, 100*o.corrupt, o.seed)
 
 	stopProgress := func() {}
 	if o.progress {
@@ -86,7 +98,7 @@ func runDemo(ctx context.Context, o options, w io.Writer) (*result, error) {
 	}
 	var wg sync.WaitGroup
 	for _, s := range []*side{res.naive, res.resilient} {
-		wg.Go(func() { s.elapsed = send(ctx, s, orders, o.concurrency, o.spread) })
+		wg.Go(func() { s.elapsed = sendAll(ctx, s, orders, o.concurrency, o.spread) })
 	}
 	wg.Wait()
 	stopProgress()
@@ -94,9 +106,10 @@ func runDemo(ctx context.Context, o options, w io.Writer) (*result, error) {
 	return res, nil
 }
 
-// send starts orders evenly over spread, at most concurrency at a time, and
-// waits for them all.
-func send(ctx context.Context, s *side, orders []charge, concurrency int, spread time.Duration) time.Duration {
+// sendAll starts orders evenly over spread, at most concurrency at a time,
+// and waits for them all. Each order first looks up the exchange rate, then
+// charges.
+func sendAll(ctx context.Context, s *side, orders []charge, concurrency int, spread time.Duration) time.Duration {
 	start := time.Now()
 	sem := make(chan struct{}, concurrency)
 	var wg sync.WaitGroup
@@ -108,8 +121,12 @@ func send(ctx context.Context, s *side, orders []charge, concurrency int, spread
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			if err := s.client.charge(ctx, o); err != nil {
+			s.client.rate(ctx)
+			r, err := s.client.charge(ctx, o)
+			if err != nil {
 				s.t.failed.Add(1)
+			} else {
+				s.t.accept(r)
 			}
 			s.t.done.Add(1)
 		})

@@ -1,19 +1,24 @@
 // Command payments tells the story this library exists for, with real code
 // on loopback HTTP.
 //
-// A client sends "charge $50". The network is unreliable: requests are
-// dropped, the server answers 503, some requests stall past the client's
-// timeout, and — the hard case — some charges are performed but their
-// response is lost on the way back. In the middle of the run the card
-// network behind the server goes down for a few seconds.
+// A client sends "charge $50". The network is unreliable, with the three
+// kinds of failure: a crash (in the middle of the run the card network behind
+// the server goes down for a few seconds), omissions (requests dropped, 503s,
+// requests stalled past the client's timeout and — the hard case — charges
+// performed whose response is lost on the way back) and byzantine answers
+// (a receipt with a wrong amount or order id, a truncated body, a body that
+// does not match its Content-Digest). Before each charge the client also
+// looks up an exchange rate, whose source goes down with the card network.
 //
 // Two clients send the same orders, each to its own server with the same
 // faults: a naive one (a plain http.Client that retries on failure, with no
 // idempotency key) and a resilient one (the resiliencehttp Transport with a
 // total timeout, retries with backoff and jitter, a circuit breaker, a
-// per-attempt timeout, and one idempotency key per order). The server's
-// idempotency middleware replays the recorded answer to a retried key
-// instead of charging again. The report shows who charged whom how often.
+// per-attempt timeout, and one idempotency key per order, validating every
+// receipt and serving the last known good exchange rate while its source is
+// down). The server's idempotency middleware replays the recorded answer to
+// a retried key instead of charging again. The report shows who charged whom
+// how often, and how each kind of failure was survived.
 //
 //	go run ./examples/payments            # a full run, about 20 seconds
 //	go run ./examples/payments -quick     # under 10 seconds
@@ -59,6 +64,8 @@ type options struct {
 	unavailable    float64
 	slow           float64
 	lost           float64
+	corrupt        float64
+	maxStale       time.Duration
 	attemptTimeout time.Duration
 	outageAt       time.Duration
 	outageFor      time.Duration
@@ -77,6 +84,8 @@ func defaultOptions() options {
 		unavailable:    0.04,
 		slow:           0.04,
 		lost:           0.06,
+		corrupt:        0.04,
+		maxStale:       5 * time.Second,
 		attemptTimeout: 250 * time.Millisecond,
 		outageAt:       4 * time.Second,
 		outageFor:      3 * time.Second,
@@ -93,6 +102,8 @@ func (o *options) register(fs *flag.FlagSet) {
 	fs.Float64Var(&o.unavailable, "unavailable", o.unavailable, "share of requests answered 503 with Retry-After")
 	fs.Float64Var(&o.slow, "slow", o.slow, "share of requests stalled past the client's attempt timeout")
 	fs.Float64Var(&o.lost, "lost", o.lost, "share of charges performed whose response is lost")
+	fs.Float64Var(&o.corrupt, "corrupt", o.corrupt, "share of answers corrupted: wrong amount or order id, truncated body, wrong digest")
+	fs.DurationVar(&o.maxStale, "max-stale", o.maxStale, "oldest exchange rate the resilient client shows while the rate source is down")
 	fs.DurationVar(&o.attemptTimeout, "attempt-timeout", o.attemptTimeout, "each attempt's timeout, both clients")
 	fs.DurationVar(&o.outageAt, "outage-at", o.outageAt, "when the card network goes down, after the start")
 	fs.DurationVar(&o.outageFor, "outage-for", o.outageFor, "how long it stays down")

@@ -14,10 +14,11 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // TestQuickRunChargesEveryOrderExactlyOnce runs the demo in -quick mode and
-// checks its claims against the servers' ledgers: the resilient client
-// charged every order exactly once, met faults of every kind on the way,
-// and its breaker opened during the outage and closed again; the naive
-// client's faults show up as double charges or failed orders.
+// checks its claims against the servers' own records: the resilient client
+// charged every order exactly once and accepted only genuine receipts, met
+// faults of every kind on the way — crash, omission, byzantine — and
+// survived each the way the report says; stale rates were never older than
+// the bound.
 func TestQuickRunChargesEveryOrderExactlyOnce(t *testing.T) {
 	o := defaultOptions()
 	o.applyQuick()
@@ -26,28 +27,56 @@ func TestQuickRunChargesEveryOrderExactlyOnce(t *testing.T) {
 	res, err := run(context.Background(), o, &out)
 	require.NoError(t, err)
 	t.Log("\n" + out.String())
+	r := res.resilient
 
-	charges, doubled, _ := res.resilient.server.ledger.tally()
+	// Exactly once, and only genuine receipts.
+	charges, doubled, _ := r.server.ledger.tally()
 	assert.Equal(t, o.orders, charges, "one charge per order")
 	assert.Zero(t, doubled, "no double charge")
-	assert.Zero(t, res.resilient.t.failed.Load(), "no order failed")
+	assert.Zero(t, r.t.failed.Load(), "no order failed")
 	for i := 1; i <= o.orders; i++ {
-		id := orderID(i)
-		require.Equal(t, 1, res.resilient.server.ledger.times(id), "order %s", id)
+		require.Equal(t, 1, r.server.ledger.times(orderID(i)), "order %s", orderID(i))
 	}
+	require.Len(t, r.t.accepted(), o.orders)
+	assert.Zero(t, bogus(r), "every accepted receipt was issued by the server for that order")
 	assert.True(t, res.exactlyOnce())
 
-	st := res.resilient.server.faults.Stats()
-	assert.Positive(t, st.Lost, "some charges lost their response, and were replayed, not repeated")
-	assert.Positive(t, st.Dropped)
-	assert.Positive(t, st.Status)
-	assert.Positive(t, res.resilient.server.outage.refused.Load(), "the outage refused charges")
+	// Every fault the servers injected is counted in exactly one class.
+	for _, s := range []*side{res.naive, r} {
+		st := s.server.faults.Stats()
+		assert.Equal(t, st.Requests, st.Exempt+st.Passed+st.Faults(), "%s server's counts add up", s.name)
+		assert.GreaterOrEqual(t, st.Requests, int(s.t.attempts.Load()), "%s: every attempt sent reached the server", s.name)
+	}
 
-	changes, path, now := res.resilient.t.breakerStates()
+	// Crash: the outage refused charges, the breaker opened, rejected calls
+	// without sending them, and closed again.
+	assert.Positive(t, r.server.outage.refused.Load())
+	changes, path, now := r.t.breakerStates()
 	assert.GreaterOrEqual(t, changes, 3, "open, half-open, closed at least: %v", path)
 	assert.Equal(t, "open", path[1])
 	assert.Equal(t, "closed", now, "the breaker closed again after the outage")
+	assert.Positive(t, r.t.rejected.Load())
 
+	// Omission: responses were lost after charging, and every one of those
+	// orders was answered by a replay of its record, not a second charge.
+	st := r.server.faults.Stats()
+	assert.Positive(t, st.Lost)
+	assert.Positive(t, st.Dropped)
+	assert.Positive(t, st.Status)
+	assert.Positive(t, r.server.replays.Load())
+
+	// Byzantine: corrupted answers were injected, rejected by validation and
+	// asked again; none was accepted (checked above).
+	assert.Positive(t, st.Corrupted+st.Truncated+st.WrongDigest)
+	assert.Positive(t, r.t.invalid.Load())
+
+	// The read path served stale rates during the outage, never older than
+	// the bound, and never failed.
+	assert.Positive(t, r.t.stale.Load())
+	assert.Less(t, r.t.maxAge, o.maxStale)
+	assert.Zero(t, r.t.noRate.Load())
+
+	// The naive client shows what goes wrong.
 	naiveCharges, naiveDoubled, _ := res.naive.server.ledger.tally()
 	assert.True(t, naiveDoubled > 0 || naiveCharges < o.orders, "the naive client double-charged or lost orders")
 	assert.Contains(t, out.String(), "Every order was charged exactly once by the resilient client.")

@@ -37,17 +37,39 @@ func report(w io.Writer, r *result) {
 		return fmt.Sprintf("%d (+$%d.00)", d, 50*extra)
 	})
 	row(tw, "orders failed", func(s *side) string { return fmt.Sprint(s.t.failed.Load()) })
+	row(tw, "bad receipts rejected", func(s *side) string { return dashIfNaive(s, s.t.invalid.Load()) })
+	row(tw, "bad receipts accepted", func(s *side) string { return fmt.Sprint(bogus(s)) })
+	row(tw, "rate lookups fresh", func(s *side) string { return fmt.Sprint(s.t.fresh.Load()) })
+	row(tw, "rate lookups stale", func(s *side) string {
+		s.t.mu.Lock()
+		age := s.t.maxAge
+		s.t.mu.Unlock()
+		if s.t.stale.Load() == 0 {
+			return dashIfNaive(s, 0)
+		}
+		return fmt.Sprintf("%d (≤ %v old)", s.t.stale.Load(), age.Round(time.Millisecond))
+	})
+	row(tw, "rate lookups failed", func(s *side) string { return fmt.Sprint(s.t.noRate.Load()) })
 	tw.Flush()
 
-	st := r.resilient.server.faults.Stats()
-	fmt.Fprintf(w, "\nFaults injected on the resilient client's server: %d dropped, %d answered 503, %d stalled, %d responses lost after charging; %d charges refused while the card network was down.\n",
-		st.Dropped, st.Status, st.Stalled, st.Lost, r.resilient.server.outage.refused.Load())
-	if _, path, _ := r.resilient.t.breakerStates(); len(path) > 0 {
-		fmt.Fprintf(w, "Resilient client's breaker: %s\n", compress(path))
-	}
+	fmt.Fprintf(w, "\nHow each kind of failure was met (faults injected: naive / resilient):\n")
+	n, rs := r.naive.server, r.resilient.server
+	ns, st := n.faults.Stats(), rs.faults.Stats()
+	changes, path, _ := r.resilient.t.breakerStates()
+	fmt.Fprintf(w, "  crash      card network down: %d / %d charges refused. Naive: kept calling, %d orders failed. Resilient: the breaker opened, rejected %d calls without sending them, probed and closed (%d state changes: %s).\n",
+		n.outage.refused.Load(), rs.outage.refused.Load(), r.naive.t.failed.Load(), r.resilient.t.rejected.Load(), changes, compress(path))
+	fmt.Fprintf(w, "  omission   %d / %d dropped, answered 503, stalled or lost after charging (%d / %d lost). Naive: retried without a key, %d customers charged twice. Resilient: timed out, retried with the same key; %d retried charges were replayed from the record, not repeated.\n",
+		ns.Dropped+ns.Status+ns.Stalled+ns.Lost, st.Dropped+st.Status+st.Stalled+st.Lost, ns.Lost, st.Lost, doubled(n), rs.replays.Load())
+	fmt.Fprintf(w, "  byzantine  %d / %d answers corrupted, truncated or with a wrong digest. Naive: accepted %d bad receipts. Resilient: validation rejected %d answers and asked again; it accepted %d bad receipts.\n",
+		ns.Corrupted+ns.Truncated+ns.WrongDigest, st.Corrupted+st.Truncated+st.WrongDigest, bogus(r.naive), r.resilient.t.invalid.Load(), bogus(r.resilient))
 	if r.exactlyOnce() {
 		fmt.Fprintf(w, "Every order was charged exactly once by the resilient client.\n")
 	}
+}
+
+func doubled(s *server) int {
+	_, d, _ := s.ledger.tally()
+	return d
 }
 
 func faultsMet(s *side) int64 {
