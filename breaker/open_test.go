@@ -72,7 +72,7 @@ func TestStateTurnsHalfOpenOnceOpenForHasElapsed(t *testing.T) {
 		time.Sleep(time.Second - 1)
 		require.Equal(t, breaker.Open, b.State())
 
-		time.Sleep(1)
+		time.Sleep(time.Nanosecond) // exactly OpenFor after the trip
 
 		assert.Equal(t, breaker.HalfOpen, b.State())
 	})
