@@ -26,6 +26,7 @@ type StatusError struct {
 	Wait       time.Duration // the Retry-After delay; zero when the response had none
 }
 
+// Error describes the response status and its Retry-After delay, if any.
 func (e *StatusError) Error() string {
 	if e.Wait > 0 {
 		return fmt.Sprintf("resiliencehttp: %s (Retry-After %v)", e.Status, e.Wait)

@@ -23,6 +23,7 @@ type ExhaustedError struct {
 	Last     error // the last attempt's error
 }
 
+// Error describes the attempts made and the last error.
 func (e *ExhaustedError) Error() string {
 	return fmt.Sprintf("retry: gave up after %d attempts: %v", e.Attempts, e.Last)
 }

@@ -89,6 +89,7 @@ type Error struct {
 	Err     error         // the operation's error
 }
 
+// Error describes the timeout and the operation's error.
 func (e *Error) Error() string {
 	return fmt.Sprintf("timeout: deadline of %v exceeded: %v", e.Timeout, e.Err)
 }
