@@ -22,18 +22,19 @@ func TestStorePassesTheContractSuite(t *testing.T) {
 func TestStorePassesTheContractSuiteWithASmallResultLimit(t *testing.T) {
 	client := newClient(t)
 	storetest.Run(t, func(*testing.T) idempotency.Store {
-		return redisstore.New(client, redisstore.Config{Prefix: "small:", MaxResultSize: 64})
+		return redisstore.New(client, redisstore.Config{Prefix: "small:" + idempotency.NewKey() + ":", MaxResultSize: 64})
 	}, storetest.MaxResultSize(64))
 }
 
 func TestStoreKeepsRecordsUnderItsPrefix(t *testing.T) {
 	client := newClient(t)
-	s := redisstore.New(client, redisstore.Config{Prefix: "p-" + t.Name() + ":"})
+	prefix := "p-" + idempotency.NewKey() + ":"
+	s := redisstore.New(client, redisstore.Config{Prefix: prefix})
 	c, err := s.Claim(t.Context(), "k\x00", "fp", time.Minute)
 	require.NoError(t, err)
 	require.NoError(t, s.Complete(t.Context(), "k\x00", c.Lock, []byte("r"), time.Minute))
 
-	ttl, err := client.PTTL(t.Context(), "p-"+t.Name()+":k\x00").Result()
+	ttl, err := client.PTTL(t.Context(), prefix+"k\x00").Result()
 	require.NoError(t, err)
 	assert.Greater(t, ttl, 59*time.Second, "the retention is the key's TTL")
 	assert.LessOrEqual(t, ttl, time.Minute)
@@ -41,10 +42,11 @@ func TestStoreKeepsRecordsUnderItsPrefix(t *testing.T) {
 
 func TestInProgressKeyLivesForTwoLeases(t *testing.T) {
 	client := newClient(t)
-	s := redisstore.New(client, redisstore.Config{Prefix: t.Name() + ":"})
+	prefix := "lease-" + idempotency.NewKey() + ":"
+	s := redisstore.New(client, redisstore.Config{Prefix: prefix})
 	_, err := s.Claim(t.Context(), "k", "fp", time.Minute)
 	require.NoError(t, err)
-	ttl, err := client.PTTL(t.Context(), t.Name()+":k").Result()
+	ttl, err := client.PTTL(t.Context(), prefix+"k").Result()
 	require.NoError(t, err)
 	assert.Greater(t, ttl, 119*time.Second, "kept one more lease after the lease for a late owner and the next fence")
 	assert.LessOrEqual(t, ttl, 2*time.Minute)
