@@ -49,10 +49,17 @@ services_install() {
 	[ ${#need[@]} -eq 0 ] && return 0
 	local sudo=()
 	[ "$(id -u)" -eq 0 ] || sudo=(sudo)
+	local log
+	log=$(mktemp) || return 1
 	services_log "installing ${need[*]}"
-	"${sudo[@]}" apt-get update -qq >/dev/null &&
-		DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${need[@]}" >/dev/null ||
-		{ services_log "apt-get install ${need[*]} failed"; return 1; }
+	if ! { "${sudo[@]}" apt-get update -qq &&
+		DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${need[@]}"; } >"$log" 2>&1; then
+		cat "$log" >&2
+		rm -f "$log"
+		services_log "apt-get install ${need[*]} failed"
+		return 1
+	fi
+	rm -f "$log"
 }
 
 # services_pg_bindir prints the newest /usr/lib/postgresql/N/bin that has
