@@ -4,7 +4,7 @@ MODULES := $(sort $(patsubst %/go.mod,%,$(shell find . -name go.mod -not -path '
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
 BENCHSTAT := golang.org/x/perf/cmd/benchstat@v0.0.0-20250813145418-2f7363a06fe1
 
-.PHONY: test lint bench compare demo quickstart integration
+.PHONY: test lint bench compare demo quickstart integration bench-stores
 
 ## test: run every module's tests with the race detector.
 test:
@@ -36,7 +36,10 @@ demo:
 quickstart:
 	go run ./examples/quickstart
 
-## integration: start Redis and PostgreSQL on loopback, run the store tests, stop them.
+## integration: start Redis and PostgreSQL on loopback, run the tests that need them, stop them.
 integration:
-	bash -c 'source .ci/services.sh && trap services_stop EXIT && \
-		for m in idempotency/redisstore idempotency/pgstore; do (cd $$m && go test -race -count=1 ./...) || exit 1; done'
+	bash .ci/services.sh sh -c 'for m in idempotency/redisstore idempotency/pgstore examples/payments; do (cd $$m && go test -race -count=1 ./...) || exit 1; done'
+
+## bench-stores: the Redis and PostgreSQL store benchmarks, next to redis-benchmark and pgbench.
+bench-stores:
+	bash .ci/services.sh sh -c 'idempotency/redisstore/bench.sh && idempotency/pgstore/bench.sh'
