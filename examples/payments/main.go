@@ -20,7 +20,7 @@
 // a retried key instead of charging again. The report shows who charged whom
 // how often, and how each kind of failure was survived.
 //
-//	go run ./examples/payments            # a full run, about 20 seconds
+//	go run ./examples/payments            # a full run, about 12 seconds
 //	go run ./examples/payments -quick     # under 10 seconds
 //
 // It exits with status 1 if the resilient client double-charged anyone or
