@@ -25,7 +25,14 @@ func (e *env) acquire(t *testing.T, key string, lease time.Duration) idempotency
 // requireInProgress claims key and requires an in-progress report.
 func (e *env) requireInProgress(t *testing.T, key string) time.Duration {
 	t.Helper()
-	_, err := e.s.Claim(t.Context(), key, "fp", e.lease)
+	return e.requireInProgressWith(t, key, "fp")
+}
+
+// requireInProgressWith claims key with fingerprint and requires an
+// in-progress report.
+func (e *env) requireInProgressWith(t *testing.T, key, fingerprint string) time.Duration {
+	t.Helper()
+	_, err := e.s.Claim(t.Context(), key, fingerprint, e.lease)
 	require.ErrorIs(t, err, idempotency.ErrInProgress)
 	var ip *idempotency.InProgressError
 	require.ErrorAs(t, err, &ip)
@@ -202,6 +209,7 @@ func foreignLocks(t *testing.T, e *env) {
 		{Token: lock.Token},
 		{Token: lock.Token, Fence: lock.Fence + 1},
 		{Token: strings.Repeat("0", len(lock.Token)), Fence: lock.Fence},
+		{Token: "not-mine", Fence: lock.Fence},
 	} {
 		assert.ErrorIs(t, e.s.Extend(ctx, e.key("k"), bad, e.lease), idempotency.ErrLockLost, "extend %+v", bad)
 		assert.ErrorIs(t, e.s.Complete(ctx, e.key("k"), bad, []byte("x"), e.lease), idempotency.ErrLockLost, "complete %+v", bad)

@@ -6,10 +6,15 @@
 //	}
 //
 // The suite checks every rule of the Store documentation: the state machine,
-// compare-and-set ownership, fencing, deadline boundaries, key and duration
-// validation, result limits, and races between concurrent claimers (100
-// claimers on one key, takeovers of an expired record, a late Complete
-// racing a takeover).
+// compare-and-set ownership, fencing, deadline boundaries, key, fingerprint
+// and duration validation, result limits, races between concurrent claimers
+// (100 claimers on one key, takeovers of an expired record, a late Complete
+// racing a takeover), and [idempotency.Do] taking over the key of an owner
+// that died.
+//
+// [RunReplicas] and [RunOutage] go further, for stores that processes
+// share: replicas of an HTTP service over one store, and an outage of the
+// store's server.
 //
 // It runs against real clocks, for stores whose time comes from a server
 // (Redis, PostgreSQL): it waits for deadlines to pass with short leases, so a
@@ -43,6 +48,7 @@ type config struct {
 	lease         time.Duration
 	resolution    time.Duration
 	maxResultSize int
+	storedFence   func(t *testing.T, key string) int64
 }
 
 // FakeTime declares that the store takes its time from time.Now in the
@@ -63,6 +69,14 @@ func Resolution(d time.Duration) Option { return func(c *config) { c.resolution 
 // MaxResultSize declares the store's result limit in bytes. The default is
 // idempotency.DefaultMaxResultSize.
 func MaxResultSize(n int) Option { return func(c *config) { c.maxResultSize = n } }
+
+// StoredFence gives the suite a way to read, from the server and not
+// through the store, the fence the store keeps for key. The suite then
+// checks that a takeover's record holds the fence its claim returned;
+// without it, it checks the returned fences only.
+func StoredFence(read func(t *testing.T, key string) int64) Option {
+	return func(c *config) { c.storedFence = read }
+}
 
 // Run runs the contract suite against the stores newStore returns, one
 // subtest per rule.
@@ -135,10 +149,12 @@ var cases = []case_{
 	{"ExtendKeepsLeaseAlive", extend},
 	{"InvalidKeysAreRejected", invalidKeys},
 	{"AnyKeyBytesAreDistinct", binaryKeys},
+	{"FingerprintsAreComparedAsExactBytes", binaryFingerprints},
 	{"NonPositiveDurationsAreRejected", invalidDurations},
 	{"OversizedResultIsRejectedAndKeyReleased", oversized},
 	{"OneOfManyConcurrentClaimersWins", concurrentClaim},
 	{"OneOfManyConcurrentTakeoversWins", concurrentTakeover},
 	{"LateCompleteRacingTakeoverHasOneWinner", lateCompleteRace},
 	{"FenceIncreasesWithEveryTakeover", fenceIncreases},
+	{"KeyOfADeadOwnerRunsAgainOnlyAfterItsLeaseWithTheNextFence", deadOwner},
 }

@@ -12,3 +12,8 @@ func TestRunPassesTheMemoryStoreInFakeTime(t *testing.T) {
 		return idempotency.NewMemoryStore(idempotency.MemoryConfig{})
 	}, storetest.FakeTime())
 }
+
+func TestRunReplicasPassesReplicasSharingOneMemoryStore(t *testing.T) {
+	shared := idempotency.NewMemoryStore(idempotency.MemoryConfig{})
+	storetest.RunReplicas(t, func(*testing.T) idempotency.Store { return shared })
+}

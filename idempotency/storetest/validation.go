@@ -37,6 +37,7 @@ func binaryKeys(t *testing.T, e *env) {
 		base + "\xff\xfe\x00\x01",
 		base + strings.Repeat("\x00", idempotency.MaxKeyLen-len(base)),
 		base + strings.Repeat("\x00", idempotency.MaxKeyLen-len(base)-1) + "\x01",
+		base + strings.Repeat("\x00\xff", idempotency.MaxKeyLen)[:idempotency.MaxKeyLen-len(base)],
 	}
 	for i, key := range keys {
 		lock := e.acquire(t, key, e.lease)
@@ -45,6 +46,32 @@ func binaryKeys(t *testing.T, e *env) {
 	for i, key := range keys {
 		e.requireReplay(t, key, []byte{byte(i)})
 	}
+}
+
+func binaryFingerprints(t *testing.T, e *env) {
+	ctx := t.Context()
+	key := e.key("k")
+	const fp = "fp\x00\xff"
+	others := []string{"", "fp", "fp\x00", "fp\x00\xfe", "fp\x00\xff\x00", "FP\x00\xff"}
+	requireMismatches := func(state string) {
+		t.Helper()
+		for _, other := range others {
+			_, err := e.s.Claim(ctx, key, other, e.lease)
+			assert.ErrorIs(t, err, idempotency.ErrMismatch, "%s, fingerprint %q", state, other)
+		}
+	}
+	c, err := e.s.Claim(ctx, key, fp, e.lease)
+	require.NoError(t, err)
+	require.False(t, c.Replayed)
+	requireMismatches("in progress")
+	e.requireInProgressWith(t, key, fp)
+
+	require.NoError(t, e.s.Complete(ctx, key, c.Lock, []byte("\x00"), e.lease))
+	requireMismatches("completed")
+	replay, err := e.s.Claim(ctx, key, fp, e.lease)
+	require.NoError(t, err)
+	assert.True(t, replay.Replayed)
+	assert.Equal(t, []byte("\x00"), replay.Result)
 }
 
 func invalidDurations(t *testing.T, e *env) {
