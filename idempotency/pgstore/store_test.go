@@ -19,6 +19,17 @@ func TestStorePassesTheContractSuite(t *testing.T) {
 	pool := newPool(t)
 	storetest.Run(t, func(*testing.T) idempotency.Store {
 		return pgstore.New(pool, pgstore.Config{})
+	}, storetest.StoredFence(func(t *testing.T, key string) int64 {
+		var fence int64
+		require.NoError(t, pool.QueryRow(t.Context(), "SELECT fence FROM "+pgstore.DefaultTable+" WHERE key = $1", []byte(key)).Scan(&fence))
+		return fence
+	}))
+}
+
+func TestTwoReplicasSharingTheStoreRunTheHandlerOnce(t *testing.T) {
+	storetest.RunReplicas(t, func(t *testing.T) idempotency.Store {
+		// Each replica has its own connection pool, as separate processes would.
+		return pgstore.New(newPool(t), pgstore.Config{})
 	})
 }
 

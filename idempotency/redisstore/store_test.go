@@ -16,6 +16,18 @@ func TestStorePassesTheContractSuite(t *testing.T) {
 	client := newClient(t)
 	storetest.Run(t, func(*testing.T) idempotency.Store {
 		return redisstore.New(client, redisstore.Config{})
+	}, storetest.StoredFence(func(t *testing.T, key string) int64 {
+		fence, err := client.HGet(t.Context(), redisstore.DefaultPrefix+key, "n").Int64()
+		require.NoError(t, err)
+		return fence
+	}))
+}
+
+func TestTwoReplicasSharingTheStoreRunTheHandlerOnce(t *testing.T) {
+	prefix := "replicas:" + idempotency.NewKey() + ":"
+	storetest.RunReplicas(t, func(t *testing.T) idempotency.Store {
+		// Each replica has its own connection pool, as separate processes would.
+		return redisstore.New(newClient(t), redisstore.Config{Prefix: prefix})
 	})
 }
 
