@@ -8,6 +8,7 @@ import (
 
 	"github.com/magicmagnets/resilience"
 	"github.com/magicmagnets/resilience/backoff"
+	"github.com/magicmagnets/resilience/breaker"
 	"github.com/magicmagnets/resilience/retry"
 	"github.com/magicmagnets/resilience/timeout"
 )
@@ -80,5 +81,14 @@ func BenchmarkDoValue(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		_, _ = resilience.DoValue(ctx, p, fn)
+	}
+}
+
+func BenchmarkChainTimeoutRetryBreaker(b *testing.B) {
+	p := resilience.Chain(timeout.New(time.Second), retry.New(retry.Config{}), breaker.New(breaker.Config{}))
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = p.Do(ctx, ok)
 	}
 }
