@@ -34,9 +34,6 @@ var errFlaky = errors.New("bench: flaky")
 // succeed is the operation of the success cases: it does nothing and works.
 func succeed(context.Context) error { return nil }
 
-// fail is the operation used to trip breakers.
-func fail(context.Context) error { return errFlaky }
-
 // flaky returns an operation that fails until its nth call and a reset
 // func that starts it over. Both are made once, so a benchmark loop that
 // resets and runs it allocates nothing of its own.
