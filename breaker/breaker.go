@@ -89,6 +89,13 @@ func New(c Config) *Breaker {
 // If fn panics, the call counts as a failure, frees its probe slot if it had
 // one, and the panic goes on.
 func (b *Breaker) Do(ctx context.Context, fn resilience.Func) error {
+	return b.DoNext(ctx, nil, fn)
+}
+
+// DoNext is Do running next.Do(ctx, fn) rather than fn(ctx); a nil next
+// runs fn. resilience.Chain calls it so that composing policies allocates
+// no closure.
+func (b *Breaker) DoNext(ctx context.Context, next resilience.Policy, fn resilience.Func) error {
 	if fn == nil {
 		return resilience.ErrNilFunc
 	}
@@ -97,7 +104,11 @@ func (b *Breaker) Do(ctx context.Context, fn resilience.Func) error {
 		return err
 	}
 	defer p.abort()
-	err = fn(ctx)
+	if next == nil {
+		err = fn(ctx)
+	} else {
+		err = next.Do(ctx, fn)
+	}
 	// ctx.Err first: it is far cheaper than matching err's chain.
 	if err != nil && ctx.Err() != nil && callerr.Canceled(ctx, err) {
 		p.finish(0, true)
@@ -120,7 +131,7 @@ func (b *Breaker) Allow() (Permit, error) {
 		}
 		return p, nil
 	}
-	if e := b.open.Load(); e != nil && (e.untimed || time.Now().Before(e.until)) {
+	if e := b.open.Load(); e != nil && (e.untimed || time.Since(b.epoch) < e.end) {
 		b.rejected(e)
 		return Permit{}, e
 	}

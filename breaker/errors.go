@@ -18,9 +18,14 @@ var ErrOpen = errors.New("breaker: circuit open")
 // openError is the rejection error. One is allocated per open period, when
 // the breaker trips, so that rejecting a call allocates nothing: it keeps the
 // absolute end of the period and computes RetryAfter when asked.
+//
+// Rejections compare end with time.Since(epoch), which reads only the
+// monotonic clock, rather than until with time.Now, which reads the wall
+// clock too and costs twice as much (most of a rejection's time).
 type openError struct {
-	until   time.Time // the instant a probe may be admitted; zero when unknown
-	untimed bool      // rejects regardless of the time, until the breaker changes
+	until   time.Time     // the instant a probe may be admitted; zero when unknown
+	end     time.Duration // until, as time since the breaker's epoch
+	untimed bool          // rejects regardless of the time, until the breaker changes
 }
 
 // Rejections that carry no deadline. Breaker.open holds them, like a timed

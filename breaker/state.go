@@ -63,7 +63,7 @@ func (b *Breaker) setState(to State, now time.Time) change {
 		if b.mode == forcedOpen {
 			b.openErr = errForcedOpen
 		} else {
-			b.openErr = &openError{until: now.Add(b.openFor)}
+			b.openErr = &openError{until: now.Add(b.openFor), end: now.Sub(b.epoch) + b.openFor}
 			b.trips++
 		}
 	case HalfOpen:
