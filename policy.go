@@ -71,14 +71,24 @@ var ErrNilPolicy = errors.New("resilience: nil policy")
 //
 // Chain() with no policies runs fn directly; Chain(p) is p. Nested chains are
 // flattened. A nil policy is a programmer error: Chain panics at construction.
+//
+// Composing costs no allocation per call when the policies have a method
+//
+//	DoNext(ctx context.Context, next Policy, fn Func) error
+//
+// that does what Do(ctx, func(ctx) error { return next.Do(ctx, fn) }) does,
+// as every policy of this module does: Chain builds the rest of the chain
+// (next) once, at construction, and passes it inward instead of a closure,
+// which would escape to the heap on every call. Other policies get the
+// closure.
 func Chain(policies ...Policy) Policy {
-	flat := make(chain, 0, len(policies))
+	flat := make([]Policy, 0, len(policies))
 	for i, p := range policies {
 		switch p := p.(type) {
 		case nil:
 			panic(fmt.Sprintf("resilience: Chain: policy %d is nil", i))
-		case chain:
-			flat = append(flat, p...)
+		case *chain:
+			flat = append(flat, p.policies...)
 		default:
 			flat = append(flat, p)
 		}
@@ -86,24 +96,51 @@ func Chain(policies ...Policy) Policy {
 	if len(flat) == 1 {
 		return flat[0]
 	}
-	return flat
+	// tails[i] runs flat[i:]; every tail is made here, once, so that Do
+	// passes one inward without allocating.
+	c := &chain{policies: flat, tails: make([]Policy, len(flat))}
+	for i := len(flat) - 1; i >= 0; i-- {
+		switch i {
+		case 0:
+			c.tails[i] = c
+		case len(flat) - 1:
+			c.tails[i] = flat[i]
+		default:
+			c.tails[i] = &chain{policies: flat[i:], tails: c.tails[i:]}
+		}
+	}
+	return c
 }
 
 // chain is a flattened list of policies, outermost first.
-type chain []Policy
+type chain struct {
+	policies []Policy
+	tails    []Policy // tails[i] runs policies[i:]
+}
 
-func (c chain) Do(ctx context.Context, fn Func) error {
+// nexter is implemented by policies that run the rest of a chain
+// themselves: DoNext(ctx, next, fn) does what Do(ctx, func(ctx) error {
+// return next.Do(ctx, fn) }) does, without the closure, which would escape
+// to the heap on every call.
+type nexter interface {
+	DoNext(ctx context.Context, next Policy, fn Func) error
+}
+
+func (c *chain) Do(ctx context.Context, fn Func) error {
 	if fn == nil {
 		return ErrNilFunc
 	}
-	switch len(c) {
+	switch len(c.policies) {
 	case 0:
 		return fn(ctx)
 	case 1:
-		return c[0].Do(ctx, fn)
+		return c.policies[0].Do(ctx, fn)
 	}
-	rest := c[1:]
-	return c[0].Do(ctx, func(ctx context.Context) error { return rest.Do(ctx, fn) })
+	next := c.tails[1]
+	if n, ok := c.policies[0].(nexter); ok {
+		return n.DoNext(ctx, next, fn)
+	}
+	return c.policies[0].Do(ctx, func(ctx context.Context) error { return next.Do(ctx, fn) })
 }
 
 // DoValue runs a value-returning operation under p and returns the value of

@@ -50,10 +50,22 @@ func New(c Config) *Policy {
 // event and returns what the fallback returns; otherwise it returns fn's
 // result. A nil fn returns [resilience.ErrNilFunc].
 func (p *Policy) Do(ctx context.Context, fn resilience.Func) error {
+	return p.DoNext(ctx, nil, fn)
+}
+
+// DoNext is Do running next.Do(ctx, fn) rather than fn(ctx); a nil next
+// runs fn. resilience.Chain calls it so that composing policies allocates
+// no closure.
+func (p *Policy) DoNext(ctx context.Context, next resilience.Policy, fn resilience.Func) error {
 	if fn == nil {
 		return resilience.ErrNilFunc
 	}
-	err := fn(ctx)
+	var err error
+	if next == nil {
+		err = fn(ctx)
+	} else {
+		err = next.Do(ctx, fn)
+	}
 	if err == nil || !p.handles(ctx, err) {
 		return err
 	}

@@ -135,6 +135,13 @@ func (p *Policy) MaxDelay() time.Duration { return p.maxDelay }
 // A nil fn returns resilience.ErrNilFunc. Each attempt's context answers
 // [Attempt].
 func (p *Policy) Do(ctx context.Context, fn resilience.Func) error {
+	return p.DoNext(ctx, nil, fn)
+}
+
+// DoNext is Do with each attempt running next.Do(ctx, fn) rather than
+// fn(ctx); a nil next runs fn. resilience.Chain calls it so that composing
+// policies allocates no closure.
+func (p *Policy) DoNext(ctx context.Context, next resilience.Policy, fn resilience.Func) error {
 	if fn == nil {
 		return resilience.ErrNilFunc
 	}
@@ -147,7 +154,7 @@ func (p *Policy) Do(ctx context.Context, fn resilience.Func) error {
 	}
 	var prev time.Duration
 	for attempt := 1; ; attempt++ {
-		err := fn(&attemptContext{Context: ctx, attempt: attempt})
+		err := call(&attemptContext{Context: ctx, attempt: attempt}, next, fn)
 		if err == nil {
 			return nil
 		}
@@ -212,6 +219,14 @@ func (p *Policy) emit(kind resilience.Kind, attempt int, delay time.Duration, er
 		return
 	}
 	p.observer.Observe(resilience.Event{Policy: "retry", Name: p.name, Kind: kind, Attempt: attempt, Delay: delay, Err: err})
+}
+
+// call runs fn under next, or fn alone when next is nil.
+func call(ctx context.Context, next resilience.Policy, fn resilience.Func) error {
+	if next == nil {
+		return fn(ctx)
+	}
+	return next.Do(ctx, fn)
 }
 
 // wait blocks for d or until ctx ends, whichever is first, and returns ctx's

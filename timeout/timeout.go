@@ -65,11 +65,23 @@ func (p *Policy) Timeout() time.Duration { return p.d }
 // comes back unchanged: the caller's own deadline or cancellation is not this
 // policy's timeout. A nil fn returns resilience.ErrNilFunc.
 func (p *Policy) Do(ctx context.Context, fn resilience.Func) error {
+	return p.DoNext(ctx, nil, fn)
+}
+
+// DoNext is Do running next.Do(ctx, fn) rather than fn(ctx); a nil next
+// runs fn. resilience.Chain calls it so that composing policies allocates
+// no closure.
+func (p *Policy) DoNext(ctx context.Context, next resilience.Policy, fn resilience.Func) error {
 	if fn == nil {
 		return resilience.ErrNilFunc
 	}
 	tctx, cancel := context.WithTimeout(ctx, p.d)
-	err := fn(tctx)
+	var err error
+	if next == nil {
+		err = fn(tctx)
+	} else {
+		err = next.Do(tctx, fn)
+	}
 	fired := err != nil && tctx.Err() != nil && ctx.Err() == nil
 	cancel()
 	if !fired {
