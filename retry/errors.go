@@ -49,13 +49,7 @@ func Permanent(err error) error {
 // idempotency.Permanent errors and replayed permanent results do). A retry
 // policy returns such errors at once.
 func IsPermanent(err error) bool {
-	var p *permanentError
-	return errors.As(err, &p) || markedPermanent(err)
-}
-
-func markedPermanent(err error) bool {
-	var m interface{ Permanent() bool }
-	return errors.As(err, &m) && m.Permanent()
+	return ownPermanent(err) != nil || markedPermanent(err)
 }
 
 type permanentError struct{ err error }

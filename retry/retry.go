@@ -18,7 +18,6 @@ package retry
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -158,8 +157,7 @@ func (p *Policy) DoNext(ctx context.Context, next resilience.Policy, fn resilien
 		if err == nil {
 			return nil
 		}
-		var perm *permanentError
-		if errors.As(err, &perm) {
+		if perm := ownPermanent(err); perm != nil {
 			p.emit(resilience.KindGiveUp, attempt, 0, err)
 			return perm.err
 		}
@@ -200,11 +198,8 @@ func (p *Policy) DoNext(ctx context.Context, next resilience.Policy, fn resilien
 // it has a positive one, the backoff strategy's otherwise, capped by MaxDelay.
 func (p *Policy) delay(attempt int, prev time.Duration, err error) time.Duration {
 	d := p.backoff.Delay(attempt, prev)
-	var h interface{ RetryAfter() time.Duration }
-	if errors.As(err, &h) {
-		if hint := h.RetryAfter(); hint > 0 {
-			d = hint
-		}
+	if h, ok := hint(err); ok && h > 0 {
+		d = h
 	}
 	return max(0, min(d, p.maxDelay))
 }

@@ -372,3 +372,52 @@ func TestForeignPermanentMarkerStopsRetries(t *testing.T) {
 	assert.EqualError(t, err, "charge: declined elsewhere")
 	assert.True(t, retry.IsPermanent(err))
 }
+
+// hintViaAs offers a RetryAfter hint only through an As method, which only
+// errors.As honours.
+type hintViaAs struct{}
+
+func (hintViaAs) Error() string { return "hint via As" }
+func (hintViaAs) As(target any) bool {
+	if p, ok := target.(*interface{ RetryAfter() time.Duration }); ok {
+		*p = hinted{5 * time.Second}
+		return true
+	}
+	return false
+}
+
+// TestMarkersAreFoundAnywhereInTheErrorTree: permanent markers and hints
+// are found through %w chains, multi-%w and errors.Join, and through As
+// methods, as errors.As would find them.
+func TestMarkersAreFoundAnywhereInTheErrorTree(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		declined := errors.New("declined")
+		calls := 0
+		err := retry.New(retry.Config{MaxAttempts: 5}).Do(t.Context(), func(context.Context) error {
+			calls++
+			return errors.Join(errFlaky, fmt.Errorf("charge: %w", retry.Permanent(declined)))
+		})
+		assert.Equal(t, 1, calls, "a permanent error inside a join stops retries")
+		assert.Same(t, declined, err)
+
+		var at []time.Time
+		p := retry.New(retry.Config{MaxAttempts: 2, Backoff: backoff.Constant(time.Millisecond)})
+		require.NoError(t, p.Do(t.Context(), failTimes(1, fmt.Errorf("a: %w, b: %w", errFlaky, hintViaAs{}), &at)))
+		assert.Equal(t, []time.Duration{5 * time.Second}, gaps(at), "a hint offered through As is honoured")
+
+		at = nil
+		require.NoError(t, p.Do(t.Context(), failTimes(1, errors.Join(errFlaky, hinted{3 * time.Second}), &at)))
+		assert.Equal(t, []time.Duration{3 * time.Second}, gaps(at), "a hint inside a join is honoured")
+	})
+}
+
+// TestFailedAttemptAllocatesOnlyItsContext: looking for markers and hints in
+// a failed attempt's error allocates nothing.
+func TestFailedAttemptAllocatesOnlyItsContext(t *testing.T) {
+	p := retry.New(retry.Config{MaxAttempts: 3, Backoff: backoff.Constant(0)})
+	ctx := context.Background()
+	wrapped := fmt.Errorf("call: %w", errFlaky)
+	fail := func(context.Context) error { return wrapped }
+	allocs := testing.AllocsPerRun(1000, func() { _ = p.Do(ctx, fail) })
+	assert.Equal(t, 4.0, allocs, "three attempt contexts and the ExhaustedError")
+}
