@@ -15,12 +15,13 @@ func Example() {
 			c, _ := occRun(50, s.backoff, rand.New(rand.NewPCG(1, run)))
 			calls += c
 		}
-		fmt.Printf("%-20s %5.1f writes for 50 clients\n", s.name, float64(calls)/20)
+		fmt.Printf("%-26s %5.1f writes for 50 clients\n", s.name, float64(calls)/20)
 	}
 	// Output:
-	// no backoff           691.4 writes for 50 clients
-	// exponential          638.0 writes for 50 clients
-	// full jitter          366.4 writes for 50 clients
-	// equal jitter         380.8 writes for 50 clients
-	// decorrelated jitter  374.7 writes for 50 clients
+	// no backoff                 691.4 writes for 50 clients
+	// exponential                638.0 writes for 50 clients
+	// full jitter                366.4 writes for 50 clients
+	// equal jitter               380.8 writes for 50 clients
+	// decorrelated jitter        374.7 writes for 50 clients
+	// decorrelated-within jitter 374.7 writes for 50 clients
 }

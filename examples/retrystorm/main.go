@@ -2,7 +2,8 @@
 // this module's own backoff, retry and breaker code.
 //
 // Part 1 reproduces the optimistic-concurrency simulation of AWS's
-// "Exponential Backoff And Jitter" (2015) for five backoff strategies. Part 2
+// "Exponential Backoff And Jitter" (2015) for its five backoff strategies
+// and backoff.DecorrelatedWithin, which the study did not have. Part 2
 // runs an overloaded server through a 30-second outage and compares plain
 // retries, retries with a retry.Budget and retries behind a breaker. Both
 // are discrete-event simulations in simulated time, deterministic for a seed:

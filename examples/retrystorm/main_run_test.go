@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -18,6 +19,7 @@ func TestQuickRunWritesEveryOutput(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, run(options{out: dir, runs: 5, runs2: 1, seed: 1, quick: true}, &out))
 	assert.Contains(t, out.String(), "| full jitter |")
+	assert.Contains(t, out.String(), "| decorrelated-within jitter |")
 	assert.Contains(t, out.String(), "| 3 attempts, 10% budget |")
 
 	for _, name := range []string{"part1-calls.svg", "part1-time.svg", "part2-load.svg", "part2-success.svg"} {
@@ -27,7 +29,7 @@ func TestQuickRunWritesEveryOutput(t *testing.T) {
 		assert.Contains(t, string(b), "<polyline", name)
 	}
 	rows := readCSV(t, filepath.Join(dir, "part1.csv"))
-	assert.Len(t, rows, 1+5*3, "a header, then 5 strategies × 3 N")
+	assert.Len(t, rows, 1+6*3, "a header, then 6 strategies × 3 N")
 	rows = readCSV(t, filepath.Join(dir, "part2.csv"))
 	assert.Len(t, rows, 1+4*80, "a header, then 4 variants × 80 seconds")
 	for _, name := range []string{"part1.md", "part2.md"} {
@@ -46,6 +48,18 @@ func TestQuickRunIsDeterministicForASeed(t *testing.T) {
 		y, err := os.ReadFile(filepath.Join(b, name))
 		require.NoError(t, err)
 		assert.Equal(t, x, y, name)
+	}
+}
+
+func TestPart1ChartsDashDecorrelatedWithinInLineAndLegend(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, run(options{out: dir, runs: 2, runs2: 1, seed: 1, quick: true}, io.Discard))
+	for _, name := range []string{"part1-calls.svg", "part1-time.svg", "part1-time-jittered.svg"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		require.NoError(t, err, name)
+		svg := string(b)
+		assert.Contains(t, svg, ">decorrelated-within jitter</text>", name)
+		assert.Equal(t, 2, strings.Count(svg, `stroke-dasharray="7 4"`), "%s: its line and its legend swatch, nothing else", name)
 	}
 }
 

@@ -33,8 +33,13 @@ func writePart1(dir string, pts [][]occPoint) error {
 	}
 	calls := chart{Title: "Total writes until every client has written", XLabel: "clients (N)", YLabel: "writes (mean of runs)"}
 	times := chart{Title: "Time until the last client has written", XLabel: "clients (N)", YLabel: "completion time (time units)"}
+	dash := map[string]string{}
+	for _, s := range strategies() {
+		dash[s.name] = s.dash
+	}
 	for _, line := range pts {
-		c, t := series{Name: line[0].Strategy}, series{Name: line[0].Strategy}
+		name := line[0].Strategy
+		c, t := series{Name: name, Dash: dash[name]}, series{Name: name, Dash: dash[name]}
 		for _, p := range line {
 			c.X, c.Y = append(c.X, float64(p.N)), append(c.Y, p.Calls.Mean)
 			t.X, t.Y = append(t.X, float64(p.N)), append(t.Y, p.Time.Mean)

@@ -28,18 +28,22 @@ const unit = time.Millisecond
 type strategy struct {
 	name    string
 	backoff backoff.Backoff
+	dash    string // SVG stroke-dasharray of its chart line; empty is solid
 }
 
 // strategies returns the study's five strategies, built with the backoff
-// package: base 5, doubling, cap 2000.
+// package (base 5, doubling, cap 2000), and a sixth that is not in the
+// study: decorrelated jitter drawn inside the cap instead of clamped to it.
+// Its chart line is dashed to set it apart from plain decorrelated jitter.
 func strategies() []strategy {
 	exp := backoff.Exponential(5*unit, 2, 2000*unit)
 	return []strategy{
-		{"no backoff", backoff.Constant(0)},
-		{"exponential", exp},
-		{"full jitter", exp.WithJitter(backoff.Full)},
-		{"equal jitter", exp.WithJitter(backoff.Equal)},
-		{"decorrelated jitter", exp.WithJitter(backoff.Decorrelated)},
+		{name: "no backoff", backoff: backoff.Constant(0)},
+		{name: "exponential", backoff: exp},
+		{name: "full jitter", backoff: exp.WithJitter(backoff.Full)},
+		{name: "equal jitter", backoff: exp.WithJitter(backoff.Equal)},
+		{name: "decorrelated jitter", backoff: exp.WithJitter(backoff.Decorrelated)},
+		{name: "decorrelated-within jitter", backoff: exp.WithJitter(backoff.DecorrelatedWithin), dash: "7 4"},
 	}
 }
 

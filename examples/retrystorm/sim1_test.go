@@ -72,3 +72,42 @@ func TestJitterBeatsNoJitterAtHundredClients(t *testing.T) {
 	assert.Greater(t, by["exponential"].Time.Mean, 5*full.Time.Mean, "exponential without jitter takes far longer than full jitter")
 	assert.Less(t, full.Time.Mean, by["equal jitter"].Time.Mean, "equal jitter takes longer than full jitter")
 }
+
+func TestStrategiesIncludeDecorrelatedWithinUnderItsOwnName(t *testing.T) {
+	names := map[string]bool{}
+	for _, s := range strategies() {
+		assert.False(t, names[s.name], "%q appears twice", s.name)
+		names[s.name] = true
+	}
+	assert.Len(t, names, 6)
+	assert.True(t, names["decorrelated-within jitter"])
+}
+
+// While no client's 3·prev passes the cap, drawing inside the cap and
+// clamping to it are the same draw, so with the same seeds the two
+// decorrelated strategies give the same runs.
+func TestDecorrelatedWithinMatchesDecorrelatedBelowTheCap(t *testing.T) {
+	by := map[string]occPoint{}
+	for _, line := range occSweep([]int{20}, 10, 1) {
+		by[line[0].Strategy] = line[0]
+	}
+	dec, within := by["decorrelated jitter"], by["decorrelated-within jitter"]
+	require.NotZero(t, dec.Runs)
+	require.NotZero(t, within.Runs)
+	assert.Equal(t, dec.Calls, within.Calls)
+	assert.Equal(t, dec.Time, within.Time)
+}
+
+// Late in a long contention the clamped draw waits the cap where the other
+// draws inside it, so the last clients finish sooner; the calls barely move.
+func TestDecorrelatedWithinFinishesSoonerInLongContention(t *testing.T) {
+	by := map[string]occPoint{}
+	for _, line := range occSweep([]int{190}, 20, 1) {
+		by[line[0].Strategy] = line[0]
+	}
+	dec, within := by["decorrelated jitter"], by["decorrelated-within jitter"]
+	require.NotZero(t, dec.Runs)
+	require.NotZero(t, within.Runs)
+	assert.Less(t, within.Time.Mean, 0.9*dec.Time.Mean, "drawing inside the cap finishes at least 10% sooner")
+	assert.InEpsilon(t, dec.Calls.Mean, within.Calls.Mean, 0.03, "and makes about as many calls")
+}

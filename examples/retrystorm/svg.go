@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html"
 	"math"
+	"unicode/utf8"
 )
 
 // chart is a line chart, drawn as a self-contained SVG: a white background
@@ -22,6 +23,7 @@ type chart struct {
 type series struct {
 	Name string
 	X, Y []float64
+	Dash string // SVG stroke-dasharray, such as "7 4"; empty draws a solid line
 }
 
 // ref is a dashed horizontal line at Y.
@@ -104,7 +106,7 @@ func (c chart) svg() []byte {
 	// Lines.
 	for i, s := range c.Series {
 		col := palette[i%len(palette)]
-		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="2" stroke-linejoin="round" points="`, col)
+		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="2" stroke-linejoin="round"%s points="`, col, dashAttr(s.Dash))
 		for j := range s.X {
 			fmt.Fprintf(&b, "%.1f,%.1f ", px(s.X[j]), py(s.Y[j]))
 		}
@@ -115,14 +117,34 @@ func (c chart) svg() []byte {
 	if c.Band != nil {
 		ly += 16
 	}
-	fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="190" height="%d" fill="#ffffff" fill-opacity="0.85" stroke="#cccccc"/>`+"\n", lx-8, ly-12, 20*len(c.Series)+6)
+	fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%d" height="%d" fill="#ffffff" fill-opacity="0.85" stroke="#cccccc"/>`+"\n", lx-8, ly-12, legendWidth(c.Series), 20*len(c.Series)+6)
 	for i, s := range c.Series {
 		y := ly + float64(20*i)
-		fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="3"/>`+"\n", lx, y, lx+22, y, palette[i%len(palette)])
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="3"%s/>`+"\n", lx, y, lx+22, y, palette[i%len(palette)], dashAttr(s.Dash))
 		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f">%s</text>`+"\n", lx+30, y+4, esc(s.Name))
 	}
 	b.WriteString("</svg>\n")
 	return b.Bytes()
+}
+
+// legendWidth returns the width of a legend box that holds the longest
+// series name: 190, or more at about 7 units per character of 13-point text
+// after the 30-unit swatch.
+func legendWidth(ss []series) int {
+	w := 190
+	for _, s := range ss {
+		w = max(w, 30+7*utf8.RuneCountInString(s.Name)+12)
+	}
+	return w
+}
+
+// dashAttr returns the stroke-dasharray attribute for dash, or nothing for
+// a solid line.
+func dashAttr(dash string) string {
+	if dash == "" {
+		return ""
+	}
+	return fmt.Sprintf(` stroke-dasharray="%s"`, esc(dash))
 }
 
 // niceStep returns the smallest of 1, 2 or 5 times a power of ten that is
