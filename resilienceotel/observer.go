@@ -1,0 +1,99 @@
+package resilienceotel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/magicmagnets/resilience"
+)
+
+// ScopeName is the instrumentation scope name to make the meter with:
+// provider.Meter(ScopeName).
+const ScopeName = "github.com/magicmagnets/resilience/resilienceotel"
+
+// ErrNilMeter is returned by [New] when the meter is nil.
+var ErrNilMeter = errors.New("resilienceotel: nil meter")
+
+// durationBuckets are the histogram bucket boundaries, in seconds, for retry
+// delays and slow calls: from 5ms to a minute, so that the default 100ms
+// backoff, its 10s cap and the retry policy's 30s maximum delay all fall
+// inside.
+var durationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}
+
+// Observer is a resilience.Observer that records events as OpenTelemetry
+// metrics (see the package doc for the instruments and attributes). It is
+// safe for concurrent use and may be shared by any number of policies.
+//
+// Observe never blocks on I/O: it adds to the meter's instruments, and
+// exporting is the meter provider's business. Once the attributes of a
+// (policy, name, kind) combination are built they are reused, so recording
+// a known combination allocates nothing of its own.
+//
+// Make one with [New]; the zero value is not usable. A nil *Observer records
+// nothing.
+type Observer struct {
+	events      metric.Int64Counter
+	retryDelay  metric.Float64Histogram
+	slowCall    metric.Float64Histogram
+	transitions metric.Int64Counter
+
+	// cached maps each combination seen so far to its attributes. Readers
+	// load the map without a lock; a new combination is added by copying
+	// the map under mu and storing the copy.
+	cached atomic.Pointer[map[key]*attrs]
+	mu     sync.Mutex
+}
+
+// New returns an Observer that records on meter, typically
+// provider.Meter(ScopeName). It returns an error if meter is nil or an
+// instrument cannot be created.
+func New(meter metric.Meter) (*Observer, error) {
+	if meter == nil {
+		return nil, ErrNilMeter
+	}
+	events, err1 := meter.Int64Counter("resilience.events",
+		metric.WithUnit("{event}"),
+		metric.WithDescription("Events emitted by resilience policies: retries, give-ups, timeouts, rejections, state changes, slow calls, replays and fallbacks."))
+	retryDelay, err2 := meter.Float64Histogram("resilience.retry.delay",
+		metric.WithUnit("s"),
+		metric.WithDescription("The wait before each retry."),
+		metric.WithExplicitBucketBoundaries(durationBuckets...))
+	slowCall, err3 := meter.Float64Histogram("resilience.call.slow.duration",
+		metric.WithUnit("s"),
+		metric.WithDescription("How long each call that a circuit breaker counted as slow took."),
+		metric.WithExplicitBucketBoundaries(durationBuckets...))
+	transitions, err4 := meter.Int64Counter("resilience.breaker.transitions",
+		metric.WithUnit("{transition}"),
+		metric.WithDescription("Circuit breaker state changes."))
+	if err := errors.Join(err1, err2, err3, err4); err != nil {
+		return nil, fmt.Errorf("resilienceotel: creating instruments: %w", err)
+	}
+	o := &Observer{events: events, retryDelay: retryDelay, slowCall: slowCall, transitions: transitions}
+	o.cached.Store(&map[key]*attrs{})
+	return o, nil
+}
+
+// Observe records e: one on resilience.events, and, depending on its kind,
+// its Delay on resilience.retry.delay or resilience.call.slow.duration, or
+// one on resilience.breaker.transitions.
+func (o *Observer) Observe(e resilience.Event) {
+	if o == nil {
+		return
+	}
+	a := o.attrs(e)
+	ctx := context.Background()
+	o.events.Add(ctx, 1, a.event...)
+	switch e.Kind {
+	case resilience.KindRetry:
+		o.retryDelay.Record(ctx, e.Delay.Seconds(), a.record...)
+	case resilience.KindSlowCall:
+		o.slowCall.Record(ctx, e.Delay.Seconds(), a.record...)
+	case resilience.KindStateChange:
+		o.transitions.Add(ctx, 1, a.transition...)
+	}
+}
