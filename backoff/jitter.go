@@ -41,15 +41,18 @@ var (
 	// Decorrelated returns min(cap, U(base, 3·prev)), with prev = base before
 	// the first retry: "Decorrelated Jitter" of the same study. It ignores the
 	// shape's growth and grows from the previous delay instead. Because the
-	// draw is clamped, once 3·prev passes the cap most draws land exactly on
-	// the cap, which re-synchronises clients late in an outage; see
-	// [DecorrelatedWithin].
+	// draw is clamped, once 3·prev passes the cap about two draws in three
+	// land exactly on the cap, which lengthens the waits of clients still
+	// failing late in an outage; see [DecorrelatedWithin] and
+	// docs/retry-storms.md.
 	Decorrelated = Jitter{mode: modeDecorrelated}
 
 	// DecorrelatedWithin returns U(base, min(cap, 3·prev)), with prev = base
 	// before the first retry: decorrelated jitter that draws inside the cap
 	// instead of clamping to it, so late retries stay spread over
-	// [base, cap] rather than piling up at the cap.
+	// [base, cap] rather than piling up at the cap. In the retry-storm study
+	// (docs/retry-storms.md) it makes as many calls as Decorrelated and
+	// finishes 9–17% sooner with 100 to 190 contending clients.
 	DecorrelatedWithin = Jitter{mode: modeDecorrelatedWithin}
 )
 
