@@ -16,10 +16,13 @@
 // The instruments, named in the style of the OpenTelemetry semantic
 // conventions:
 //
-//	resilience.events                 counter, {event}  every event
-//	resilience.retry.delay            histogram, s      the wait before each retry (KindRetry)
-//	resilience.call.slow.duration     histogram, s      how long each slow call took (KindSlowCall)
-//	resilience.breaker.transitions    counter, {transition}  state changes (KindStateChange)
+//	name                            instrument  unit          records
+//	resilience.events               counter     {event}       every event
+//	resilience.retry.delay          histogram   s             the wait before each retry (KindRetry)
+//	resilience.call.slow.duration   histogram   s             how long each slow call took (KindSlowCall)
+//	resilience.breaker.transitions  counter     {transition}  state changes (KindStateChange)
+//
+// The histograms have buckets from 5ms to 60s.
 //
 // Every data point carries the attributes policy (the emitting package:
 // "retry", "breaker", ...) and name (the policy's configured Name, left out
