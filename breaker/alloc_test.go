@@ -41,6 +41,16 @@ func TestOpenRejectionAllocatesNothing(t *testing.T) {
 	assert.Zero(t, allocs)
 }
 
+func TestForcedOpenRejectionAllocatesNothing(t *testing.T) {
+	b := breaker.New(breaker.Config{})
+	b.ForceOpen()
+	ctx := context.Background()
+
+	allocs := testing.AllocsPerRun(1000, func() { _ = b.Do(ctx, ok) })
+
+	assert.Zero(t, allocs)
+}
+
 func TestAllowDoneAllocatesNothing(t *testing.T) {
 	b := breaker.New(breaker.Config{SlowCallDuration: time.Second})
 
