@@ -20,6 +20,7 @@ const (
 	KindSlowCall    Kind = "slow_call"    // a call took longer than the configured slow-call duration
 	KindReplay      Kind = "replay"       // an idempotency key's recorded result was returned instead of running
 	KindFallback    Kind = "fallback"     // a fallback ran in place of a failed call
+	KindRecorded    Kind = "recorded"     // an idempotency outcome was recorded after the store had failed to take it
 )
 
 // Event is a small value describing one thing a policy did. Fields that do

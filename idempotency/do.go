@@ -9,12 +9,6 @@ import (
 	"github.com/magicmagnets/resilience"
 )
 
-// ErrNotRecorded: the operation ran, but its outcome could not be recorded
-// (the store failed, the result could not be encoded or was too large). The
-// key has been released where possible, so a retry runs the operation again.
-// The error wraps the cause.
-var ErrNotRecorded = errors.New("idempotency: result not recorded")
-
 // errNilStore is returned by Do when the store is nil.
 var errNilStore = errors.New("idempotency: nil store")
 
@@ -25,10 +19,13 @@ type Options struct {
 	// gets ErrMismatch. Empty matches only empty.
 	Fingerprint string
 	// Lease is how long a run holds the key before another call may take it
-	// over; a heartbeat extends it every Lease/3 while the operation runs.
-	// Zero means 30s.
+	// over; a heartbeat extends it every Lease/3 while the operation runs,
+	// and each store call is bounded by Lease/3 (at most 5s). Zero means
+	// 30s; negative is an error matching ErrInvalidDuration.
 	Lease time.Duration
-	// Retention is how long a recorded result is replayed. Zero means 24h.
+	// Retention is how long a recorded result is replayed, and how long a
+	// released key's fence is kept. Zero means 24h; negative is an error
+	// matching ErrInvalidDuration.
 	Retention time.Duration
 	// Wait makes a call that finds the key in progress wait for the result,
 	// polling the store (from 10ms, doubling up to 1s, never past the
@@ -39,9 +36,12 @@ type Options struct {
 	Codec Codec
 	// Name is copied into every Event.
 	Name string
-	// Observer receives a KindReplay event for every replay and a
-	// KindRejected event for every in-progress or mismatch refusal. Nil
-	// means no events.
+	// Observer receives a KindReplay event for every replay, a
+	// KindRejected event for every in-progress or mismatch refusal, and,
+	// when the store fails to take an outcome, a KindRetry event (Delay,
+	// Err) before each new try, then KindRecorded once it is recorded or
+	// KindGiveUp (Err matching ErrNotRecorded) when it cannot be. Nil means
+	// no events.
 	Observer resilience.Observer
 }
 
@@ -54,48 +54,74 @@ const (
 
 // Record tags: the first byte of every result Do stores.
 const (
-	tagValue = 'v' // followed by the codec's encoding of the value
-	tagError = 'e' // followed by the permanent error's message
+	tagValue      = 'v' // followed by the codec's encoding of the value
+	tagError      = 'e' // followed by the final error's message
+	tagUnrecorded = 'u' // followed by why the outcome could not be stored
 )
 
 // Do runs fn at most once for key and returns its outcome to every call
 // with that key while the outcome is retained.
 //
-// The first call claims the key and runs fn under a context that is
-// cancelled, with cause ErrLockLost, if the lease is lost (another call took
-// the key over after the heartbeat failed to extend it); its outcome is then
-// not recorded and Do returns an error matching ErrLockLost. Otherwise:
+// The first call claims the key and runs fn under a context that carries
+// the key and fence ([FenceFrom]), ends with ctx, and is cancelled with cause
+// ErrLockLost if the lease is lost (the store says another owner has it, or
+// the heartbeat could not extend it before it could have ended). The
+// heartbeat does not depend on ctx: a caller that gives up does not stop it
+// while fn runs. When fn returns:
 //
 //   - success: the value is encoded, recorded and returned;
-//   - an error marked [Permanent]: it is recorded (as its message) and
+//   - an error marked [Final]: it is recorded (as its message) and
 //     returned; replays return a [*RecordedError];
-//   - any other error: the key is released, so a retry runs fn again;
-//   - a panic: the key is released and the panic continues.
+//   - any other error (resilience.Permanent ones included: "do not send
+//     again" is not "this was the outcome"): the key is released, so a retry
+//     runs fn again;
+//   - a panic: the key is released and the panic continues;
+//   - fn called [ReleaseKey]: the key is released whatever fn returned.
+//
+// Once fn has returned success or a final error the key is never released.
+// If the store fails to take the outcome, Do keeps the lease alive and
+// retries (under a context that ctx's end does not cancel) until it is
+// recorded or the lease can no longer be held; it then returns fn's value
+// with an error matching ErrNotRecorded, and the key stays in progress until
+// its lease ends. A value that cannot be encoded, or is larger than the
+// store accepts, is recorded as a placeholder whose replays return an error
+// matching ErrNotRecorded. If another owner took the key over, Do returns an
+// error matching ErrLockLost (and fn's error, if any).
 //
 // A later call with the same key and fingerprint returns the recorded
 // outcome without running fn, with replayed true. A call that finds the key
 // in progress returns an error matching ErrInProgress, or waits (see
 // Options.Wait); a different fingerprint gets ErrMismatch. A store failure
-// at claim returns the store's error without running fn; a failure to
-// record returns fn's value with an error matching ErrNotRecorded.
+// at claim (after the claim was sent three times with the same owner token)
+// returns the store's error without running fn. A done ctx runs nothing.
 func Do[T any](ctx context.Context, store Store, key string, fn func(context.Context) (T, error), opts Options) (v T, replayed bool, err error) {
 	switch {
 	case fn == nil:
 		return v, false, resilience.ErrNilFunc
 	case store == nil:
 		return v, false, errNilStore
+	case opts.Lease < 0:
+		return v, false, resilience.Permanent(fmt.Errorf("%w: lease %v", ErrInvalidDuration, opts.Lease))
+	case opts.Retention < 0:
+		return v, false, resilience.Permanent(fmt.Errorf("%w: retention %v", ErrInvalidDuration, opts.Retention))
+	}
+	if err := ValidateKey(key); err != nil {
+		return v, false, resilience.Permanent(err) // no retry makes it valid
+	}
+	if err := ctx.Err(); err != nil {
+		return v, false, err
 	}
 	o := opts.withDefaults()
-	c, err := claim(ctx, store, key, &o)
+	c, sent, err := claim(ctx, store, key, &o)
 	if err != nil {
 		return v, false, err
 	}
 	if c.Replayed {
-		o.emit(resilience.KindReplay, nil)
+		o.emit(resilience.KindReplay, 0, nil)
 		v, err = decode[T](c.Result, o.Codec)
 		return v, true, err
 	}
-	v, err = run(ctx, store, key, c.Lock, fn, &o)
+	v, err = run(own(ctx, store, key, c.Lock, sent, o.Lease, o.Retention, o.emit), fn, &o)
 	return v, false, err
 }
 
@@ -112,89 +138,82 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-func (o *Options) emit(kind resilience.Kind, err error) {
+func (o *Options) emit(kind resilience.Kind, delay time.Duration, err error) {
 	if o.Observer != nil {
-		o.Observer.Observe(resilience.Event{Policy: "idempotency", Name: o.Name, Kind: kind, Err: err})
+		o.Observer.Observe(resilience.Event{Policy: "idempotency", Name: o.Name, Kind: kind, Delay: delay, Err: err})
 	}
 }
 
 // claim claims key, waiting for an in-progress run when o.Wait is set.
-func claim(ctx context.Context, store Store, key string, o *Options) (Claim, error) {
+func claim(ctx context.Context, store Store, key string, o *Options) (Claim, time.Time, error) {
 	delay := firstPoll
 	for {
-		c, err := store.Claim(ctx, key, o.Fingerprint, o.Lease)
+		c, sent, err := claimKey(ctx, store, key, o.Fingerprint, o.Lease)
 		if err == nil {
-			return c, nil
+			return c, sent, nil
 		}
 		var ip *InProgressError
 		if !errors.As(err, &ip) || !o.Wait {
 			if errors.Is(err, ErrInProgress) || errors.Is(err, ErrMismatch) {
-				o.emit(resilience.KindRejected, err)
+				o.emit(resilience.KindRejected, 0, err)
 			}
-			return Claim{}, err
+			return Claim{}, sent, err
 		}
-		t := time.NewTimer(min(delay, ip.Remaining))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return Claim{}, fmt.Errorf("%w while waiting: %w", context.Cause(ctx), err)
-		case <-t.C:
+		if sleep(ctx, min(delay, ip.Remaining)) != nil {
+			return Claim{}, sent, fmt.Errorf("%w while waiting: %w", context.Cause(ctx), err)
 		}
 		delay = min(2*delay, maxPoll)
 	}
 }
 
 // run runs fn as the key's owner and records its outcome.
-func run[T any](ctx context.Context, store Store, key string, lock Lock, fn func(context.Context) (T, error), o *Options) (v T, err error) {
-	hb := startHeartbeat(ctx, store, key, lock, o.Lease)
+func run[T any](own *owner, fn func(context.Context) (T, error), o *Options) (v T, err error) {
 	finished := false
 	defer func() {
-		if finished {
-			return
-		}
-		// fn panicked or called runtime.Goexit: free the key and let the
-		// panic go on with its stack intact.
-		if !hb.stop() {
-			release(ctx, store, key, lock, o.Lease)
+		if !finished {
+			// fn panicked or called runtime.Goexit: free the key and let
+			// the panic go on with its stack intact.
+			own.release()
 		}
 	}()
-	v, err = fn(hb.ctx)
+	v, err = fn(own.opCtx)
 	finished = true
-	if hb.stop() {
-		if err != nil {
+
+	if (err != nil && !IsFinal(err)) || own.releaseAsked() {
+		own.release()
+		if own.leaseLost() {
 			return v, fmt.Errorf("%w: operation: %w", ErrLockLost, err)
 		}
-		return v, ErrLockLost
-	}
-
-	if err != nil && !isPermanent(err) {
-		release(ctx, store, key, lock, o.Lease)
 		return v, err
 	}
 	result, encErr := encode(v, err, o.Codec)
 	if encErr != nil {
-		release(ctx, store, key, lock, o.Lease)
-		return v, errors.Join(err, fmt.Errorf("%w: encode: %w", ErrNotRecorded, encErr))
+		return v, errors.Join(err, recordPlaceholder(own, fmt.Errorf("%w: encode: %w", ErrNotRecorded, encErr)))
 	}
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.Lease)
-	defer cancel()
-	if cerr := store.Complete(cctx, key, lock, result, o.Retention); cerr != nil {
-		return v, errors.Join(err, fmt.Errorf("%w: %w", ErrNotRecorded, cerr))
+	rerr := own.record(result)
+	switch {
+	case rerr == nil:
+		return v, err
+	case errors.Is(rerr, ErrResultTooLarge):
+		return v, errors.Join(err, recordPlaceholder(own, fmt.Errorf("%w: %w", ErrNotRecorded, rerr)))
+	case errors.Is(rerr, ErrLockLost) && err != nil:
+		return v, fmt.Errorf("%w: operation: %w", ErrLockLost, err)
 	}
-	return v, err
+	return v, errors.Join(err, rerr)
 }
 
-// release frees key for a retry. It runs even when ctx has ended (the caller
-// gave up, but the key must not stay locked until its lease passes), bounded
-// by one lease. A failure leaves the key to expire with its lease.
-func release(ctx context.Context, store Store, key string, lock Lock, lease time.Duration) {
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lease)
-	defer cancel()
-	_ = store.Release(cctx, key, lock)
+// recordPlaceholder records, in place of an outcome that cannot be stored, a
+// record whose replays return why, and returns why (joined with the failure
+// to record even that).
+func recordPlaceholder(own *owner, why error) error {
+	if err := own.record(append([]byte{tagUnrecorded}, why.Error()...)); err != nil {
+		return errors.Join(why, err)
+	}
+	return why
 }
 
-// encode builds the stored record of an outcome: a permanent error's
-// message, or the encoded value.
+// encode builds the stored record of an outcome: a final error's message,
+// or the encoded value.
 func encode[T any](v T, err error, codec Codec) ([]byte, error) {
 	if err != nil {
 		return append([]byte{tagError}, err.Error()...), nil
@@ -217,6 +236,8 @@ func decode[T any](record []byte, codec Codec) (v T, err error) {
 	switch record[0] {
 	case tagError:
 		return v, &RecordedError{Message: string(record[1:])}
+	case tagUnrecorded:
+		return v, fmt.Errorf("%w: first run: %s", ErrNotRecorded, record[1:])
 	case tagValue:
 		if err := codec.Unmarshal(record[1:], &v); err != nil {
 			return v, fmt.Errorf("idempotency: decode recorded result: %w", err)

@@ -143,7 +143,7 @@ func TestDoRecordsAndReplaysAPermanentError(t *testing.T) {
 	s := newStore()
 	declined := errors.New("card declined")
 	_, _, err := idempotency.Do(t.Context(), s, "k", func(context.Context) (int, error) {
-		return 0, idempotency.Permanent(declined)
+		return 0, idempotency.Final(declined)
 	}, idempotency.Options{})
 	require.ErrorIs(t, err, declined)
 
@@ -157,20 +157,20 @@ func TestDoRecordsAndReplaysAPermanentError(t *testing.T) {
 	assert.Equal(t, "card declined", rec.Message)
 }
 
-// otherPermanent is a permanent marker from another package.
-type otherPermanent struct{ error }
-
-func (otherPermanent) Permanent() bool { return true }
-
-func TestDoTreatsForeignPermanentMarkersAsPermanent(t *testing.T) {
+// TestDoDoesNotRecordAPermanentError: resilience.Permanent means "do not
+// send again" (a transport failure of a request that cannot be repeated), not
+// "this is the outcome": the key is released and a retry runs fn.
+func TestDoDoesNotRecordAPermanentError(t *testing.T) {
 	s := newStore()
+	refused := errors.New("connection refused")
 	_, _, err := idempotency.Do(t.Context(), s, "k", func(context.Context) (int, error) {
-		return 0, otherPermanent{errors.New("invalid")}
+		return 0, resilience.Permanent(refused)
 	}, idempotency.Options{})
-	require.Error(t, err)
-	_, replayed, err := idempotency.Do(t.Context(), s, "k", func(context.Context) (int, error) { return 1, nil }, idempotency.Options{})
-	assert.True(t, replayed)
-	assert.EqualError(t, err, "invalid")
+	require.ErrorIs(t, err, refused)
+	v, replayed, err := idempotency.Do(t.Context(), s, "k", func(context.Context) (int, error) { return 1, nil }, idempotency.Options{})
+	require.NoError(t, err)
+	assert.False(t, replayed, "a permanent error was recorded as the outcome")
+	assert.Equal(t, 1, v)
 }
 
 func TestDoReleasesTheKeyAndRepanicsOnPanic(t *testing.T) {

@@ -39,7 +39,7 @@ func ExampleDo() {
 func ExamplePermanent() {
 	store := idempotency.NewMemoryStore(idempotency.MemoryConfig{})
 	charge := func(ctx context.Context) (string, error) {
-		return "", idempotency.Permanent(errors.New("card declined"))
+		return "", idempotency.Final(errors.New("card declined"))
 	}
 	_, _, err := idempotency.Do(context.Background(), store, "order-1002", charge, idempotency.Options{})
 	fmt.Println(err)

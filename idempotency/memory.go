@@ -2,9 +2,8 @@ package idempotency
 
 import (
 	"bytes"
+	"container/heap"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"strings"
 	"sync"
@@ -15,6 +14,10 @@ import (
 type MemoryConfig struct {
 	// MaxEntries bounds the number of records. Zero means 100,000.
 	MaxEntries int
+	// MaxBytes bounds the bytes the records hold (keys, fingerprints,
+	// tokens and results, plus a fixed overhead per record). Zero means
+	// 256 MiB.
+	MaxBytes int64
 	// MaxResultSize bounds each stored result, in bytes. Zero means
 	// DefaultMaxResultSize (1 MiB).
 	MaxResultSize int
@@ -27,58 +30,83 @@ type MemoryConfig struct {
 // testing/synctest bubble (create it inside the bubble). Deadlines come from
 // time.Now.
 //
-// Eviction. When a claim for a new key finds the store full, it makes room by
-// dropping, in this order: the oldest completed record if it is past
-// retention; the longest-claimed in-progress record if its lease has passed;
-// the oldest completed record even if still retained. It never drops an
-// in-progress record whose lease is live: if every record is one, Claim
-// returns [ErrStoreFull]. Every claim also drops up to two expired records
-// from the oldest end, so memory follows the live set without a sweeper.
+// Eviction. When a record does not fit (MaxEntries or MaxBytes), the store
+// makes room by dropping expired records first, earliest deadline first,
+// whatever their state or retention; then retained completed and released
+// records, earliest deadline first. It never drops an in-progress record
+// whose lease is live: when only such records are left, Claim (or Complete,
+// for a result that does not fit) returns [ErrStoreFull]. Every claim also
+// drops up to two expired records, so memory follows the live set without a
+// sweeper; an expired in-progress record is kept one more lease before that,
+// as the Store contract asks.
 type MemoryStore struct {
 	maxEntries    int
+	maxBytes      int64
 	maxResultSize int
 	epoch         time.Time // deadlines are durations since epoch
 
 	mu      sync.Mutex
 	records map[string]*record
-	done    recordList // COMPLETED records, oldest completion first
-	running recordList // IN_PROGRESS records, oldest claim or extend first
+	bytes   int64
+	held    recordHeap // COMPLETED and RELEASED records, by deadline
+	running recordHeap // IN_PROGRESS records, by lease deadline
 }
 
-// record is one key's state. Completed records drop their token.
+type state uint8
+
+const (
+	inProgress state = iota
+	completed
+	released
+)
+
+// record is one key's state.
 type record struct {
 	key         string
 	fingerprint string
-	token       string // "" once completed
+	token       string
 	result      []byte
 	fence       int64
-	deadline    time.Duration // lease or retention deadline, since epoch
-	completed   bool
-	prev, next  *record
+	lease       time.Duration // the last lease granted, while in progress
+	deadline    time.Duration // lease, retention or release deadline, since epoch
+	state       state
+	index       int // position in its heap
+}
+
+// recordOverhead approximates the bytes a record costs beyond its strings
+// and result: the struct, the map entry and the heap slot.
+const recordOverhead = 160
+
+func (r *record) size() int64 {
+	return recordOverhead + int64(len(r.key)+len(r.fingerprint)+len(r.token)+len(r.result))
 }
 
 // NewMemoryStore returns an empty memory store. It panics if a limit in c is
 // negative.
 func NewMemoryStore(c MemoryConfig) *MemoryStore {
-	if c.MaxEntries < 0 || c.MaxResultSize < 0 {
+	if c.MaxEntries < 0 || c.MaxBytes < 0 || c.MaxResultSize < 0 {
 		panic(fmt.Sprintf("idempotency: NewMemoryStore: negative limit in %+v", c))
 	}
 	if c.MaxEntries == 0 {
 		c.MaxEntries = 100_000
+	}
+	if c.MaxBytes == 0 {
+		c.MaxBytes = 256 << 20
 	}
 	if c.MaxResultSize == 0 {
 		c.MaxResultSize = DefaultMaxResultSize
 	}
 	return &MemoryStore{
 		maxEntries:    c.MaxEntries,
+		maxBytes:      c.MaxBytes,
 		maxResultSize: c.MaxResultSize,
 		epoch:         time.Now(),
 		records:       make(map[string]*record),
 	}
 }
 
-// Len returns the number of records held, expired ones not yet dropped
-// included.
+// Len returns the number of records held, expired and released ones not yet
+// dropped included.
 func (s *MemoryStore) Len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -89,8 +117,11 @@ func (s *MemoryStore) now() time.Duration { return time.Since(s.epoch) }
 
 // Claim implements [Store.Claim]. A replay returns the stored result without
 // copying it: it must not be modified.
-func (s *MemoryStore) Claim(ctx context.Context, key, fingerprint string, lease time.Duration) (Claim, error) {
+func (s *MemoryStore) Claim(ctx context.Context, key, fingerprint, token string, lease time.Duration) (Claim, error) {
 	if err := checkCall(ctx, key, lease); err != nil {
+		return Claim{}, err
+	}
+	if err := ValidateToken(token); err != nil {
 		return Claim{}, err
 	}
 	now := s.now()
@@ -100,30 +131,37 @@ func (s *MemoryStore) Claim(ctx context.Context, key, fingerprint string, lease 
 	s.dropExpired(now, 2)
 
 	r := s.records[key]
-	if r != nil && now < r.deadline {
-		switch {
-		case r.fingerprint != fingerprint:
+	if r != nil && r.state != released {
+		if (now < r.deadline || r.token == token) && r.fingerprint != fingerprint {
 			return Claim{}, ErrMismatch
-		case r.completed:
+		}
+		switch {
+		case r.state == inProgress && r.token == token: // our own claim, re-sent
+			r.lease, r.deadline = lease, now+lease
+			heap.Fix(&s.running, r.index)
+			return Claim{Lock: Lock{Token: r.token, Fence: r.fence}}, nil
+		case now >= r.deadline: // expired: taken over below
+		case r.state == completed:
 			return Claim{Replayed: true, Result: r.result}, nil
 		default:
 			return Claim{}, &InProgressError{Remaining: r.deadline - now}
 		}
 	}
 
-	lock := Lock{Token: newToken(), Fence: 1}
-	if r != nil { // expired: take it over
+	lock := Lock{Token: strings.Clone(token), Fence: 1}
+	fresh := &record{key: strings.Clone(key), fingerprint: strings.Clone(fingerprint), token: lock.Token, lease: lease, deadline: now + lease}
+	if r != nil {
 		lock.Fence = r.fence + 1
-		s.unlink(r)
-	} else {
-		if len(s.records) >= s.maxEntries && !s.evict(now) {
-			return Claim{}, ErrStoreFull
-		}
-		r = &record{key: strings.Clone(key)}
-		s.records[r.key] = r
+		s.remove(r)
 	}
-	*r = record{key: r.key, fingerprint: strings.Clone(fingerprint), token: lock.Token, fence: lock.Fence, deadline: now + lease}
-	s.running.pushBack(r)
+	fresh.fence = lock.Fence
+	if !s.makeRoom(now, 1, fresh.size()) {
+		if r != nil {
+			s.add(r) // keep its fence
+		}
+		return Claim{}, ErrStoreFull
+	}
+	s.add(fresh)
 	return Claim{Lock: lock}, nil
 }
 
@@ -132,40 +170,49 @@ func (s *MemoryStore) Complete(ctx context.Context, key string, lock Lock, resul
 	if err := checkCall(ctx, key, retention); err != nil {
 		return err
 	}
-	var stored []byte
-	if len(result) <= s.maxResultSize {
-		stored = bytes.Clone(result) // outside the lock
+	if len(result) > s.maxResultSize {
+		return fmt.Errorf("%w: %d bytes, limit %d", ErrResultTooLarge, len(result), s.maxResultSize)
 	}
+	stored := bytes.Clone(result) // outside the lock
 	now := s.now()
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.owned(key, lock)
-	if r == nil {
+	r := s.records[key]
+	switch {
+	case r.heldBy(lock, completed):
+		return nil // a re-send
+	case !r.heldBy(lock, inProgress):
 		return ErrLockLost
 	}
-	if len(result) > s.maxResultSize {
-		s.remove(r)
-		return fmt.Errorf("%w: %d bytes, limit %d", ErrResultTooLarge, len(result), s.maxResultSize)
+	s.remove(r)
+	if !s.makeRoom(now, 1, r.size()+int64(len(stored))) {
+		s.add(r) // back as it was
+		return fmt.Errorf("%w: no room for a %d-byte result", ErrStoreFull, len(stored))
 	}
-	s.unlink(r)
-	r.token, r.result, r.completed, r.deadline = "", stored, true, now+retention
-	s.done.pushBack(r)
+	r.result, r.state, r.deadline = stored, completed, now+retention
+	s.add(r)
 	return nil
 }
 
 // Release implements [Store.Release].
-func (s *MemoryStore) Release(ctx context.Context, key string, lock Lock) error {
-	if err := checkCall(ctx, key, time.Nanosecond); err != nil {
+func (s *MemoryStore) Release(ctx context.Context, key string, lock Lock, retention time.Duration) error {
+	if err := checkCall(ctx, key, retention); err != nil {
 		return err
 	}
+	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.owned(key, lock)
-	if r == nil {
+	r := s.records[key]
+	switch {
+	case r.heldBy(lock, released):
+		return nil // a re-send
+	case !r.heldBy(lock, inProgress):
 		return ErrLockLost
 	}
 	s.remove(r)
+	r.fingerprint, r.state, r.deadline = "", released, now+retention
+	s.add(r)
 	return nil
 }
 
@@ -177,66 +224,90 @@ func (s *MemoryStore) Extend(ctx context.Context, key string, lock Lock, lease t
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.owned(key, lock)
-	if r == nil {
+	r := s.records[key]
+	switch {
+	case r.heldBy(lock, completed):
+		return nil
+	case !r.heldBy(lock, inProgress):
 		return ErrLockLost
 	}
-	r.deadline = now + lease
-	s.unlink(r)
-	s.running.pushBack(r)
+	r.lease, r.deadline = lease, now+lease
+	heap.Fix(&s.running, r.index)
 	return nil
 }
 
-// owned returns key's record if it is in progress and held by lock.
-func (s *MemoryStore) owned(key string, lock Lock) *record {
-	r := s.records[key]
-	if r == nil || r.completed || lock.Token == "" || r.token != lock.Token || r.fence != lock.Fence {
-		return nil
-	}
-	return r
+// heldBy reports whether r is in state st under lock.
+func (r *record) heldBy(lock Lock, st state) bool {
+	return r != nil && r.state == st && lock.Token != "" && r.token == lock.Token && r.fence == lock.Fence
 }
 
-// dropExpired removes up to n expired records from the oldest ends.
+// dropExpired removes up to n expired records, earliest deadline first. An
+// expired in-progress record stays one more lease (a late Complete or
+// Release by its owner must still work).
 func (s *MemoryStore) dropExpired(now time.Duration, n int) {
 	for range n {
-		switch r := s.done.head; {
-		case r != nil && now >= r.deadline:
-			s.remove(r)
+		switch {
+		case len(s.held) > 0 && now >= s.held[0].deadline:
+			s.remove(s.held[0])
+		case len(s.running) > 0 && now >= s.running[0].deadline+s.running[0].lease:
+			s.remove(s.running[0])
 		default:
 			return
 		}
 	}
 }
 
-// evict makes room for one record following the documented order and
-// reports whether it could.
-func (s *MemoryStore) evict(now time.Duration) bool {
-	if r := s.done.head; r != nil && now >= r.deadline {
-		s.remove(r)
-		return true
+// makeRoom evicts records, in the documented order, until one more record
+// of size bytes fits (entries more records), and reports whether it does.
+func (s *MemoryStore) makeRoom(now time.Duration, entries int, size int64) bool {
+	for len(s.records)+entries > s.maxEntries || s.bytes+size > s.maxBytes {
+		if !s.evictOne(now) {
+			return false
+		}
 	}
-	if r := s.running.head; r != nil && now >= r.deadline {
-		s.remove(r)
-		return true
+	return true
+}
+
+// evictOne drops the expired record with the earliest deadline or, when none
+// has expired, the retained completed or released record with the earliest
+// deadline. It reports whether it dropped one.
+func (s *MemoryStore) evictOne(now time.Duration) bool {
+	var held, run *record
+	if len(s.held) > 0 {
+		held = s.held[0]
 	}
-	if r := s.done.head; r != nil {
-		s.remove(r)
-		return true
+	if len(s.running) > 0 && now >= s.running[0].deadline {
+		run = s.running[0]
 	}
-	return false
+	switch {
+	case run != nil && (held == nil || now < held.deadline || run.deadline < held.deadline):
+		s.remove(run)
+	case held != nil:
+		s.remove(held)
+	default:
+		return false
+	}
+	return true
+}
+
+func (s *MemoryStore) add(r *record) {
+	s.records[r.key] = r
+	s.bytes += r.size()
+	if r.state == inProgress {
+		heap.Push(&s.running, r)
+	} else {
+		heap.Push(&s.held, r)
+	}
 }
 
 func (s *MemoryStore) remove(r *record) {
-	s.unlink(r)
-	delete(s.records, r.key)
-}
-
-func (s *MemoryStore) unlink(r *record) {
-	if r.completed {
-		s.done.remove(r)
+	if r.state == inProgress {
+		heap.Remove(&s.running, r.index)
 	} else {
-		s.running.remove(r)
+		heap.Remove(&s.held, r.index)
 	}
+	s.bytes -= r.size()
+	delete(s.records, r.key)
 }
 
 // checkCall validates the arguments every Store method shares.
@@ -250,36 +321,24 @@ func checkCall(ctx context.Context, key string, d time.Duration) error {
 	return ctx.Err()
 }
 
-// newToken returns 128 random bits in hex.
-func newToken() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // never fails (crypto/rand, Go 1.24+)
-	return hex.EncodeToString(b[:])
+// recordHeap is a min-heap of records by deadline (container/heap).
+type recordHeap []*record
+
+func (h recordHeap) Len() int           { return len(h) }
+func (h recordHeap) Less(i, j int) bool { return h[i].deadline < h[j].deadline }
+func (h recordHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index, h[j].index = i, j
 }
-
-// recordList is an intrusive doubly linked list of records.
-type recordList struct{ head, tail *record }
-
-func (l *recordList) pushBack(r *record) {
-	r.prev, r.next = l.tail, nil
-	if l.tail != nil {
-		l.tail.next = r
-	} else {
-		l.head = r
-	}
-	l.tail = r
+func (h *recordHeap) Push(x any) {
+	r := x.(*record)
+	r.index = len(*h)
+	*h = append(*h, r)
 }
-
-func (l *recordList) remove(r *record) {
-	if r.prev != nil {
-		r.prev.next = r.next
-	} else if l.head == r {
-		l.head = r.next
-	}
-	if r.next != nil {
-		r.next.prev = r.prev
-	} else if l.tail == r {
-		l.tail = r.prev
-	}
-	r.prev, r.next = nil, nil
+func (h *recordHeap) Pop() any {
+	old := *h
+	r := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return r
 }

@@ -1,7 +1,6 @@
 package idempotency
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -37,10 +36,18 @@ type MiddlewareConfig struct {
 	// but not recorded (the key is released). Zero means 1 MiB; it should
 	// not exceed the store's result limit.
 	MaxResponseSize int
-	// StoreAllStatuses records every response. By default 2xx–4xx responses
-	// are recorded except 408, 409, 425 and 429 (which ask the client to try
-	// again), and 5xx responses are not, so a retry runs the handler again.
+	// StoreAllStatuses records every response. By default every final
+	// response is recorded, 5xx included (a handler that charged and then
+	// failed must not charge again on the retry), except those that mean
+	// "not processed, try again": 408, 409, 425, 429 and 503. A handler that
+	// knows it did nothing lasting can release the key itself with
+	// [ReleaseKey].
 	StoreAllStatuses bool
+	// InProgressRetryAfter is the Retry-After sent with the 409 that answers
+	// a request whose key is in progress: a short wait before asking again
+	// (the first request usually finishes well within its lease). Zero
+	// means 1s; it is sent in whole seconds, at least 1.
+	InProgressRetryAfter time.Duration
 	// RunWithoutStore makes a request whose claim fails because the store
 	// is unavailable (or full) run the handler unprotected. By default it
 	// gets 503.
@@ -70,8 +77,8 @@ type MiddlewareConfig struct {
 //   - the first request with the key: the handler runs and its response is
 //     sent and, if its status qualifies, recorded without Set-Cookie,
 //     Authorization and hop-by-hop headers;
-//   - while that request runs: 409 with Retry-After (whole seconds, at
-//     least 1);
+//   - while that request runs: 409 with a short Retry-After
+//     (InProgressRetryAfter, 1s by default, not the remaining lease);
 //   - the key reused for a different request: 422;
 //   - a recorded request: the stored status, headers and body with
 //     Idempotent-Replayed: true; the handler is not called;
@@ -79,15 +86,21 @@ type MiddlewareConfig struct {
 //     RunWithoutStore.
 //
 // Error responses are application/problem+json (RFC 9457). A handler that
-// panics releases the key; the panic goes on. If the lease is lost while the
-// handler runs, its request context is cancelled and nothing is recorded.
+// panics releases the key; the panic goes on. The handler's request context
+// carries the key and fence ([FenceFrom]); the lease is kept alive while the
+// handler runs even if the client hangs up, and if the lease is lost the
+// request context is cancelled with cause ErrLockLost. Once the handler has
+// returned a response to record, the key is never released: if the store
+// fails to take it, the middleware keeps the lease and retries until it is
+// recorded or the lease can no longer be held. A response too large to
+// record is recorded as a 500 problem response saying so.
 //
 // Middleware panics if store is nil or a size or duration in c is negative.
 func Middleware(store Store, c MiddlewareConfig) func(http.Handler) http.Handler {
 	if store == nil {
 		panic("idempotency: Middleware: nil store")
 	}
-	if c.MaxBodySize < 0 || c.MaxResponseSize < 0 || c.Lease < 0 || c.Retention < 0 {
+	if c.MaxBodySize < 0 || c.MaxResponseSize < 0 || c.Lease < 0 || c.Retention < 0 || c.InProgressRetryAfter < 0 {
 		panic(fmt.Sprintf("idempotency: Middleware: negative size or duration in %+v", c))
 	}
 	if c.Methods == nil {
@@ -98,6 +111,9 @@ func Middleware(store Store, c MiddlewareConfig) func(http.Handler) http.Handler
 	}
 	if c.MaxResponseSize == 0 {
 		c.MaxResponseSize = 1 << 20
+	}
+	if c.InProgressRetryAfter == 0 {
+		c.InProgressRetryAfter = time.Second
 	}
 	c.Lease = Options{Lease: c.Lease}.withDefaults().Lease
 	c.Retention = Options{Retention: c.Retention}.withDefaults().Retention
@@ -146,7 +162,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	skey := scopedKey(tenant, key)
 	fp := fingerprint(r, body, m.c.CanonicalJSON)
-	claim, err := m.store.Claim(r.Context(), skey, fp, m.c.Lease)
+	claim, sent, err := claimKey(r.Context(), m.store, skey, fp, m.c.Lease)
 	if err != nil {
 		m.refuse(w, r, err)
 		return
@@ -158,7 +174,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	m.serve(w, r, skey, claim.Lock)
+	m.serve(w, r, skey, claim.Lock, sent)
 }
 
 // refuse answers a request whose claim failed.
@@ -167,7 +183,7 @@ func (m *middleware) refuse(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.As(err, &ip):
 		m.emit(resilience.KindRejected, err)
-		w.Header().Set("Retry-After", strconv.FormatInt(int64(max(1, (ip.Remaining+time.Second-1)/time.Second)), 10))
+		w.Header().Set("Retry-After", strconv.FormatInt(int64(max(1, (m.c.InProgressRetryAfter+time.Second-1)/time.Second)), 10))
 		problem(w, http.StatusConflict, "Request in progress", "A request with this Idempotency-Key is still being processed; retry later.")
 	case errors.Is(err, ErrMismatch):
 		m.emit(resilience.KindRejected, err)
@@ -184,34 +200,40 @@ func (m *middleware) refuse(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // serve runs the handler as the key's owner and records its response.
-func (m *middleware) serve(w http.ResponseWriter, r *http.Request, key string, lock Lock) {
-	ctx := r.Context()
-	hb := startHeartbeat(ctx, m.store, key, lock, m.c.Lease)
-	rec := &recorder{ResponseWriter: w, limit: m.c.MaxResponseSize}
+func (m *middleware) serve(w http.ResponseWriter, r *http.Request, key string, lock Lock, sent time.Time) {
+	own := own(r.Context(), m.store, key, lock, sent, m.c.Lease, m.c.Retention, m.emitDelay)
+	// Headers already set belong to outer middleware: they are set again on
+	// every replay, so they are not recorded.
+	rec := &recorder{ResponseWriter: w, limit: m.c.MaxResponseSize, outer: w.Header().Clone()}
 	finished := false
 	defer func() {
-		if !finished && !hb.stop() { // the handler panicked
-			release(ctx, m.store, key, lock, m.c.Lease)
+		if !finished { // the handler panicked
+			own.release()
 		}
 	}()
-	m.next.ServeHTTP(rec, r.WithContext(hb.ctx))
+	m.next.ServeHTTP(rec, r.WithContext(own.opCtx))
 	finished = true
-	if hb.stop() {
+	rec.finish()
+	switch {
+	case own.releaseAsked() || !m.storable(rec.status):
+		own.release()
+		return
+	case rec.overflow:
+		m.recordPlaceholder(own, "The response was larger than the recording limit.")
 		return
 	}
-	if rec.status == 0 {
-		rec.status = http.StatusOK
+	err := own.record(encodeResponse(rec.status, rec.recorded(), rec.body))
+	if errors.Is(err, ErrResultTooLarge) {
+		m.recordPlaceholder(own, "The response was larger than the store accepts.")
 	}
-	if rec.overflow || !m.storable(rec.status) {
-		release(ctx, m.store, key, lock, m.c.Lease)
-		return
-	}
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.c.Lease)
-	defer cancel()
-	result := encodeResponse(rec.status, rec.header, rec.body)
-	if err := m.store.Complete(cctx, key, lock, result, m.c.Retention); errors.Is(err, ErrResultTooLarge) {
-		return // the store released the key
-	}
+}
+
+// recordPlaceholder records, in place of a response that cannot be stored,
+// a 500 problem response saying the request was processed once.
+func (m *middleware) recordPlaceholder(own *owner, why string) {
+	body, h := problemBody(http.StatusInternalServerError, "Response not recorded",
+		"This request was processed, but its response could not be recorded for replay. "+why)
+	_ = own.record(encodeResponse(http.StatusInternalServerError, h, body))
 }
 
 func (m *middleware) storable(status int) bool {
@@ -219,14 +241,16 @@ func (m *middleware) storable(status int) bool {
 		return true
 	}
 	switch status {
-	case http.StatusRequestTimeout, http.StatusConflict, http.StatusTooEarly, http.StatusTooManyRequests:
+	case http.StatusRequestTimeout, http.StatusConflict, http.StatusTooEarly, http.StatusTooManyRequests, http.StatusServiceUnavailable:
 		return false
 	}
-	return status >= 200 && status < 500
+	return status >= 200
 }
 
-func (m *middleware) emit(kind resilience.Kind, err error) {
+func (m *middleware) emit(kind resilience.Kind, err error) { m.emitDelay(kind, 0, err) }
+
+func (m *middleware) emitDelay(kind resilience.Kind, delay time.Duration, err error) {
 	if m.c.Observer != nil {
-		m.c.Observer.Observe(resilience.Event{Policy: "idempotency", Name: m.c.Name, Kind: kind, Err: err})
+		m.c.Observer.Observe(resilience.Event{Policy: "idempotency", Name: m.c.Name, Kind: kind, Delay: delay, Err: err})
 	}
 }

@@ -44,7 +44,7 @@ func TestPolicyRequiresAKeyWhenConfigured(t *testing.T) {
 func TestPolicyReplaysAPermanentError(t *testing.T) {
 	p := idempotency.NewPolicy(newStore(), idempotency.Config{})
 	ctx := idempotency.WithKey(t.Context(), "k")
-	require.Error(t, p.Do(ctx, func(context.Context) error { return idempotency.Permanent(errors.New("declined")) }))
+	require.Error(t, p.Do(ctx, func(context.Context) error { return idempotency.Final(errors.New("declined")) }))
 	err := p.Do(ctx, func(context.Context) error { return nil })
 	var rec *idempotency.RecordedError
 	require.ErrorAs(t, err, &rec)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 )
 
@@ -12,6 +13,7 @@ import (
 type recorder struct {
 	http.ResponseWriter
 	limit    int
+	outer    http.Header // headers set before the handler ran (outer middleware)
 	status   int
 	header   http.Header // snapshot taken when the header was written
 	body     []byte
@@ -31,7 +33,7 @@ func (rec *recorder) Write(p []byte) (int, error) {
 		rec.WriteHeader(http.StatusOK)
 	}
 	if !rec.overflow {
-		if len(rec.body)+len(p) > rec.limit {
+		if len(p) > rec.limit-len(rec.body) {
 			rec.overflow, rec.body = true, nil
 		} else {
 			rec.body = append(rec.body, p...)
@@ -40,23 +42,62 @@ func (rec *recorder) Write(p []byte) (int, error) {
 	return rec.ResponseWriter.Write(p)
 }
 
+// Flush sends what was written so far; before any WriteHeader that means an
+// implicit 200, which is what the client sees and so what is recorded.
+func (rec *recorder) Flush() {
+	if rec.status == 0 {
+		rec.WriteHeader(http.StatusOK)
+	}
+	_ = http.NewResponseController(rec.ResponseWriter).Flush()
+}
+
 // Unwrap lets http.ResponseController reach the underlying writer (Flush,
-// deadlines).
+// deadlines, hijacking).
 func (rec *recorder) Unwrap() http.ResponseWriter { return rec.ResponseWriter }
+
+// finish settles the status of a handler that returned without writing:
+// net/http sends 200 with the headers set by then.
+func (rec *recorder) finish() {
+	if rec.status == 0 {
+		rec.status = http.StatusOK
+		rec.header = rec.ResponseWriter.Header().Clone()
+	}
+}
+
+// recorded returns the headers to record: those the handler set or changed,
+// not those outer middleware had set before it ran with the same values.
+func (rec *recorder) recorded() http.Header {
+	h := make(http.Header, len(rec.header))
+	for name, values := range rec.header {
+		if outer, ok := rec.outer[name]; ok && slices.Equal(outer, values) {
+			continue
+		}
+		h[name] = values
+	}
+	return h
+}
 
 // problem writes an RFC 9457 problem details response.
 func problem(w http.ResponseWriter, status int, title, detail string) {
+	body, ph := problemBody(status, title, detail)
+	h := w.Header()
+	for name, values := range ph {
+		h[name] = values
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// problemBody returns an RFC 9457 problem details body and its headers.
+func problemBody(status int, title, detail string) ([]byte, http.Header) {
 	body, _ := json.Marshal(struct {
 		Type   string `json:"type"`
 		Title  string `json:"title"`
 		Status int    `json:"status"`
 		Detail string `json:"detail,omitempty"`
 	}{"about:blank", title, status, detail})
-	h := w.Header()
-	h.Set("Content-Type", "application/problem+json")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	return body, http.Header{"Content-Type": {"application/problem+json"}}
 }
 
 func newBodyReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }

@@ -78,11 +78,18 @@ func writeResponse(w http.ResponseWriter, stored []byte) error {
 			return errBadResponse
 		}
 	}
+	// Recorded headers replace any of the same name that outer middleware
+	// set again for this request, so none is doubled.
 	h := w.Header()
+	seen := make(map[string]bool, lines)
 	for range lines {
 		name, r, _ := field(stored)
 		value, r, _ := field(r)
 		stored = r
+		if !seen[string(name)] {
+			seen[string(name)] = true
+			h[string(name)] = nil
+		}
 		h[string(name)] = append(h[string(name)], string(value))
 	}
 	h[HeaderReplayed] = replayedTrue

@@ -2,6 +2,8 @@ package idempotency
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -9,6 +11,9 @@ import (
 
 // MaxKeyLen is the longest key, in bytes, that a [Store] accepts.
 const MaxKeyLen = 255
+
+// MaxTokenLen is the longest owner token, in bytes, that a [Store] accepts.
+const MaxTokenLen = 64
 
 // DefaultMaxResultSize is the largest result, in bytes, that a store accepts
 // unless configured otherwise: 1 MiB.
@@ -40,9 +45,14 @@ var (
 	ErrLockLost = errors.New("idempotency: lock lost")
 
 	// ErrResultTooLarge: the result passed to Complete is larger than the
-	// store's limit. The key has been released, so a later claim re-runs the
-	// operation.
+	// store's limit. The call changed nothing: the key stays in progress
+	// under the lock, so the owner can record something smaller (Do and
+	// Middleware record a placeholder that replays as an error).
 	ErrResultTooLarge = errors.New("idempotency: result too large")
+
+	// ErrInvalidToken: the owner token passed to Claim is empty or longer
+	// than MaxTokenLen bytes. Nothing was stored.
+	ErrInvalidToken = errors.New("idempotency: invalid owner token")
 
 	// ErrStoreFull: a bounded store has no room for a new record and none it
 	// may evict (every record is in progress).
@@ -73,12 +83,16 @@ func (e *InProgressError) RetryAfter() time.Duration { return e.Remaining }
 // Lock identifies one owner's hold on a key. It is returned by a successful
 // Claim and passed back to Complete, Release and Extend.
 type Lock struct {
-	// Token is a fresh 128-bit random value, unique to this claim.
+	// Token is the owner token the claimer chose ([NewToken]): unique to
+	// one claim, so that a store can tell a re-sent command of the owner
+	// from another owner's.
 	Token string
-	// Fence is the fencing counter: 1 for a key without a record, and one
-	// more than the previous owner's fence when a claim takes over an expired
-	// record. Downstream systems may reject writes carrying a fence lower
-	// than one they have seen.
+	// Fence is the fencing counter: 1 for a key the store holds nothing
+	// of, and one more than the previous holder's fence when a claim takes
+	// over an expired record or claims a released one. Fences of a key
+	// strictly increase for at least the retention of its last record, so
+	// downstream systems may reject writes carrying a fence lower than one
+	// they have seen.
 	Fence int64
 }
 
@@ -94,62 +108,88 @@ type Claim struct {
 	Result []byte
 }
 
-// Store keeps idempotency records. Each key is in one of three states:
-// ABSENT, IN_PROGRESS (owner token, fence, fingerprint, lease deadline) or
-// COMPLETED (result, fingerprint, fence, retention deadline). Every method is
-// atomic with respect to the others, across every process sharing the store,
-// and safe for concurrent use.
+// Store keeps idempotency records. Each key is in one of four states:
+// ABSENT, IN_PROGRESS (owner token, fence, fingerprint, lease deadline),
+// COMPLETED (result, fingerprint, owner token, fence, retention deadline) or
+// RELEASED (owner token and fence, kept for a retention so that the next
+// claim's fence is higher; it counts as ABSENT for Claim). Every method is
+// atomic with respect to the others, across every process sharing the
+// store, and safe for concurrent use.
+//
+// Re-sends. Every method is idempotent under re-sends: a client library
+// that sends a command again after a dropped connection (go-redis does, up
+// to three times by default) gets the answer the first send would have had.
+// That is why the claimer chooses the owner token: a re-sent Claim finds its
+// own IN_PROGRESS record and acquires it again (same lock, lease renewed); a
+// re-sent Complete finds the record COMPLETED under its own lock and
+// succeeds without changing it; a re-sent Release finds it RELEASED under
+// its own lock and succeeds. The same rule lets a claimer whose reply was
+// lost claim again with the same token and own the key at once, instead of
+// leaving an orphan that answers "in progress" for a whole lease.
 //
 // Time. Deadlines come from the store's own clock (the Go process's for the
 // memory store, the server's for Redis and PostgreSQL). A lease or retention
 // of d granted at time t has deadline D = t + d; the record is live while
-// now < D and expired from now ≥ D on. An expired IN_PROGRESS record and a
-// COMPLETED record past retention count as ABSENT for Claim. A store keeps
-// an expired IN_PROGRESS record, unless it is taken over, for at least one
-// more lease length (until twice the lease after the last claim or extend),
-// so that a late Complete or Release and the next owner's fence still work;
-// a bounded store that is full may drop it sooner. Stores round deadlines to
-// their clock's resolution (a millisecond for Redis), never more.
+// now < D and expired from now ≥ D on. An expired IN_PROGRESS record, a
+// COMPLETED record past retention and a RELEASED record count as ABSENT for
+// Claim. A store keeps an expired IN_PROGRESS record, unless it is taken
+// over, for at least one more lease length (until twice the lease after the
+// last claim or extend), so that a late Complete or Release and the next
+// owner's fence still work; a bounded store that is full may drop it sooner.
+// Stores round deadlines to their clock's resolution (a millisecond for
+// Redis), never more.
 //
 // Validation. Keys are 1 to MaxKeyLen bytes of any value (binary and NUL
-// included); fingerprints are any bytes, compared exactly. Every method
-// checks its key with [ValidateKey], and Claim, Complete and Extend check
-// their duration with [ValidateDuration], before the store is touched. A done ctx may make a method return ctx's error; the store is then
-// left either unchanged or changed as if the call had succeeded.
+// included); fingerprints are any bytes, compared exactly; tokens are 1 to
+// MaxTokenLen bytes. Every method checks its key with [ValidateKey], Claim
+// its token with [ValidateToken], and every method its duration with
+// [ValidateDuration], before the store is touched. A done ctx may make a
+// method return ctx's error; the store is then left either unchanged or
+// changed as if the call had succeeded. A store bounds every call it makes
+// to its server with a timeout of its own, so that a link that goes silent
+// cannot hold a caller for longer than that.
 type Store interface {
-	// Claim tries to become the owner of key:
+	// Claim tries to make token the owner of key:
 	//
-	//   - ABSENT (or expired): the record becomes IN_PROGRESS with the given
-	//     fingerprint, a fresh token, a lease of lease, and fence = previous
-	//     fence + 1 if the store still holds the expired record, else 1. Of
-	//     concurrent claimers exactly one acquires it.
+	//   - ABSENT, RELEASED or expired: the record becomes IN_PROGRESS with
+	//     the given fingerprint and token, a lease of lease, and fence =
+	//     the held record's fence + 1 if the store still holds one, else 1.
+	//     Of concurrent claimers exactly one acquires it.
 	//   - IN_PROGRESS or COMPLETED with a different fingerprint: ErrMismatch
 	//     (mismatch is checked first).
-	//   - live IN_PROGRESS, same fingerprint: an *InProgressError.
+	//   - IN_PROGRESS under the same token (a re-sent or repeated claim),
+	//     live or expired but not taken over: acquired again with the same
+	//     fence, the lease renewed to end lease from now.
+	//   - live IN_PROGRESS under another token, same fingerprint: an
+	//     *InProgressError.
 	//   - COMPLETED, same fingerprint: Claim{Replayed: true, Result: ...}.
 	//
 	// A bounded store that is full returns ErrStoreFull.
-	Claim(ctx context.Context, key, fingerprint string, lease time.Duration) (Claim, error)
+	Claim(ctx context.Context, key, fingerprint, token string, lease time.Duration) (Claim, error)
 
 	// Complete records result for key and keeps it for retention, if lock
 	// still owns the IN_PROGRESS record; this holds after the lease has
-	// passed too, as long as nobody has taken the record over. Otherwise it
-	// returns ErrLockLost and changes nothing. A result larger than the
-	// store's limit returns ErrResultTooLarge and releases the key (when lock
-	// still owns it). The store keeps its own copy of result.
+	// passed too, as long as nobody has taken the record over. If the
+	// record is already COMPLETED under lock (a re-send), it returns nil and
+	// changes nothing. Otherwise it returns ErrLockLost and changes nothing.
+	// A result larger than the store's limit returns ErrResultTooLarge and
+	// changes nothing. The store keeps its own copy of result.
 	Complete(ctx context.Context, key string, lock Lock, result []byte, retention time.Duration) error
 
-	// Release makes key ABSENT if lock still owns the IN_PROGRESS record
+	// Release makes key RELEASED if lock still owns the IN_PROGRESS record
 	// (expired or not, as long as nobody has taken it over), so that the
-	// next claim runs the operation again. Otherwise it returns ErrLockLost
-	// and changes nothing.
-	Release(ctx context.Context, key string, lock Lock) error
+	// next claim runs the operation again, with a higher fence: the store
+	// keeps the fence for retention. If the record is already RELEASED
+	// under lock (a re-send), it returns nil. Otherwise it returns
+	// ErrLockLost and changes nothing.
+	Release(ctx context.Context, key string, lock Lock, retention time.Duration) error
 
 	// Extend sets the lease of the IN_PROGRESS record owned by lock to end
-	// lease from now. It returns ErrLockLost and changes nothing when lock
-	// no longer owns it (taken over, released, completed or removed). An
-	// owner whose lease has passed but whose record nobody took over may
-	// still extend it.
+	// lease from now. An owner whose lease has passed but whose record
+	// nobody took over may still extend it. If the record is COMPLETED
+	// under lock (an Extend that crossed its owner's Complete), it returns
+	// nil and changes nothing. Otherwise (taken over, released or removed)
+	// it returns ErrLockLost and changes nothing.
 	Extend(ctx context.Context, key string, lock Lock, lease time.Duration) error
 }
 
@@ -164,6 +204,26 @@ func ValidateKey(key string) error {
 		return fmt.Errorf("%w: %d bytes, more than %d", ErrInvalidKey, len(key), MaxKeyLen)
 	}
 	return nil
+}
+
+// ValidateToken returns an error matching [ErrInvalidToken] if token is
+// empty or longer than [MaxTokenLen] bytes, and nil otherwise. Stores call it
+// in Claim before touching their storage.
+func ValidateToken(token string) error {
+	switch {
+	case token == "":
+		return fmt.Errorf("%w: empty", ErrInvalidToken)
+	case len(token) > MaxTokenLen:
+		return fmt.Errorf("%w: %d bytes, more than %d", ErrInvalidToken, len(token), MaxTokenLen)
+	}
+	return nil
+}
+
+// NewToken returns a fresh owner token: 128 random bits in 32 hex digits.
+func NewToken() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand, Go 1.24+)
+	return hex.EncodeToString(b[:])
 }
 
 // ValidateDuration returns an error matching [ErrInvalidDuration] unless
