@@ -24,6 +24,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 )
 
@@ -57,41 +58,69 @@ var ErrNilFunc = errors.New("resilience: nil func")
 // ErrNilPolicy is returned by [DoValue] when the policy is nil.
 var ErrNilPolicy = errors.New("resilience: nil policy")
 
+// ErrNoValue is returned by [DoValue] when the policy returned nil but no
+// attempt of the operation succeeded, so there is no value to return: a
+// fallback absorbed the failure, or a recorded outcome was replayed without
+// running the operation.
+var ErrNoValue = errors.New("resilience: no value")
+
+// Nexter is the optional fast path of [Chain], as [io.WriterTo] is of
+// io.Copy: a [Policy] that can run the rest of a chain itself implements it,
+// and Chain then calls DoNext instead of Do.
+//
+// DoNext(ctx, next, fn) must do exactly what
+//
+//	Do(ctx, func(ctx context.Context) error { return next.Do(ctx, fn) })
+//
+// does — the same calls, errors and events — with a nil next meaning fn
+// itself, but without the closure, which escapes to the heap on every call.
+// Chain builds next, the rest of the chain, once, at construction, and
+// passes the same value on every call; DoNext must not keep it.
+//
+// A type that embeds a policy implementing Nexter gets its DoNext promoted.
+// If such a type overrides Do, it must override DoNext as well (or hide it),
+// or Chain will call the embedded policy's DoNext and bypass the override.
+//
+// Every policy of this module implements Nexter.
+type Nexter interface {
+	Policy
+	DoNext(ctx context.Context, next Policy, fn Func) error
+}
+
 // Chain composes policies, outermost first:
 //
 //	Chain(a, b, c).Do(ctx, fn) == a.Do(ctx, func(ctx) error { return b.Do(ctx, func(ctx) error { return c.Do(ctx, fn) }) })
 //
 // The recommended order is
 //
-//	Chain(timeout.New(total), retry.New(...), breaker.New(...), timeout.New(perAttempt))
+//	Chain(fallback, timeout.New(total), retry.New(...), breaker.New(...), timeout.New(perAttempt))
 //
-// a total deadline for the whole call, then retries, each attempt guarded by
-// the breaker (so every attempt is counted and an open breaker rejects fast)
+// a fallback that answers once everything inside it has given up, a total
+// deadline for the whole call, then retries, each attempt guarded by the
+// breaker (so every attempt is counted and an open breaker rejects fast)
 // and by its own timeout (so one hung attempt cannot use up the total).
 //
 // Chain() with no policies runs fn directly; Chain(p) is p. Nested chains are
-// flattened. A nil policy is a programmer error: Chain panics at construction.
+// flattened. A nil policy, untyped or typed (a nil *retry.Policy, say), is a
+// programmer error: Chain panics at construction, naming its position.
 //
-// Composing costs no allocation per call when the policies have a method
-//
-//	DoNext(ctx context.Context, next Policy, fn Func) error
-//
-// that does what Do(ctx, func(ctx) error { return next.Do(ctx, fn) }) does,
-// as every policy of this module does: Chain builds the rest of the chain
-// (next) once, at construction, and passes it inward instead of a closure,
-// which would escape to the heap on every call. Other policies get the
-// closure.
+// A policy that implements [Nexter] is given the rest of the chain, built
+// once, instead of a closure made on every call; composing the policies of
+// this module costs no allocation per call.
 func Chain(policies ...Policy) Policy {
 	flat := make([]Policy, 0, len(policies))
 	for i, p := range policies {
-		switch p := p.(type) {
-		case nil:
-			panic(fmt.Sprintf("resilience: Chain: policy %d is nil", i))
-		case *chain:
-			flat = append(flat, p.policies...)
-		default:
-			flat = append(flat, p)
+		if isNil(p) {
+			if p == nil {
+				panic(fmt.Sprintf("resilience: Chain: policy %d is nil", i))
+			}
+			panic(fmt.Sprintf("resilience: Chain: policy %d is a nil %T", i, p))
 		}
+		if c, ok := p.(*chain); ok {
+			flat = append(flat, c.policies...)
+			continue
+		}
+		flat = append(flat, p)
 	}
 	if len(flat) == 1 {
 		return flat[0]
@@ -112,18 +141,23 @@ func Chain(policies ...Policy) Policy {
 	return c
 }
 
+// isNil reports whether p is nil or holds a nil pointer, func, map, slice,
+// channel or interface, whose Do would fail with a nil dereference later.
+func isNil(p Policy) bool {
+	if p == nil {
+		return true
+	}
+	switch v := reflect.ValueOf(p); v.Kind() {
+	case reflect.Pointer, reflect.Func, reflect.Map, reflect.Slice, reflect.Chan, reflect.Interface, reflect.UnsafePointer:
+		return v.IsNil()
+	}
+	return false
+}
+
 // chain is a flattened list of policies, outermost first.
 type chain struct {
 	policies []Policy
 	tails    []Policy // tails[i] runs policies[i:]
-}
-
-// nexter is implemented by policies that run the rest of a chain
-// themselves: DoNext(ctx, next, fn) does what Do(ctx, func(ctx) error {
-// return next.Do(ctx, fn) }) does, without the closure, which would escape
-// to the heap on every call.
-type nexter interface {
-	DoNext(ctx context.Context, next Policy, fn Func) error
 }
 
 func (c *chain) Do(ctx context.Context, fn Func) error {
@@ -137,18 +171,25 @@ func (c *chain) Do(ctx context.Context, fn Func) error {
 		return c.policies[0].Do(ctx, fn)
 	}
 	next := c.tails[1]
-	if n, ok := c.policies[0].(nexter); ok {
+	if n, ok := c.policies[0].(Nexter); ok {
 		return n.DoNext(ctx, next, fn)
 	}
 	return c.policies[0].Do(ctx, func(ctx context.Context) error { return next.Do(ctx, fn) })
 }
 
-// DoValue runs a value-returning operation under p and returns the value of
-// the attempt whose error p returned.
+// DoValue runs a value-returning operation under p.
 //
-// DoValue is race-free even when a policy returns before fn has (a policy
-// that abandons a slow attempt, say): once p.Do has returned, results that
-// arrive late are dropped, and of several attempts the one started last wins.
+// When p returns nil, DoValue returns the value of an attempt that
+// succeeded: the first to succeed, when several ran at once (as under
+// hedging). When p returns nil but no attempt succeeded — a fallback
+// absorbed the failure, a recorded outcome was replayed without running the
+// operation — there is no value, and DoValue returns the zero value and
+// [ErrNoValue]. When p returns an error, DoValue returns the zero value and
+// that error.
+//
+// DoValue is race-free even when attempts outlive p.Do (a policy that
+// abandons a slow attempt, say): once p.Do has returned, results that arrive
+// late are dropped.
 func DoValue[T any](ctx context.Context, p Policy, fn func(context.Context) (T, error)) (T, error) {
 	var zero T
 	if p == nil {
@@ -161,35 +202,37 @@ func DoValue[T any](ctx context.Context, p Policy, fn func(context.Context) (T, 
 	err := p.Do(ctx, r.run)
 	r.mu.Lock()
 	r.sealed = true
-	v := r.result
+	v, ok := r.result, r.ok
 	r.mu.Unlock()
-	return v, err
+	switch {
+	case err != nil:
+		return zero, err
+	case !ok:
+		return zero, ErrNoValue
+	}
+	return v, nil
 }
 
-// valueRun keeps the value of the attempt DoValue returns. One struct holds
+// valueRun keeps the value of the first attempt to succeed. One struct holds
 // the whole state so that a call costs two small allocations (it and the
 // method value), whatever the policy does.
 type valueRun[T any] struct {
-	fn      func(context.Context) (T, error)
-	mu      sync.Mutex
-	started int  // attempts started
-	kept    int  // the attempt whose value is in result
-	sealed  bool // p.Do has returned: later results are dropped
-	result  T
+	fn     func(context.Context) (T, error)
+	mu     sync.Mutex
+	ok     bool // an attempt succeeded and its value is in result
+	sealed bool // p.Do has returned: later results are dropped
+	result T
 }
 
 func (r *valueRun[T]) run(ctx context.Context) error {
-	r.mu.Lock()
-	r.started++
-	n := r.started
-	r.mu.Unlock()
-
 	v, err := r.fn(ctx)
-
+	if err != nil {
+		return err
+	}
 	r.mu.Lock()
-	if !r.sealed && n > r.kept {
-		r.result, r.kept = v, n
+	if !r.sealed && !r.ok {
+		r.result, r.ok = v, true
 	}
 	r.mu.Unlock()
-	return err
+	return nil
 }

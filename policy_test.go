@@ -12,6 +12,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/magicmagnets/resilience"
+	"github.com/magicmagnets/resilience/retry"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -77,6 +78,18 @@ func TestChainPanicsOnNilPolicy(t *testing.T) {
 	})
 }
 
+func TestChainPanicsAtConstructionOnTypedNilPolicy(t *testing.T) {
+	var log []string
+	var nilRetry *retry.Policy
+	var nilFunc resilience.PolicyFunc
+	assert.PanicsWithValue(t, "resilience: Chain: policy 2 is a nil *retry.Policy", func() {
+		resilience.Chain(tag("a", &log), tag("b", &log), nilRetry)
+	})
+	assert.PanicsWithValue(t, "resilience: Chain: policy 0 is a nil resilience.PolicyFunc", func() {
+		resilience.Chain(nilFunc)
+	})
+}
+
 func TestNilFuncReturnsError(t *testing.T) {
 	var log []string
 	policies := map[string]resilience.Policy{
@@ -105,7 +118,7 @@ func TestDoValueReturnsValueAndError(t *testing.T) {
 		return 7, want
 	})
 	assert.ErrorIs(t, err, want)
-	assert.Equal(t, 7, v, "the value of the failed attempt comes back with its error")
+	assert.Zero(t, v, "a failure comes back with the zero value")
 }
 
 func TestDoValueRejectsNilArguments(t *testing.T) {
@@ -115,56 +128,112 @@ func TestDoValueRejectsNilArguments(t *testing.T) {
 	assert.ErrorIs(t, err, resilience.ErrNilFunc)
 }
 
-// TestDoValueKeepsLastStartedAttempt runs two attempts where the first
-// finishes after the second: the second's value must win.
-func TestDoValueKeepsLastStartedAttempt(t *testing.T) {
-	firstStarted := make(chan struct{})
-	release := make(chan struct{})
-	var wg sync.WaitGroup
-	twice := resilience.PolicyFunc(func(ctx context.Context, fn resilience.Func) error {
-		wg.Add(1)
-		go func() { defer wg.Done(); _ = fn(ctx) }() // attempt 1, left running
+// hedged runs two attempts at once, the second started once the first has,
+// and returns nil as soon as either succeeds (after both have ended), as a
+// hedging policy does.
+func hedged(firstStarted <-chan struct{}) resilience.Policy {
+	return resilience.PolicyFunc(func(ctx context.Context, fn resilience.Func) error {
+		errs := make(chan error, 2)
+		go func() { errs <- fn(ctx) }()
 		<-firstStarted
-		err := fn(ctx) // attempt 2
-		close(release)
-		wg.Wait() // attempt 1 finishes last
-		return err
+		go func() { errs <- fn(ctx) }()
+		e1, e2 := <-errs, <-errs
+		if e1 == nil || e2 == nil {
+			return nil
+		}
+		return e1
 	})
+}
+
+// TestDoValueReturnsTheSuccessWhenALaterAttemptFailsAfterIt: the attempt
+// started second fails after the first has succeeded; the policy reports
+// success, so the first attempt's value comes back, not the zero value.
+func TestDoValueReturnsTheSuccessWhenALaterAttemptFailsAfterIt(t *testing.T) {
+	firstStarted, firstDone := make(chan struct{}), make(chan struct{})
 	var mu sync.Mutex
 	calls := 0
-	v, err := resilience.DoValue(context.Background(), twice, func(context.Context) (string, error) {
+	v, err := resilience.DoValue(context.Background(), hedged(firstStarted), func(context.Context) (string, error) {
 		mu.Lock()
 		calls++
 		n := calls
 		mu.Unlock()
 		if n == 1 {
 			close(firstStarted)
-			<-release
-			return "stale", nil
+			close(firstDone)
+			return "first", nil
 		}
-		return "fresh", nil
+		<-firstDone
+		return "", errors.New("second attempt failed")
 	})
 	require.NoError(t, err)
-	assert.Equal(t, "fresh", v)
+	assert.Equal(t, "first", v)
+}
+
+// TestDoValueReturnsTheFirstAttemptToSucceed: of two successful attempts,
+// the one that succeeded first wins, though it started second.
+func TestDoValueReturnsTheFirstAttemptToSucceed(t *testing.T) {
+	firstStarted, secondDone := make(chan struct{}), make(chan struct{})
+	var mu sync.Mutex
+	calls := 0
+	v, err := resilience.DoValue(context.Background(), hedged(firstStarted), func(context.Context) (string, error) {
+		mu.Lock()
+		calls++
+		n := calls
+		mu.Unlock()
+		if n == 1 {
+			close(firstStarted)
+			<-secondDone
+			return "slow", nil
+		}
+		defer close(secondDone)
+		return "fast", nil
+	})
+	require.NoError(t, err)
+	assert.Equal(t, "fast", v)
+}
+
+func TestDoValueWithoutASuccessfulAttemptReturnsErrNoValue(t *testing.T) {
+	absorb := resilience.PolicyFunc(func(ctx context.Context, fn resilience.Func) error {
+		_ = fn(ctx) // a fallback that answers for the failure
+		return nil
+	})
+	replay := resilience.PolicyFunc(func(context.Context, resilience.Func) error {
+		return nil // a recorded success, replayed without running fn
+	})
+	for name, p := range map[string]resilience.Policy{"absorbed failure": absorb, "nothing ran": replay} {
+		t.Run(name, func(t *testing.T) {
+			v, err := resilience.DoValue(context.Background(), p, func(context.Context) (int, error) {
+				return 7, errors.New("down")
+			})
+			assert.ErrorIs(t, err, resilience.ErrNoValue)
+			assert.Zero(t, v)
+		})
+	}
 }
 
 // TestDoValueDropsResultsAfterReturn uses a policy that abandons the attempt
 // and returns early; the late result must neither race nor change the value.
 func TestDoValueDropsResultsAfterReturn(t *testing.T) {
-	finished := make(chan struct{})
-	proceed := make(chan struct{})
-	abandon := resilience.PolicyFunc(func(ctx context.Context, fn resilience.Func) error {
-		go func() { _ = fn(ctx); close(finished) }()
-		return errors.New("gave up waiting")
-	})
-	v, err := resilience.DoValue(context.Background(), abandon, func(context.Context) (int, error) {
-		<-proceed
-		return 99, nil
-	})
-	close(proceed)
-	<-finished
-	assert.Error(t, err)
-	assert.Zero(t, v)
+	for _, policyErr := range []error{errors.New("gave up waiting"), nil} {
+		finished := make(chan struct{})
+		proceed := make(chan struct{})
+		abandon := resilience.PolicyFunc(func(ctx context.Context, fn resilience.Func) error {
+			go func() { _ = fn(ctx); close(finished) }()
+			return policyErr
+		})
+		v, err := resilience.DoValue(context.Background(), abandon, func(context.Context) (int, error) {
+			<-proceed
+			return 99, nil
+		})
+		close(proceed)
+		<-finished
+		if policyErr != nil {
+			assert.ErrorIs(t, err, policyErr)
+		} else {
+			assert.ErrorIs(t, err, resilience.ErrNoValue, "the success came after the policy returned")
+		}
+		assert.Zero(t, v)
+	}
 }
 
 func TestObserverFuncReceivesEvents(t *testing.T) {
