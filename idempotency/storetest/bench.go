@@ -58,7 +58,7 @@ func BenchmarkReplay(b *testing.B, newStore NewBenchStore) {
 	before := roundTrips(s)
 	b.ReportAllocs()
 	for b.Loop() {
-		c, err := s.Store.Claim(b.Context(), s.Prefix+"replayed", "fp", 30*time.Second)
+		c, err := s.Store.Claim(b.Context(), s.Prefix+"replayed", "fp", idempotency.NewToken(), 30*time.Second)
 		if err != nil || !c.Replayed {
 			b.Fatal(c, err)
 		}
@@ -83,7 +83,7 @@ func BenchmarkThroughput(b *testing.B, newStore NewBenchStore) {
 				b.Fatal(err)
 			}
 			concurrently(b, callers, func(int64) error {
-				_, err := s.Store.Claim(b.Context(), s.Prefix+"replayed", "fp", 30*time.Second)
+				_, err := s.Store.Claim(b.Context(), s.Prefix+"replayed", "fp", idempotency.NewToken(), 30*time.Second)
 				return err
 			})
 		})
@@ -99,7 +99,7 @@ func warmStore(b *testing.B, newStore NewBenchStore, callers int) BenchStore {
 	for i := range callers {
 		wg.Go(func() {
 			ctx, key := b.Context(), s.Prefix+"warm"+strconv.Itoa(-i)
-			c, err := s.Store.Claim(ctx, key, "", time.Minute)
+			c, err := s.Store.Claim(ctx, key, "", idempotency.NewToken(), time.Minute)
 			if err == nil {
 				err = s.Store.Extend(ctx, key, c.Lock, time.Minute)
 			}
@@ -107,7 +107,14 @@ func warmStore(b *testing.B, newStore NewBenchStore, callers int) BenchStore {
 				err = s.Store.Complete(ctx, key, c.Lock, []byte("r"), time.Minute)
 			}
 			if err == nil {
-				_, err = s.Store.Claim(ctx, key, "", time.Minute)
+				_, err = s.Store.Claim(ctx, key, "", idempotency.NewToken(), time.Minute)
+			}
+			if err == nil { // a released key, for the release statement or script
+				rk := key + ":released"
+				c, err = s.Store.Claim(ctx, rk, "", idempotency.NewToken(), time.Minute)
+				if err == nil {
+					err = s.Store.Release(ctx, rk, c.Lock, time.Minute)
+				}
 			}
 			if err != nil {
 				b.Error(err)
@@ -123,7 +130,7 @@ func warmStore(b *testing.B, newStore NewBenchStore, callers int) BenchStore {
 
 // newKey claims a fresh key and completes it: the first run of an operation.
 func newKey(ctx context.Context, s BenchStore, key string) error {
-	c, err := s.Store.Claim(ctx, s.Prefix+key, "fp", 30*time.Second)
+	c, err := s.Store.Claim(ctx, s.Prefix+key, "fp", idempotency.NewToken(), 30*time.Second)
 	if err != nil {
 		return err
 	}

@@ -12,13 +12,21 @@ import (
 	"github.com/magicmagnets/resilience/idempotency"
 )
 
-// acquire claims key with fingerprint "fp" and requires that it was acquired.
+// acquire claims key with fingerprint "fp" under a fresh token and requires
+// that it was acquired.
 func (e *env) acquire(t *testing.T, key string, lease time.Duration) idempotency.Lock {
 	t.Helper()
-	c, err := e.s.Claim(t.Context(), key, "fp", lease)
+	return e.acquireAs(t, key, idempotency.NewToken(), lease)
+}
+
+// acquireAs claims key with fingerprint "fp" under token and requires that
+// it was acquired by token.
+func (e *env) acquireAs(t *testing.T, key, token string, lease time.Duration) idempotency.Lock {
+	t.Helper()
+	c, err := e.s.Claim(t.Context(), key, "fp", token, lease)
 	require.NoError(t, err)
 	require.False(t, c.Replayed, "claim of %q replayed instead of acquiring", key)
-	require.NotEmpty(t, c.Lock.Token)
+	require.Equal(t, token, c.Lock.Token, "the lock carries the claimer's token")
 	return c.Lock
 }
 
@@ -32,17 +40,24 @@ func (e *env) requireInProgress(t *testing.T, key string) time.Duration {
 // in-progress report.
 func (e *env) requireInProgressWith(t *testing.T, key, fingerprint string) time.Duration {
 	t.Helper()
-	_, err := e.s.Claim(t.Context(), key, fingerprint, e.lease)
+	_, err := e.s.Claim(t.Context(), key, fingerprint, idempotency.NewToken(), e.lease)
 	require.ErrorIs(t, err, idempotency.ErrInProgress)
 	var ip *idempotency.InProgressError
 	require.ErrorAs(t, err, &ip)
 	return ip.Remaining
 }
 
-// requireReplay claims key and requires a replay of want.
+// requireReplay claims key under a fresh token and requires a replay of
+// want.
 func (e *env) requireReplay(t *testing.T, key string, want []byte) {
 	t.Helper()
-	c, err := e.s.Claim(t.Context(), key, "fp", e.lease)
+	e.requireReplayAs(t, key, idempotency.NewToken(), want)
+}
+
+// requireReplayAs claims key under token and requires a replay of want.
+func (e *env) requireReplayAs(t *testing.T, key, token string, want []byte) {
+	t.Helper()
+	c, err := e.s.Claim(t.Context(), key, "fp", token, e.lease)
 	require.NoError(t, err)
 	require.True(t, c.Replayed, "claim of %q acquired instead of replaying", key)
 	assert.Equal(t, idempotency.Lock{}, c.Lock)
@@ -54,8 +69,7 @@ func claimAbsent(t *testing.T, e *env) {
 	b := e.acquire(t, e.key("b"), e.lease)
 	assert.Equal(t, int64(1), a.Fence)
 	assert.Equal(t, int64(1), b.Fence)
-	assert.NotEqual(t, a.Token, b.Token, "tokens must be fresh per claim")
-	assert.GreaterOrEqual(t, len(a.Token), 16, "a token carries 128 random bits")
+	assert.NotEqual(t, a.Token, b.Token)
 }
 
 func claimInProgress(t *testing.T, e *env) {
@@ -69,7 +83,7 @@ func claimInProgress(t *testing.T, e *env) {
 	} else {
 		assert.Equal(t, e.lease, remaining)
 	}
-	_, err := e.s.Claim(t.Context(), e.key("k"), "fp", e.lease)
+	_, err := e.s.Claim(t.Context(), e.key("k"), "fp", idempotency.NewToken(), e.lease)
 	var ip *idempotency.InProgressError
 	require.ErrorAs(t, err, &ip)
 	assert.Equal(t, ip.Remaining, ip.RetryAfter())
@@ -79,12 +93,12 @@ func claimInProgress(t *testing.T, e *env) {
 
 func claimMismatch(t *testing.T, e *env) {
 	lock := e.acquire(t, e.key("k"), e.lease)
-	_, err := e.s.Claim(t.Context(), e.key("k"), "other", e.lease)
+	_, err := e.s.Claim(t.Context(), e.key("k"), "other", idempotency.NewToken(), e.lease)
 	assert.ErrorIs(t, err, idempotency.ErrMismatch, "in progress, other fingerprint")
 	assert.NotErrorIs(t, err, idempotency.ErrInProgress, "mismatch wins over in progress")
 
 	require.NoError(t, e.s.Complete(t.Context(), e.key("k"), lock, []byte("r"), e.lease))
-	_, err = e.s.Claim(t.Context(), e.key("k"), "other", e.lease)
+	_, err = e.s.Claim(t.Context(), e.key("k"), "other", idempotency.NewToken(), e.lease)
 	assert.ErrorIs(t, err, idempotency.ErrMismatch, "completed, other fingerprint")
 	e.requireReplay(t, e.key("k"), []byte("r"))
 }
@@ -161,8 +175,8 @@ func lateComplete(t *testing.T, e *env) {
 
 	lock = e.acquire(t, e.key("released"), e.lease)
 	e.waitPast(time.Now(), e.lease)
-	require.NoError(t, e.s.Release(t.Context(), e.key("released"), lock))
-	assert.Equal(t, int64(1), e.acquire(t, e.key("released"), e.lease).Fence)
+	require.NoError(t, e.s.Release(t.Context(), e.key("released"), lock, time.Minute))
+	assert.Equal(t, lock.Fence+1, e.acquire(t, e.key("released"), e.lease).Fence, "the released record kept its fence")
 }
 
 func staleOwner(t *testing.T, e *env) {
@@ -173,7 +187,7 @@ func staleOwner(t *testing.T, e *env) {
 	ctx := t.Context()
 	assert.ErrorIs(t, e.s.Extend(ctx, e.key("k"), old, e.lease), idempotency.ErrLockLost)
 	assert.ErrorIs(t, e.s.Complete(ctx, e.key("k"), old, []byte("stale"), e.lease), idempotency.ErrLockLost)
-	assert.ErrorIs(t, e.s.Release(ctx, e.key("k"), old), idempotency.ErrLockLost)
+	assert.ErrorIs(t, e.s.Release(ctx, e.key("k"), old, time.Minute), idempotency.ErrLockLost)
 	e.requireInProgress(t, e.key("k"))
 
 	require.NoError(t, e.s.Complete(ctx, e.key("k"), cur, []byte("current"), e.lease))
@@ -181,23 +195,29 @@ func staleOwner(t *testing.T, e *env) {
 }
 
 func release(t *testing.T, e *env) {
-	lock := e.acquire(t, e.key("k"), e.lease)
-	require.NoError(t, e.s.Release(t.Context(), e.key("k"), lock))
-	assert.ErrorIs(t, e.s.Release(t.Context(), e.key("k"), lock), idempotency.ErrLockLost, "second release")
-	assert.ErrorIs(t, e.s.Complete(t.Context(), e.key("k"), lock, []byte("r"), e.lease), idempotency.ErrLockLost, "complete after release")
-	next := e.acquire(t, e.key("k"), e.lease)
-	assert.NotEqual(t, lock.Token, next.Token)
-	assert.ErrorIs(t, e.s.Release(t.Context(), e.key("k"), lock), idempotency.ErrLockLost, "released lock against the next owner")
-	e.requireInProgress(t, e.key("k"))
+	ctx, key := t.Context(), e.key("k")
+	lock := e.acquire(t, key, e.lease)
+	require.NoError(t, e.s.Release(ctx, key, lock, time.Minute))
+	assert.ErrorIs(t, e.s.Complete(ctx, key, lock, []byte("r"), e.lease), idempotency.ErrLockLost, "complete after release")
+	assert.ErrorIs(t, e.s.Extend(ctx, key, lock, e.lease), idempotency.ErrLockLost, "extend after release")
+	next := e.acquire(t, key, e.lease)
+	assert.Equal(t, lock.Fence+1, next.Fence, "the next claim's fence is above the released one")
+	assert.ErrorIs(t, e.s.Release(ctx, key, lock, time.Minute), idempotency.ErrLockLost, "released lock against the next owner")
+	e.requireInProgress(t, key)
+
+	other := e.key("other")
+	lock = e.acquire(t, other, e.lease)
+	require.NoError(t, e.s.Release(ctx, other, lock, time.Minute))
+	c, err := e.s.Claim(ctx, other, "another request", idempotency.NewToken(), e.lease)
+	require.NoError(t, err, "a released record has no fingerprint to mismatch")
+	assert.Equal(t, lock.Fence+1, c.Lock.Fence)
 }
 
-func completedIgnoresLock(t *testing.T, e *env) {
+func completedRefusesRelease(t *testing.T, e *env) {
 	lock := e.acquire(t, e.key("k"), e.lease)
 	ctx := t.Context()
 	require.NoError(t, e.s.Complete(ctx, e.key("k"), lock, []byte("r"), e.lease))
-	assert.ErrorIs(t, e.s.Complete(ctx, e.key("k"), lock, []byte("again"), e.lease), idempotency.ErrLockLost)
-	assert.ErrorIs(t, e.s.Extend(ctx, e.key("k"), lock, e.lease), idempotency.ErrLockLost)
-	assert.ErrorIs(t, e.s.Release(ctx, e.key("k"), lock), idempotency.ErrLockLost)
+	assert.ErrorIs(t, e.s.Release(ctx, e.key("k"), lock, e.lease), idempotency.ErrLockLost)
 	e.requireReplay(t, e.key("k"), []byte("r"))
 }
 
@@ -213,9 +233,11 @@ func foreignLocks(t *testing.T, e *env) {
 	} {
 		assert.ErrorIs(t, e.s.Extend(ctx, e.key("k"), bad, e.lease), idempotency.ErrLockLost, "extend %+v", bad)
 		assert.ErrorIs(t, e.s.Complete(ctx, e.key("k"), bad, []byte("x"), e.lease), idempotency.ErrLockLost, "complete %+v", bad)
-		assert.ErrorIs(t, e.s.Release(ctx, e.key("k"), bad), idempotency.ErrLockLost, "release %+v", bad)
+		assert.ErrorIs(t, e.s.Release(ctx, e.key("k"), bad, e.lease), idempotency.ErrLockLost, "release %+v", bad)
 	}
-	assert.ErrorIs(t, e.s.Release(ctx, e.key("absent"), lock), idempotency.ErrLockLost, "lock of another key")
+	assert.ErrorIs(t, e.s.Release(ctx, e.key("absent"), lock, e.lease), idempotency.ErrLockLost, "lock of another key")
+	assert.ErrorIs(t, e.s.Extend(ctx, e.key("absent"), lock, e.lease), idempotency.ErrLockLost, "lock of another key")
+	assert.ErrorIs(t, e.s.Complete(ctx, e.key("absent"), lock, nil, e.lease), idempotency.ErrLockLost, "lock of another key")
 	e.requireInProgress(t, e.key("k"))
 }
 

@@ -18,8 +18,8 @@ type acquisitions struct {
 	locks []idempotency.Lock
 }
 
-func (a *acquisitions) Claim(ctx context.Context, key, fingerprint string, lease time.Duration) (idempotency.Claim, error) {
-	c, err := a.Store.Claim(ctx, key, fingerprint, lease)
+func (a *acquisitions) Claim(ctx context.Context, key, fingerprint, token string, lease time.Duration) (idempotency.Claim, error) {
+	c, err := a.Store.Claim(ctx, key, fingerprint, token, lease)
 	if err == nil && !c.Replayed {
 		a.locks = append(a.locks, c.Lock)
 	}
@@ -34,7 +34,7 @@ func deadOwner(t *testing.T, e *env) {
 	s := &acquisitions{Store: e.s}
 	key := e.key("k")
 	claimed := time.Now()
-	dead, err := s.Claim(t.Context(), key, "", e.lease)
+	dead, err := s.Claim(t.Context(), key, "", idempotency.NewToken(), e.lease)
 	require.NoError(t, err)
 	require.False(t, dead.Replayed)
 

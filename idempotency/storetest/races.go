@@ -27,7 +27,7 @@ func (e *env) claimAll(t *testing.T, key string) []idempotency.Lock {
 	for range claimers {
 		wg.Go(func() {
 			<-start
-			c, err := e.s.Claim(t.Context(), key, "fp", e.lease)
+			c, err := e.s.Claim(t.Context(), key, "fp", idempotency.NewToken(), e.lease)
 			if err != nil {
 				assert.ErrorIs(t, err, idempotency.ErrInProgress)
 				return
@@ -74,7 +74,7 @@ func lateCompleteRace(t *testing.T, e *env) {
 			claimErr    error
 		)
 		wg.Go(func() { completeErr = e.s.Complete(t.Context(), key, locks[i], []byte("late"), e.lease) })
-		wg.Go(func() { claim, claimErr = e.s.Claim(t.Context(), key, "fp", e.lease) })
+		wg.Go(func() { claim, claimErr = e.s.Claim(t.Context(), key, "fp", idempotency.NewToken(), e.lease) })
 		wg.Wait()
 		require.NoError(t, claimErr)
 		if completeErr == nil {
@@ -97,4 +97,46 @@ func fenceIncreases(t *testing.T, e *env) {
 		last = lock
 	}
 	assert.Equal(t, int64(5), last.Fence)
+}
+
+func fenceAcrossReleases(t *testing.T, e *env) {
+	ctx, key := t.Context(), e.key("k")
+	var fences []int64
+	for range 2 {
+		lock := e.acquire(t, key, e.lease)
+		fences = append(fences, lock.Fence)
+		require.NoError(t, e.s.Release(ctx, key, lock, time.Minute))
+	}
+	lock := e.acquire(t, key, e.lease)
+	fences = append(fences, lock.Fence)
+	e.waitPast(time.Now(), e.lease)
+	fences = append(fences, e.acquire(t, key, e.lease).Fence) // a takeover after a release
+	assert.Equal(t, []int64{1, 2, 3, 4}, fences)
+}
+
+// fenceAfterRetention: once a completed or released record's retention has
+// ended, the store may have dropped it (the next claim's fence is 1) or
+// still hold it (the next claim's fence is one more); never anything else.
+func fenceAfterRetention(t *testing.T, e *env) {
+	ctx := t.Context()
+	for _, released := range []bool{false, true} {
+		key := e.key(fmt.Sprint("released=", released))
+		var last idempotency.Lock
+		for range 2 { // fences 1 and 2, released for a minute
+			last = e.acquire(t, key, e.lease)
+			require.NoError(t, e.s.Release(ctx, key, last, time.Minute))
+		}
+		last = e.acquire(t, key, e.lease)
+		if released {
+			require.NoError(t, e.s.Release(ctx, key, last, e.lease))
+		} else {
+			require.NoError(t, e.s.Complete(ctx, key, last, []byte("r"), e.lease))
+		}
+		e.waitPast(time.Now(), e.lease)
+		next := e.acquire(t, key, e.lease)
+		assert.Contains(t, []int64{1, last.Fence + 1}, next.Fence, "released=%v: the fence after fence %d", released, last.Fence)
+		if e.storedFence != nil {
+			assert.Equal(t, next.Fence, e.storedFence(t, key))
+		}
+	}
 }

@@ -6,11 +6,14 @@
 //	}
 //
 // The suite checks every rule of the Store documentation: the state machine,
-// compare-and-set ownership, fencing, deadline boundaries, key, fingerprint
-// and duration validation, result limits, races between concurrent claimers
-// (100 claimers on one key, takeovers of an expired record, a late Complete
-// racing a takeover), and [idempotency.Do] taking over the key of an owner
-// that died.
+// compare-and-set ownership, every method re-sent (as a client library does
+// after a dropped connection) getting the answer of its first send, a claim
+// whose reply was lost owned at once by its claimer, fences that strictly
+// increase across takeovers and releases, deadline boundaries, key, token,
+// fingerprint and duration validation, result limits, races between
+// concurrent claimers (100 claimers on one key, takeovers of an expired
+// record, a late Complete racing a takeover), and [idempotency.Do] taking
+// over the key of an owner that died.
 //
 // [RunReplicas] and [RunOutage] go further, for stores that processes
 // share: replicas of an HTTP service over one store, and an outage of the
@@ -143,18 +146,30 @@ var cases = []case_{
 	{"RetentionExpiresAtItsDeadline", retentionBoundary},
 	{"CompleteAfterLeasePassedSucceedsIfNotTakenOver", lateComplete},
 	{"StaleOwnerCannotCompleteReleaseOrExtend", staleOwner},
-	{"ReleaseMakesKeyAbsent", release},
-	{"CompletedRecordIgnoresItsOldLock", completedIgnoresLock},
+	{"ReleaseMakesKeyAbsentAndKeepsItsFence", release},
+	{"CompletedRecordRefusesReleaseAndKeepsItsResult", completedRefusesRelease},
 	{"ForeignLocksAreRejected", foreignLocks},
 	{"ExtendKeepsLeaseAlive", extend},
+	{"ReSentClaimAcquiresAgainWithTheSameLock", reSentClaim},
+	{"ReClaimByTheOwnerRenewsTheLease", reClaimRenews},
+	{"ReClaimAfterTheLeasePassedAcquiresAgainIfNotTakenOver", reClaimExpired},
+	{"ReSentClaimOfACompletedKeyReplays", reSentClaimCompleted},
+	{"ClaimWhoseReplyWasLostIsOwnedAtOnceByItsClaimer", orphanedClaim},
+	{"ReSentCompleteSucceedsAndChangesNothing", reSentComplete},
+	{"ReSentReleaseSucceedsAndChangesNothing", reSentRelease},
+	{"ExtendAfterCompleteSucceedsAndChangesNothing", extendAfterComplete},
+	{"MismatchIsCheckedBeforeTheTokenRule", mismatchBeforeToken},
 	{"InvalidKeysAreRejected", invalidKeys},
+	{"InvalidTokensAreRejectedAndNothingIsStored", invalidTokens},
 	{"AnyKeyBytesAreDistinct", binaryKeys},
 	{"FingerprintsAreComparedAsExactBytes", binaryFingerprints},
 	{"NonPositiveDurationsAreRejected", invalidDurations},
-	{"OversizedResultIsRejectedAndKeyReleased", oversized},
+	{"OversizedResultIsRejectedAndKeyStaysInProgress", oversized},
 	{"OneOfManyConcurrentClaimersWins", concurrentClaim},
 	{"OneOfManyConcurrentTakeoversWins", concurrentTakeover},
 	{"LateCompleteRacingTakeoverHasOneWinner", lateCompleteRace},
 	{"FenceIncreasesWithEveryTakeover", fenceIncreases},
+	{"FenceIncreasesAcrossReleases", fenceAcrossReleases},
+	{"FenceAfterRetentionEndsIsOneOrTheNext", fenceAfterRetention},
 	{"KeyOfADeadOwnerRunsAgainOnlyAfterItsLeaseWithTheNextFence", deadOwner},
 }

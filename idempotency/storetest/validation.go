@@ -18,14 +18,27 @@ func invalidKeys(t *testing.T, e *env) {
 	long := e.key(strings.Repeat("x", idempotency.MaxKeyLen+1-len(e.key(""))))
 	require.Len(t, long, idempotency.MaxKeyLen+1)
 	for _, key := range []string{"", long} {
-		_, err := e.s.Claim(ctx, key, "fp", e.lease)
+		_, err := e.s.Claim(ctx, key, "fp", idempotency.NewToken(), e.lease)
 		assert.ErrorIs(t, err, idempotency.ErrInvalidKey, "claim of a %d-byte key", len(key))
 		assert.ErrorIs(t, e.s.Complete(ctx, key, lock, nil, e.lease), idempotency.ErrInvalidKey)
-		assert.ErrorIs(t, e.s.Release(ctx, key, lock), idempotency.ErrInvalidKey)
+		assert.ErrorIs(t, e.s.Release(ctx, key, lock, e.lease), idempotency.ErrInvalidKey)
 		assert.ErrorIs(t, e.s.Extend(ctx, key, lock, e.lease), idempotency.ErrInvalidKey)
 	}
 	// Nothing was stored for the rejected key: its 255-byte prefix is free.
 	e.acquire(t, long[:idempotency.MaxKeyLen], e.lease)
+}
+
+func invalidTokens(t *testing.T, e *env) {
+	ctx, key := t.Context(), e.key("k")
+	for _, token := range []string{"", strings.Repeat("t", idempotency.MaxTokenLen+1)} {
+		_, err := e.s.Claim(ctx, key, "fp", token, e.lease)
+		assert.ErrorIs(t, err, idempotency.ErrInvalidToken, "a %d-byte token", len(token))
+	}
+	// Nothing was stored: the key is absent, and the longest token is valid.
+	lock := e.acquireAs(t, key, strings.Repeat("t", idempotency.MaxTokenLen), e.lease)
+	assert.Equal(t, int64(1), lock.Fence)
+	require.NoError(t, e.s.Complete(ctx, key, lock, []byte("r"), e.lease))
+	e.requireReplay(t, key, []byte("r"))
 }
 
 func binaryKeys(t *testing.T, e *env) {
@@ -56,11 +69,11 @@ func binaryFingerprints(t *testing.T, e *env) {
 	requireMismatches := func(state string) {
 		t.Helper()
 		for _, other := range others {
-			_, err := e.s.Claim(ctx, key, other, e.lease)
+			_, err := e.s.Claim(ctx, key, other, idempotency.NewToken(), e.lease)
 			assert.ErrorIs(t, err, idempotency.ErrMismatch, "%s, fingerprint %q", state, other)
 		}
 	}
-	c, err := e.s.Claim(ctx, key, fp, e.lease)
+	c, err := e.s.Claim(ctx, key, fp, idempotency.NewToken(), e.lease)
 	require.NoError(t, err)
 	require.False(t, c.Replayed)
 	requireMismatches("in progress")
@@ -68,7 +81,7 @@ func binaryFingerprints(t *testing.T, e *env) {
 
 	require.NoError(t, e.s.Complete(ctx, key, c.Lock, []byte("\x00"), e.lease))
 	requireMismatches("completed")
-	replay, err := e.s.Claim(ctx, key, fp, e.lease)
+	replay, err := e.s.Claim(ctx, key, fp, idempotency.NewToken(), e.lease)
 	require.NoError(t, err)
 	assert.True(t, replay.Replayed)
 	assert.Equal(t, []byte("\x00"), replay.Result)
@@ -77,13 +90,14 @@ func binaryFingerprints(t *testing.T, e *env) {
 func invalidDurations(t *testing.T, e *env) {
 	ctx := t.Context()
 	for _, d := range []time.Duration{0, -time.Second} {
-		_, err := e.s.Claim(ctx, e.key("k"), "fp", d)
+		_, err := e.s.Claim(ctx, e.key("k"), "fp", idempotency.NewToken(), d)
 		assert.ErrorIs(t, err, idempotency.ErrInvalidDuration, "claim, lease %v", d)
 	}
 	lock := e.acquire(t, e.key("k"), e.lease)
 	for _, d := range []time.Duration{0, -time.Second} {
 		assert.ErrorIs(t, e.s.Extend(ctx, e.key("k"), lock, d), idempotency.ErrInvalidDuration, "extend %v", d)
 		assert.ErrorIs(t, e.s.Complete(ctx, e.key("k"), lock, []byte("r"), d), idempotency.ErrInvalidDuration, "complete, retention %v", d)
+		assert.ErrorIs(t, e.s.Release(ctx, e.key("k"), lock, d), idempotency.ErrInvalidDuration, "release, retention %v", d)
 	}
 	// The rejected calls changed nothing.
 	e.requireInProgress(t, e.key("k"))
@@ -95,8 +109,9 @@ func oversized(t *testing.T, e *env) {
 	lock := e.acquire(t, e.key("big"), e.lease)
 	err := e.s.Complete(ctx, e.key("big"), lock, make([]byte, e.maxResultSize+1), e.lease)
 	require.ErrorIs(t, err, idempotency.ErrResultTooLarge)
-	next := e.acquire(t, e.key("big"), e.lease) // released
-	assert.NotEqual(t, lock.Token, next.Token)
+	e.requireInProgress(t, e.key("big")) // changed nothing: still the owner's
+	require.NoError(t, e.s.Complete(ctx, e.key("big"), lock, []byte("small"), e.lease), "the owner records something smaller")
+	e.requireReplay(t, e.key("big"), []byte("small"))
 
 	limit := bytes.Repeat([]byte{0xab}, e.maxResultSize)
 	lock = e.acquire(t, e.key("limit"), e.lease)
