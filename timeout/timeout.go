@@ -4,9 +4,12 @@
 //	err := p.Do(ctx, func(ctx context.Context) error { return call(ctx) })
 //
 // The operation runs in the caller's goroutine under a context with a
-// deadline; no goroutine is started, so none can be abandoned. The operation
-// must honour its context: one that ignores it runs to its end, and Do then
-// reports the timeout if the deadline passed meanwhile.
+// deadline, cancelled as soon as the operation returns or panics; no
+// goroutine is started, so none can be abandoned. The operation should
+// honour its context: one that ignores it runs to its end. What it returns
+// then decides: a failure after the deadline comes back as a timeout (an
+// error matching [ErrTimeout] and context.DeadlineExceeded), and a late
+// success is a success, since the work was done.
 //
 // Placed inside a retry policy, a timeout bounds each attempt and a timed-out
 // attempt is retried; placed outside, it bounds the whole call, and the end
@@ -38,14 +41,24 @@ type Policy struct {
 	observer resilience.Observer
 }
 
-// New returns a policy that gives each call at most d. It panics with a
-// "timeout:" message if d is not positive: a zero or negative timeout can
-// never be right.
+// New returns a policy that gives each call at most d. It panics with the
+// message of [Validate]'s error if d is not positive: a zero or negative
+// timeout can never be right.
 func New(d time.Duration) *Policy {
-	if d <= 0 {
-		panic(fmt.Sprintf("timeout: non-positive timeout %v", d))
+	if err := Validate(d); err != nil {
+		panic(err.Error())
 	}
 	return &Policy{d: d}
+}
+
+// Validate reports what [New] would panic on: an error if d is not
+// positive, nil otherwise. Use it to check a timeout read from a
+// configuration file before building the policy.
+func Validate(d time.Duration) error {
+	if d <= 0 {
+		return fmt.Errorf("timeout: non-positive timeout %v", d)
+	}
+	return nil
 }
 
 // WithObserver returns a copy of p that sends its events, named name, to o.
@@ -59,32 +72,36 @@ func (p *Policy) WithObserver(name string, o resilience.Observer) *Policy {
 func (p *Policy) Timeout() time.Duration { return p.d }
 
 // Do runs fn with a context that ends after the policy's timeout (or sooner,
-// if ctx ends sooner). When fn fails after that deadline fired and ctx itself
-// has not ended, Do returns an error matching both [ErrTimeout] and
-// context.DeadlineExceeded that wraps fn's error. When ctx ended, fn's error
-// comes back unchanged: the caller's own deadline or cancellation is not this
-// policy's timeout. A nil fn returns resilience.ErrNilFunc.
+// if ctx ends sooner), and cancels that context when fn returns or panics.
+//
+// What fn returns decides the outcome. A success is a success, even one
+// that came after the deadline. A failure after the deadline fired, while
+// ctx itself has not ended, comes back as an [*Error] matching both
+// [ErrTimeout] and context.DeadlineExceeded that wraps fn's error. When ctx
+// ended, fn's error comes back unchanged: the caller's own deadline or
+// cancellation is not this policy's timeout. A nil fn returns
+// resilience.ErrNilFunc.
 func (p *Policy) Do(ctx context.Context, fn resilience.Func) error {
 	return p.DoNext(ctx, nil, fn)
 }
 
-// DoNext is Do running next.Do(ctx, fn) rather than fn(ctx); a nil next
-// runs fn. resilience.Chain calls it so that composing policies allocates
-// no closure.
+// DoNext implements [resilience.Nexter].
 func (p *Policy) DoNext(ctx context.Context, next resilience.Policy, fn resilience.Func) error {
 	if fn == nil {
 		return resilience.ErrNilFunc
 	}
 	tctx, cancel := context.WithTimeout(ctx, p.d)
+	// Deferred, so that a panicking fn does not leave the context (and, under
+	// a parent from outside the context package, its goroutine) running
+	// until the deadline.
+	defer cancel()
 	var err error
 	if next == nil {
 		err = fn(tctx)
 	} else {
 		err = next.Do(tctx, fn)
 	}
-	fired := err != nil && tctx.Err() != nil && ctx.Err() == nil
-	cancel()
-	if !fired {
+	if err == nil || tctx.Err() == nil || ctx.Err() != nil {
 		return err
 	}
 	if p.observer != nil {

@@ -120,3 +120,62 @@ func TestTimeoutRejectsNilFuncAndBadDuration(t *testing.T) {
 	assert.PanicsWithValue(t, "timeout: non-positive timeout 0s", func() { timeout.New(0) })
 	assert.PanicsWithValue(t, "timeout: non-positive timeout -1s", func() { timeout.New(-time.Second) })
 }
+
+func TestTimeoutCancelsItsContextWhenFnPanics(t *testing.T) {
+	var inner context.Context
+	assert.PanicsWithValue(t, "boom", func() {
+		_ = timeout.New(time.Hour).Do(context.Background(), func(ctx context.Context) error {
+			inner = ctx
+			panic("boom")
+		})
+	})
+	require.NotNil(t, inner)
+	assert.ErrorIs(t, inner.Err(), context.Canceled, "the derived context is cancelled, not left to its deadline")
+}
+
+// foreignContext is a parent from outside the context package: deriving a
+// cancellable context from it starts a goroutine that lasts until the child
+// is cancelled.
+type foreignContext struct {
+	context.Context
+	done chan struct{}
+}
+
+func (c foreignContext) Done() <-chan struct{} { return c.done }
+
+func TestTimeoutLeaksNoGoroutineWhenFnPanicsUnderAForeignParent(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	parent := foreignContext{Context: context.Background(), done: make(chan struct{})}
+	assert.Panics(t, func() {
+		_ = timeout.New(time.Hour).Do(parent, func(context.Context) error { panic("boom") })
+	})
+}
+
+// TestLateSuccessIsASuccess: an operation that ignores its context and
+// succeeds after the deadline has done its work; Do returns nil and emits no
+// timeout event.
+func TestLateSuccessIsASuccess(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var events []resilience.Event
+		p := timeout.New(time.Second).WithObserver("db", resilience.ObserverFunc(func(e resilience.Event) { events = append(events, e) }))
+		err := p.Do(t.Context(), func(ctx context.Context) error {
+			time.Sleep(5 * time.Second)
+			return nil
+		})
+		assert.NoError(t, err)
+		assert.Empty(t, events)
+	})
+}
+
+func TestValidateReportsWhatNewPanicsOn(t *testing.T) {
+	for _, d := range []time.Duration{0, -time.Second, time.Nanosecond, time.Hour} {
+		err := timeout.Validate(d)
+		if d > 0 {
+			assert.NoError(t, err, d)
+			assert.NotPanics(t, func() { timeout.New(d) }, d)
+			continue
+		}
+		require.Error(t, err, d)
+		assert.PanicsWithValue(t, err.Error(), func() { timeout.New(d) }, d)
+	}
+}
