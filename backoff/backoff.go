@@ -8,13 +8,21 @@
 // Attempt numbers count retries from 1: Delay(1, 0) is the wait after the
 // first failure, before the second call. Every delay lies in [0, cap] for
 // every attempt number up to math.MaxInt and every base and cap up to the
-// largest time.Duration; nothing overflows, goes negative or panics.
+// largest time.Duration, and equals its documented formula: Delay never
+// overflows, goes negative or panics, and a zero base gives 0 at every
+// attempt.
+//
+// The constructors panic, with a "backoff:" message, on arguments that can
+// never be right: a negative duration, a cap below the base (which would
+// silently turn every delay into the cap, or into zero: a hot retry loop),
+// a growth factor below 1 or not finite, a jitter fraction outside [0, 1].
 package backoff
 
 import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"time"
 )
 
@@ -34,7 +42,8 @@ func (f StrategyFunc) Delay(attempt int, prev time.Duration) time.Duration { ret
 // Rand is a source of uniform random numbers in [0, 1). *rand.Rand from
 // math/rand/v2 satisfies it. A Rand shared by goroutines must be safe for
 // concurrent use; a seeded *rand.Rand is not, so give each goroutine its own
-// seeded strategy (WithRand) in deterministic tests.
+// seeded strategy (WithRand) in deterministic tests, or use
+// [Backoff.WithSeed], whose seeded source is safe to share.
 type Rand interface {
 	Float64() float64
 }
@@ -74,22 +83,30 @@ func Constant(d time.Duration) Backoff {
 }
 
 // Linear waits min(cap, base + step·(attempt−1)). It panics if a duration is
-// negative.
+// negative or cap is below base.
 func Linear(base, step, cap time.Duration) Backoff {
 	checkNonNegative("Linear", "base", base)
 	checkNonNegative("Linear", "step", step)
 	checkNonNegative("Linear", "cap", cap)
+	checkCap("Linear", base, cap)
 	return Backoff{shape: linear, base: base, step: step, cap: cap}
 }
 
 // Exponential waits min(cap, base·factor^(attempt−1)): base before the first
-// retry, then growing by factor. With factor 2 this is the "exponential
-// backoff" of AWS's "Exponential Backoff and Jitter" study, whose base·2^n
-// counts retries from 0 where this package counts from 1. It panics if a
-// duration is negative or factor is below 1 or not finite.
+// retry, then growing by factor. A zero base waits 0 at every attempt.
+//
+// AWS's "Exponential Backoff and Jitter" study sleeps base·2^attempt with
+// its attempt counting from 1, so its first sleep is 2·base: its capped
+// exponential strategies are Exponential(2·base, 2, cap) here, while its
+// decorrelated jitter starts from base itself, Exponential(base, 2, cap)
+// with [Decorrelated] (docs/retry-storms.md reproduces the study this way).
+//
+// It panics if a duration is negative, cap is below base, or factor is below
+// 1 or not finite.
 func Exponential(base time.Duration, factor float64, cap time.Duration) Backoff {
 	checkNonNegative("Exponential", "base", base)
 	checkNonNegative("Exponential", "cap", cap)
+	checkCap("Exponential", base, cap)
 	if factor < 1 || math.IsInf(factor, 0) || math.IsNaN(factor) {
 		panic(fmt.Sprintf("backoff: Exponential: factor %v must be a finite number ≥ 1", factor))
 	}
@@ -107,6 +124,27 @@ func (b Backoff) WithJitter(j Jitter) Backoff {
 func (b Backoff) WithRand(r Rand) Backoff {
 	b.rand = r
 	return b
+}
+
+// WithSeed returns a copy of b that draws from a source seeded with seed and
+// safe for concurrent use: the same seed gives the same sequence of draws.
+// Copies of the result share that one source.
+func (b Backoff) WithSeed(seed uint64) Backoff {
+	b.rand = &lockedRand{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+	return b
+}
+
+// lockedRand makes a seeded *rand.Rand, which is not safe for concurrent
+// use, safe to share.
+type lockedRand struct {
+	mu sync.Mutex
+	r  *rand.Rand
+}
+
+func (l *lockedRand) Float64() float64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.r.Float64()
 }
 
 // Base returns the strategy's base delay.
@@ -154,7 +192,11 @@ func (b Backoff) float64() float64 {
 }
 
 // mulCapped returns min(cap, d·f) for d, cap ≥ 0 and f ≥ 0, without overflow.
+// A zero d gives 0 even for an infinite f (0·Inf is NaN in floating point).
 func mulCapped(d time.Duration, f float64, cap time.Duration) time.Duration {
+	if d == 0 {
+		return 0
+	}
 	x := float64(d) * f
 	if math.IsNaN(x) || x >= float64(cap) {
 		return cap
@@ -180,6 +222,12 @@ func clamp(d, cap time.Duration) time.Duration {
 		return 0
 	}
 	return d
+}
+
+func checkCap(fn string, base, cap time.Duration) {
+	if cap < base {
+		panic(fmt.Sprintf("backoff: %s: cap %v below base %v", fn, cap, base))
+	}
 }
 
 func checkNonNegative(fn, what string, d time.Duration) {

@@ -3,6 +3,7 @@ package backoff_test
 import (
 	"math"
 	"math/rand/v2"
+	"sync"
 	"testing"
 	"time"
 
@@ -145,6 +146,7 @@ func TestConstructorsRejectNegativeDurationsAndBadFactors(t *testing.T) {
 	assert.Panics(t, func() { backoff.Linear(0, 0, -1) })
 	assert.Panics(t, func() { backoff.Exponential(-1, 2, 0) })
 	assert.Panics(t, func() { backoff.Exponential(1, 2, -1) })
+	assert.PanicsWithValue(t, "backoff: Linear: cap 1s below base 2s", func() { backoff.Linear(2*time.Second, 0, time.Second) })
 	for _, f := range []float64{0.5, 0, -2, math.NaN(), math.Inf(1)} {
 		assert.Panics(t, func() { backoff.Exponential(1, f, 1) }, "factor %v", f)
 	}
@@ -189,4 +191,81 @@ func TestJitterNames(t *testing.T) {
 	for i, j := range jitters {
 		assert.Equal(t, names[i], j.String())
 	}
+}
+
+// TestZeroBaseWaitsZeroAtEveryAttempt: 0·factor^n is 0 even where factor^n
+// overflows to +Inf (0·Inf is NaN in floating point, which once gave the
+// cap).
+func TestZeroBaseWaitsZeroAtEveryAttempt(t *testing.T) {
+	for _, j := range jitters {
+		b := backoff.Exponential(0, 2, time.Minute).WithJitter(j).WithRand(seeded(8))
+		prev := time.Duration(0)
+		for _, n := range []int{1, 2, 64, 1024, 1025, 1e6, math.MaxInt} {
+			prev = b.Delay(n, prev)
+			require.Zero(t, prev, "jitter %v attempt %d", j, n)
+		}
+	}
+	assert.Zero(t, backoff.Exponential(0, 2, time.Minute).Delay(1025, 0))
+	assert.Zero(t, backoff.Linear(0, 0, time.Minute).Delay(math.MaxInt, 0))
+}
+
+// TestCapBelowBasePanics: a cap below the base can never be right; it once
+// gave silent zero delays, a hot retry loop.
+func TestCapBelowBasePanics(t *testing.T) {
+	assert.PanicsWithValue(t, "backoff: Exponential: cap 0s below base 1s", func() { backoff.Exponential(time.Second, 2, 0) })
+	assert.PanicsWithValue(t, "backoff: Exponential: cap 1ms below base 2ms",
+		func() { backoff.Exponential(2*time.Millisecond, 2, time.Millisecond) })
+	assert.NotPanics(t, func() { backoff.Exponential(time.Second, 2, time.Second) }, "a cap equal to the base is a constant delay")
+	assert.NotPanics(t, func() { backoff.Exponential(0, 2, 0) })
+}
+
+// TestProportionalPilesUpAtTheCap: at the cap, the draws above it are
+// clamped to it, so about half the delays are the cap and the mean is
+// cap·(1−f/4), as the doc says.
+func TestProportionalPilesUpAtTheCap(t *testing.T) {
+	cap, f := 10*time.Second, 0.4
+	b := backoff.Exponential(time.Second, 2, cap).WithJitter(backoff.Proportional(f)).WithRand(seeded(10))
+	const draws = 100000
+	atCap, sum := 0, 0.0
+	for range draws {
+		d := b.Delay(100, 0)
+		require.GreaterOrEqual(t, d, time.Duration(float64(cap)*(1-f)))
+		require.LessOrEqual(t, d, cap)
+		if d == cap {
+			atCap++
+		}
+		sum += float64(d)
+	}
+	assert.InDelta(t, 0.5, float64(atCap)/draws, 0.01)
+	assert.InEpsilon(t, float64(cap)*(1-f/4), sum/draws, 0.005)
+}
+
+// TestWithSeedIsDeterministicAndSafeToShare: the same seed gives the same
+// schedule, and one seeded strategy can be used from many goroutines (run
+// with -race).
+func TestWithSeedIsDeterministicAndSafeToShare(t *testing.T) {
+	a := backoff.Exponential(time.Millisecond, 2, time.Second).WithJitter(backoff.Full).WithSeed(7)
+	b := backoff.Exponential(time.Millisecond, 2, time.Second).WithJitter(backoff.Full).WithSeed(7)
+	c := backoff.Exponential(time.Millisecond, 2, time.Second).WithJitter(backoff.Full).WithSeed(8)
+	same, differ := true, false
+	for n := 1; n <= 20; n++ {
+		da, db, dc := a.Delay(n, 0), b.Delay(n, 0), c.Delay(n, 0)
+		same = same && da == db
+		differ = differ || da != dc
+	}
+	assert.True(t, same, "the same seed gives the same draws")
+	assert.True(t, differ, "another seed gives other draws")
+
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for n := 1; n <= 1000; n++ {
+				d := a.Delay(n, 0)
+				if d < 0 || d > time.Second {
+					t.Errorf("delay %v outside [0, 1s]", d)
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

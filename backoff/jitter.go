@@ -58,6 +58,13 @@ var (
 
 // Proportional returns a jitter that draws from U(d·(1−f), d·(1+f)), that
 // is d ± f·d, then clamps to the cap. It panics unless 0 ≤ f ≤ 1.
+//
+// Because the draw is clamped, once d has reached the cap every draw above
+// it lands exactly on the cap: about half the delays are then the cap
+// itself, the rest spread over [cap·(1−f), cap], and the mean is
+// cap·(1−f/4) rather than the cap. As with [Decorrelated], clients still
+// failing late in an outage pile up at the cap. [Constant] has no cap of its
+// own, so it spreads both ways.
 func Proportional(f float64) Jitter {
 	if !(f >= 0 && f <= 1) {
 		panic(fmt.Sprintf("backoff: Proportional: fraction %v outside [0, 1]", f))
