@@ -41,6 +41,18 @@ type CacheConfig struct {
 	Observer resilience.Observer
 }
 
+// Validate reports what [NewCache] would panic on: an error if c.MaxKeys
+// or c.MaxStale is negative, nil otherwise.
+func (c CacheConfig) Validate() error {
+	if c.MaxKeys < 0 {
+		return fmt.Errorf("fallback: negative CacheConfig.MaxKeys %d", c.MaxKeys)
+	}
+	if c.MaxStale < 0 {
+		return fmt.Errorf("fallback: negative CacheConfig.MaxStale %v", c.MaxStale)
+	}
+	return nil
+}
+
 // Result is what a [Cache] returns: a fresh value, just returned by the call,
 // or a stale one that stands in for the call's failure.
 type Result[V any] struct {
@@ -82,14 +94,12 @@ type entry[K comparable, V any] struct {
 	prev, next *entry[K, V] // prev is older, next is newer
 }
 
-// NewCache returns an empty Cache configured by c. It panics if c.MaxKeys or
-// c.MaxStale is negative.
+// NewCache returns an empty Cache configured by c. It panics with the
+// message of c.Validate's error if c is invalid (c.MaxKeys or c.MaxStale is
+// negative).
 func NewCache[K comparable, V any](c CacheConfig) *Cache[K, V] {
-	if c.MaxKeys < 0 {
-		panic(fmt.Sprintf("fallback: negative CacheConfig.MaxKeys %d", c.MaxKeys))
-	}
-	if c.MaxStale < 0 {
-		panic(fmt.Sprintf("fallback: negative CacheConfig.MaxStale %v", c.MaxStale))
+	if err := c.Validate(); err != nil {
+		panic(err.Error())
 	}
 	if c.MaxKeys == 0 {
 		c.MaxKeys = DefaultMaxKeys
@@ -112,6 +122,11 @@ func NewCache[K comparable, V any](c CacheConfig) *Cache[K, V] {
 // it returns the failure. It emits an event each time it serves a stale
 // value. Of concurrent successful calls for one key, the one that returns
 // last is remembered.
+//
+// A call that p reports successful although no attempt of fn succeeded (a
+// fallback policy inside p absorbed the failure) has no fresh value: it is
+// handled as a failure with [resilience.ErrNoValue], and nothing is
+// remembered.
 //
 // A nil p returns [resilience.ErrNilPolicy]; a nil fn returns
 // [resilience.ErrNilFunc].

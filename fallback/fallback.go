@@ -2,6 +2,7 @@ package fallback
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/magicmagnets/resilience"
@@ -27,6 +28,15 @@ type Config struct {
 	Observer resilience.Observer
 }
 
+// Validate reports what [New] would panic on: an error if c.Fallback is
+// nil, nil otherwise.
+func (c Config) Validate() error {
+	if c.Fallback == nil {
+		return errors.New("fallback: Config.Fallback is nil")
+	}
+	return nil
+}
+
 // Policy runs a fallback function when the guarded call fails. It is a
 // [resilience.Policy]; create one with [New]. A Policy is safe for
 // concurrent use and keeps no state between calls.
@@ -35,10 +45,11 @@ type Policy struct {
 	fallback func(ctx context.Context, err error) error
 }
 
-// New returns a Policy configured by c. It panics if c.Fallback is nil.
+// New returns a Policy configured by c. It panics with the message of
+// c.Validate's error if c is invalid (c.Fallback is nil).
 func New(c Config) *Policy {
-	if c.Fallback == nil {
-		panic("fallback: Config.Fallback is nil")
+	if err := c.Validate(); err != nil {
+		panic(err.Error())
 	}
 	return &Policy{
 		handler:  handler{name: c.Name, accept: c.If, observer: c.Observer},
@@ -53,9 +64,7 @@ func (p *Policy) Do(ctx context.Context, fn resilience.Func) error {
 	return p.DoNext(ctx, nil, fn)
 }
 
-// DoNext is Do running next.Do(ctx, fn) rather than fn(ctx); a nil next
-// runs fn. resilience.Chain calls it so that composing policies allocates
-// no closure.
+// DoNext implements [resilience.Nexter].
 func (p *Policy) DoNext(ctx context.Context, next resilience.Policy, fn resilience.Func) error {
 	if fn == nil {
 		return resilience.ErrNilFunc

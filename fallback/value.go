@@ -16,6 +16,10 @@ import (
 //		return conservativeLimit, nil
 //	})
 //
+// A call that p reports successful although no attempt of fn succeeded (a
+// fallback policy inside p absorbed the failure) fails with
+// [resilience.ErrNoValue], which fallback answers like any other failure.
+//
 // To handle only some errors, return err from fallback for the others. DoValue
 // emits no events; for events, use a [Policy] or a [Cache]. A nil p returns
 // [resilience.ErrNilPolicy]; a nil fn or fallback returns an error matching
