@@ -67,18 +67,29 @@ func NewPolicy(store Store, c Config) *Policy {
 // Do runs fn at most once for the key in ctx; see [Do] for what is recorded
 // and replayed. A nil fn returns an error matching resilience.ErrNilFunc.
 func (p *Policy) Do(ctx context.Context, fn resilience.Func) error {
+	return p.DoNext(ctx, nil, fn)
+}
+
+// DoNext implements [resilience.Nexter].
+func (p *Policy) DoNext(ctx context.Context, next resilience.Policy, fn resilience.Func) error {
 	if fn == nil {
 		return resilience.ErrNilFunc
 	}
 	key, ok := KeyFrom(ctx)
-	if !ok {
-		if p.requireKey {
-			return ErrNoKey
-		}
+	switch {
+	case ok:
+		_, _, err := Do(ctx, p.store, key, func(ctx context.Context) (struct{}, error) {
+			if next == nil {
+				return struct{}{}, fn(ctx)
+			}
+			return struct{}{}, next.Do(ctx, fn)
+		}, p.opts)
+		return err
+	case p.requireKey:
+		return ErrNoKey
+	case next == nil:
 		return fn(ctx)
+	default:
+		return next.Do(ctx, fn)
 	}
-	_, _, err := Do(ctx, p.store, key, func(ctx context.Context) (struct{}, error) {
-		return struct{}{}, fn(ctx)
-	}, p.opts)
-	return err
 }
