@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/magicmagnets/resilience"
 )
 
 // ErrInjected is the error an injected failure returns when no other error
@@ -91,8 +93,9 @@ func (f Fault) String() string {
 	}
 }
 
-// apply runs one call of fn under f.
-func (f Fault) apply(ctx context.Context, fn func(context.Context) error) error {
+// apply runs one call of fn under f: next.Do(ctx, fn), or fn(ctx) when next
+// is nil.
+func (f Fault) apply(ctx context.Context, next resilience.Policy, fn resilience.Func) error {
 	switch f.kind {
 	case kindFail:
 		return f.err
@@ -100,15 +103,23 @@ func (f Fault) apply(ctx context.Context, fn func(context.Context) error) error 
 		if err := wait(ctx, f.delay); err != nil {
 			return err
 		}
-		return fn(ctx)
+		return run(ctx, next, fn)
 	case kindLose:
-		_ = fn(ctx)
+		_ = run(ctx, next, fn)
 		return f.err
 	case kindPanic:
 		panic(f.value)
 	default:
+		return run(ctx, next, fn)
+	}
+}
+
+// run calls next.Do(ctx, fn), or fn(ctx) when next is nil.
+func run(ctx context.Context, next resilience.Policy, fn resilience.Func) error {
+	if next == nil {
 		return fn(ctx)
 	}
+	return next.Do(ctx, fn)
 }
 
 // wait blocks for d or until ctx ends, whichever comes first, and returns

@@ -42,6 +42,12 @@ func newInjector(next func() Fault) *Injector { return &Injector{next: next} }
 // A nil fn returns an error matching [resilience.ErrNilFunc] and is not
 // counted.
 func (in *Injector) Do(ctx context.Context, fn resilience.Func) error {
+	return in.DoNext(ctx, nil, fn)
+}
+
+// DoNext implements [resilience.Nexter]: the fault applies to next.Do(ctx,
+// fn) as Do's applies to fn.
+func (in *Injector) DoNext(ctx context.Context, next resilience.Policy, fn resilience.Func) error {
 	if fn == nil {
 		return resilience.ErrNilFunc
 	}
@@ -53,7 +59,7 @@ func (in *Injector) Do(ctx context.Context, fn resilience.Func) error {
 	if f.Injected() {
 		in.faults.Add(1)
 	}
-	return f.apply(ctx, fn)
+	return f.apply(ctx, next, fn)
 }
 
 func (in *Injector) decide() Fault {

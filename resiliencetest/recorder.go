@@ -52,11 +52,17 @@ func (r *Recorder) Observe(e resilience.Event) {
 // Do runs fn, records it as an [Attempt] and returns its error. A nil fn
 // returns an error matching [resilience.ErrNilFunc].
 func (r *Recorder) Do(ctx context.Context, fn resilience.Func) error {
+	return r.DoNext(ctx, nil, fn)
+}
+
+// DoNext implements [resilience.Nexter]: it records next.Do(ctx, fn) as one
+// [Attempt], as Do records fn.
+func (r *Recorder) DoNext(ctx context.Context, next resilience.Policy, fn resilience.Func) error {
 	if fn == nil {
 		return resilience.ErrNilFunc
 	}
 	start := time.Now()
-	err := fn(ctx)
+	err := run(ctx, next, fn)
 	a := Attempt{Start: start, Duration: time.Since(start), Err: err}
 	r.mu.Lock()
 	r.attempts = append(r.attempts, a)
