@@ -17,7 +17,9 @@ import (
 // Every replica of a service points its idempotency middleware at the same
 // Redis: a retried POST runs the handler once, whichever replica it reaches.
 func Example_middleware() {
-	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	// ContextTimeoutEnabled lets the store's per-call timeout stop a read
+	// from a Redis that went silent.
+	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", ContextTimeoutEnabled: true})
 	defer client.Close()
 	store := redisstore.New(client, redisstore.Config{Prefix: "payments:idempotency:"})
 
@@ -31,9 +33,9 @@ func Example_middleware() {
 // idempotency.Do runs an operation once per key across every process that
 // shares the Redis store, and replays its result to the others.
 func Example_do() {
-	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", ContextTimeoutEnabled: true})
 	defer client.Close()
-	store := redisstore.New(client, redisstore.Config{})
+	store := redisstore.New(client, redisstore.Config{Timeout: time.Second})
 
 	id, replayed, err := idempotency.Do(context.Background(), store, "order-42/charge",
 		func(ctx context.Context) (string, error) {

@@ -35,11 +35,14 @@ func redisURL(t testing.TB) string {
 	return url
 }
 
-// newClient returns a client of the test server, closed at cleanup.
+// newClient returns a client of the test server, closed at cleanup,
+// configured as the package doc asks: ContextTimeoutEnabled, so that the
+// store's timeout bounds socket reads and writes.
 func newClient(t testing.TB) *redis.Client {
 	t.Helper()
 	opts, err := redis.ParseURL(redisURL(t))
 	require.NoError(t, err)
+	opts.ContextTimeoutEnabled = true
 	client := redis.NewClient(opts)
 	t.Cleanup(func() { _ = client.Close() })
 	require.NoError(t, client.Ping(t.Context()).Err(), "Redis at REDIS_URL does not answer")

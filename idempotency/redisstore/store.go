@@ -2,8 +2,6 @@ package redisstore
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"strconv"
 	"time"
@@ -16,6 +14,9 @@ import (
 // DefaultPrefix is the key prefix used when Config.Prefix is empty.
 const DefaultPrefix = "idempotency:"
 
+// DefaultTimeout bounds each call to Redis when Config.Timeout is zero.
+const DefaultTimeout = 2 * time.Second
+
 // Config configures a [Store]. The zero value means the documented default,
 // field by field.
 type Config struct {
@@ -25,29 +26,40 @@ type Config struct {
 	// MaxResultSize bounds each stored result, in bytes. Zero means
 	// idempotency.DefaultMaxResultSize (1 MiB).
 	MaxResultSize int
+	// Timeout bounds each call of a Store method to Redis (one script,
+	// sent once, or twice when the server does not have it cached yet).
+	// The client must have ContextTimeoutEnabled set for the bound to stop
+	// a read or write that is waiting on the socket (see the package doc).
+	// Zero means DefaultTimeout (2s).
+	Timeout time.Duration
 }
 
 // Store is an [idempotency.Store] kept in Redis. It is safe for concurrent
 // use, by any number of processes sharing the Redis server, and starts no
 // goroutine. Errors from Redis (an unreachable server, a full one under
-// noeviction) are returned wrapped, prefixed "redisstore:".
+// noeviction, a call past Config.Timeout) are returned wrapped, prefixed
+// "redisstore:".
 type Store struct {
 	client        redis.UniversalClient
 	prefix        string
 	maxResultSize int
+	timeout       time.Duration
 }
 
 var _ idempotency.Store = (*Store)(nil)
 
 // New returns a store that keeps its records through client. The client is
-// the caller's to close. New panics if client is nil or c.MaxResultSize is
-// negative.
+// the caller's to close; set ContextTimeoutEnabled in its options (see the
+// package doc). New panics if client is nil or c.MaxResultSize or c.Timeout
+// is negative.
 func New(client redis.UniversalClient, c Config) *Store {
 	switch {
 	case client == nil:
 		panic("redisstore: New: nil client")
 	case c.MaxResultSize < 0:
 		panic(fmt.Sprintf("redisstore: New: negative MaxResultSize %d", c.MaxResultSize))
+	case c.Timeout < 0:
+		panic(fmt.Sprintf("redisstore: New: negative Timeout %v", c.Timeout))
 	}
 	if c.Prefix == "" {
 		c.Prefix = DefaultPrefix
@@ -55,17 +67,24 @@ func New(client redis.UniversalClient, c Config) *Store {
 	if c.MaxResultSize == 0 {
 		c.MaxResultSize = idempotency.DefaultMaxResultSize
 	}
-	return &Store{client: client, prefix: c.Prefix, maxResultSize: c.MaxResultSize}
+	if c.Timeout == 0 {
+		c.Timeout = DefaultTimeout
+	}
+	return &Store{client: client, prefix: c.Prefix, maxResultSize: c.MaxResultSize, timeout: c.Timeout}
 }
 
 // Claim implements [idempotency.Store.Claim] in one round trip (two the
 // first time the server sees the script). A replay's Result is the store's
 // own copy.
-func (s *Store) Claim(ctx context.Context, key, fingerprint string, lease time.Duration) (idempotency.Claim, error) {
+func (s *Store) Claim(ctx context.Context, key, fingerprint, token string, lease time.Duration) (idempotency.Claim, error) {
 	if err := check(ctx, key, lease); err != nil {
 		return idempotency.Claim{}, err
 	}
-	token := newToken()
+	if err := idempotency.ValidateToken(token); err != nil {
+		return idempotency.Claim{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
 	reply, err := claimScript.Run(ctx, s.client, []string{s.prefix + key}, fingerprint, token, millis(lease)).Slice()
 	if err != nil {
 		return idempotency.Claim{}, fmt.Errorf("redisstore: claim: %w", err)
@@ -73,59 +92,51 @@ func (s *Store) Claim(ctx context.Context, key, fingerprint string, lease time.D
 	return parseClaim(reply, token)
 }
 
-// parseClaim turns the claim script's reply into Claim's results.
+// parseClaim turns the claim script's reply into Claim's results. A reply
+// of any other shape is an error.
 func parseClaim(reply []any, token string) (idempotency.Claim, error) {
-	tag, _ := reply[0].(string)
+	var tag string
+	if len(reply) > 0 {
+		tag, _ = reply[0].(string)
+	}
 	switch {
-	case tag == "m":
+	case tag == "m" && len(reply) == 1:
 		return idempotency.Claim{}, idempotency.ErrMismatch
-	case len(reply) < 2:
+	case len(reply) != 2:
 	case tag == "a":
-		fence, ok := reply[1].(int64)
-		if ok {
+		if fence, ok := reply[1].(int64); ok && fence > 0 {
 			return idempotency.Claim{Lock: idempotency.Lock{Token: token, Fence: fence}}, nil
 		}
 	case tag == "r":
-		result, ok := reply[1].(string)
-		if ok {
+		if result, ok := reply[1].(string); ok {
 			return idempotency.Claim{Replayed: true, Result: []byte(result)}, nil
 		}
 	case tag == "p":
-		left, ok := reply[1].(int64)
-		if ok {
+		if left, ok := reply[1].(int64); ok && left > 0 {
 			return idempotency.Claim{}, &idempotency.InProgressError{Remaining: time.Duration(left) * time.Millisecond}
 		}
 	}
-	return idempotency.Claim{}, fmt.Errorf("redisstore: claim: unexpected reply %v", reply)
+	return idempotency.Claim{}, fmt.Errorf("redisstore: claim: unexpected reply %.200q", fmt.Sprint(reply))
 }
 
 // Complete implements [idempotency.Store.Complete] in one round trip. An
-// oversized result is not sent: the key is released instead.
+// oversized result is not sent.
 func (s *Store) Complete(ctx context.Context, key string, lock idempotency.Lock, result []byte, retention time.Duration) error {
 	if err := check(ctx, key, retention); err != nil {
 		return err
 	}
 	if len(result) > s.maxResultSize {
-		if err := s.release(ctx, key, lock); err != nil {
-			return err
-		}
 		return fmt.Errorf("%w: %d bytes, limit %d", idempotency.ErrResultTooLarge, len(result), s.maxResultSize)
 	}
-	return s.owned(completeScript.Run(ctx, s.client, []string{s.prefix + key},
-		lock.Token, strconv.FormatInt(lock.Fence, 10), result, millis(retention)), "complete")
+	return s.owned(ctx, "complete", completeScript, key, lock, result, millis(retention))
 }
 
 // Release implements [idempotency.Store.Release] in one round trip.
-func (s *Store) Release(ctx context.Context, key string, lock idempotency.Lock) error {
-	if err := check(ctx, key, time.Millisecond); err != nil {
+func (s *Store) Release(ctx context.Context, key string, lock idempotency.Lock, retention time.Duration) error {
+	if err := check(ctx, key, retention); err != nil {
 		return err
 	}
-	return s.release(ctx, key, lock)
-}
-
-func (s *Store) release(ctx context.Context, key string, lock idempotency.Lock) error {
-	return s.owned(releaseScript.Run(ctx, s.client, []string{s.prefix + key},
-		lock.Token, strconv.FormatInt(lock.Fence, 10)), "release")
+	return s.owned(ctx, "release", releaseScript, key, lock, millis(retention))
 }
 
 // Extend implements [idempotency.Store.Extend] in one round trip.
@@ -133,21 +144,32 @@ func (s *Store) Extend(ctx context.Context, key string, lock idempotency.Lock, l
 	if err := check(ctx, key, lease); err != nil {
 		return err
 	}
-	return s.owned(extendScript.Run(ctx, s.client, []string{s.prefix + key},
-		lock.Token, strconv.FormatInt(lock.Fence, 10), millis(lease)), "extend")
+	return s.owned(ctx, "extend", extendScript, key, lock, millis(lease))
 }
 
-// owned interprets the reply of a compare-and-set script: 1 done, 0 lock
-// lost.
-func (s *Store) owned(cmd *redis.Cmd, op string) error {
-	n, err := cmd.Int64()
-	switch {
-	case err != nil:
+// owned runs a compare-and-set script on key with the lock's token and
+// fence followed by args.
+func (s *Store) owned(ctx context.Context, op string, script *redis.Script, key string, lock idempotency.Lock, args ...any) error {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	args = append([]any{lock.Token, strconv.FormatInt(lock.Fence, 10)}, args...)
+	n, err := script.Run(ctx, s.client, []string{s.prefix + key}, args...).Result()
+	return parseOwned(op, n, err)
+}
+
+// parseOwned interprets the reply of a compare-and-set script: 1 done, 0
+// lock lost. A reply of any other shape is an error.
+func parseOwned(op string, reply any, err error) error {
+	if err != nil {
 		return fmt.Errorf("redisstore: %s: %w", op, err)
-	case n == 0:
+	}
+	switch reply {
+	case int64(1):
+		return nil
+	case int64(0):
 		return idempotency.ErrLockLost
 	}
-	return nil
+	return fmt.Errorf("redisstore: %s: unexpected reply %.200q", op, fmt.Sprint(reply))
 }
 
 // check validates the arguments every method shares before Redis is touched.
@@ -165,11 +187,4 @@ func check(ctx context.Context, key string, d time.Duration) error {
 // deadline is never earlier than asked.
 func millis(d time.Duration) int64 {
 	return int64((d + time.Millisecond - 1) / time.Millisecond)
-}
-
-// newToken returns 128 random bits in hex.
-func newToken() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // never fails (crypto/rand, Go 1.24+)
-	return hex.EncodeToString(b[:])
 }

@@ -42,7 +42,7 @@ func TestStoreKeepsRecordsUnderItsPrefix(t *testing.T) {
 	client := newClient(t)
 	prefix := "p-" + idempotency.NewKey() + ":"
 	s := redisstore.New(client, redisstore.Config{Prefix: prefix})
-	c, err := s.Claim(t.Context(), "k\x00", "fp", time.Minute)
+	c, err := s.Claim(t.Context(), "k\x00", "fp", idempotency.NewToken(), time.Minute)
 	require.NoError(t, err)
 	require.NoError(t, s.Complete(t.Context(), "k\x00", c.Lock, []byte("r"), time.Minute))
 
@@ -56,7 +56,7 @@ func TestInProgressKeyLivesForTwoLeases(t *testing.T) {
 	client := newClient(t)
 	prefix := "lease-" + idempotency.NewKey() + ":"
 	s := redisstore.New(client, redisstore.Config{Prefix: prefix})
-	_, err := s.Claim(t.Context(), "k", "fp", time.Minute)
+	_, err := s.Claim(t.Context(), "k", "fp", idempotency.NewToken(), time.Minute)
 	require.NoError(t, err)
 	ttl, err := client.PTTL(t.Context(), prefix+"k").Result()
 	require.NoError(t, err)
@@ -68,4 +68,63 @@ func TestNewPanicsOnProgrammerErrors(t *testing.T) {
 	assert.PanicsWithValue(t, "redisstore: New: nil client", func() { redisstore.New(nil, redisstore.Config{}) })
 	client := newClient(t)
 	assert.Panics(t, func() { redisstore.New(client, redisstore.Config{MaxResultSize: -1}) })
+	assert.Panics(t, func() { redisstore.New(client, redisstore.Config{Timeout: -time.Second}) })
+}
+
+func TestReleasedRecordKeepsTokenAndFenceForTheRetention(t *testing.T) {
+	client := newClient(t)
+	prefix := "released-" + idempotency.NewKey() + ":"
+	s := redisstore.New(client, redisstore.Config{Prefix: prefix})
+	c, err := s.Claim(t.Context(), "k", "fp", idempotency.NewToken(), time.Minute)
+	require.NoError(t, err)
+	require.NoError(t, s.Release(t.Context(), "k", c.Lock, time.Hour))
+
+	rec, err := client.HGetAll(t.Context(), prefix+"k").Result()
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"s": "x", "t": c.Lock.Token, "n": "1"}, rec)
+	ttl, err := client.PTTL(t.Context(), prefix+"k").Result()
+	require.NoError(t, err)
+	assert.Greater(t, ttl, 59*time.Minute, "kept for the retention")
+	assert.LessOrEqual(t, ttl, time.Hour)
+}
+
+func TestCompletedRecordKeepsItsToken(t *testing.T) {
+	client := newClient(t)
+	prefix := "completed-" + idempotency.NewKey() + ":"
+	s := redisstore.New(client, redisstore.Config{Prefix: prefix})
+	c, err := s.Claim(t.Context(), "k", "fp", idempotency.NewToken(), time.Minute)
+	require.NoError(t, err)
+	require.NoError(t, s.Complete(t.Context(), "k", c.Lock, []byte("r"), time.Hour))
+	rec, err := client.HGetAll(t.Context(), prefix+"k").Result()
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"s": "c", "f": "fp", "t": c.Lock.Token, "n": "1", "r": "r"}, rec)
+}
+
+// Records written before the state field existed: in progress while they
+// have a token, completed once they have none.
+func TestRecordsOfTheEarlierLayoutAreRead(t *testing.T) {
+	client := newClient(t)
+	ctx := t.Context()
+	prefix := "legacy-" + idempotency.NewKey() + ":"
+	s := redisstore.New(client, redisstore.Config{Prefix: prefix})
+	require.NoError(t, client.HSet(ctx, prefix+"running", "f", "fp", "n", 3, "t", "old-token", "l", 60000).Err())
+	require.NoError(t, client.PExpire(ctx, prefix+"running", 2*time.Minute).Err())
+	require.NoError(t, client.HSet(ctx, prefix+"done", "f", "fp", "n", 2, "r", "old result").Err())
+	require.NoError(t, client.PExpire(ctx, prefix+"done", time.Minute).Err())
+
+	_, err := s.Claim(ctx, "running", "fp", idempotency.NewToken(), time.Minute)
+	assert.ErrorIs(t, err, idempotency.ErrInProgress)
+	lock := idempotency.Lock{Token: "old-token", Fence: 3}
+	require.NoError(t, s.Extend(ctx, "running", lock, time.Minute))
+	require.NoError(t, s.Complete(ctx, "running", lock, []byte("r"), time.Minute))
+	c, err := s.Claim(ctx, "running", "fp", idempotency.NewToken(), time.Minute)
+	require.NoError(t, err)
+	assert.True(t, c.Replayed)
+
+	c, err = s.Claim(ctx, "done", "fp", idempotency.NewToken(), time.Minute)
+	require.NoError(t, err)
+	assert.True(t, c.Replayed)
+	assert.Equal(t, []byte("old result"), c.Result)
+	_, err = s.Claim(ctx, "done", "other", idempotency.NewToken(), time.Minute)
+	assert.ErrorIs(t, err, idempotency.ErrMismatch)
 }

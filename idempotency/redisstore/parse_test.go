@@ -1,0 +1,63 @@
+package redisstore
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/magicmagnets/resilience/idempotency"
+)
+
+func TestMalformedClaimRepliesAreErrorsNotPanics(t *testing.T) {
+	for _, reply := range [][]any{
+		nil,
+		{},
+		{nil},
+		{int64(1)},
+		{"a"},
+		{"a", "1"},
+		{"a", int64(0)},
+		{"a", int64(1), int64(2)},
+		{"r"},
+		{"r", int64(5)},
+		{"p", int64(0)},
+		{"p", "10"},
+		{"m", int64(1)},
+		{"?", int64(1)},
+	} {
+		assert.NotPanics(t, func() {
+			_, err := parseClaim(reply, "token")
+			assert.ErrorContains(t, err, "redisstore: claim: unexpected reply", "%#v", reply)
+		})
+	}
+}
+
+func TestWellFormedClaimRepliesAreParsed(t *testing.T) {
+	c, err := parseClaim([]any{"a", int64(7)}, "tok")
+	require.NoError(t, err)
+	assert.Equal(t, idempotency.Claim{Lock: idempotency.Lock{Token: "tok", Fence: 7}}, c)
+	c, err = parseClaim([]any{"r", ""}, "tok")
+	require.NoError(t, err)
+	assert.True(t, c.Replayed)
+	assert.Empty(t, c.Result)
+	_, err = parseClaim([]any{"m"}, "tok")
+	assert.ErrorIs(t, err, idempotency.ErrMismatch)
+	_, err = parseClaim([]any{"p", int64(1500)}, "tok")
+	var ip *idempotency.InProgressError
+	require.ErrorAs(t, err, &ip)
+	assert.Equal(t, int64(1500), ip.Remaining.Milliseconds())
+}
+
+func TestMalformedCompareAndSetRepliesAreErrors(t *testing.T) {
+	assert.NoError(t, parseOwned("complete", int64(1), nil))
+	assert.ErrorIs(t, parseOwned("complete", int64(0), nil), idempotency.ErrLockLost)
+	for _, reply := range []any{nil, int64(2), int64(-1), "1", []any{int64(1)}} {
+		err := parseOwned("extend", reply, nil)
+		assert.ErrorContains(t, err, "redisstore: extend: unexpected reply", "%#v", reply)
+		assert.NotErrorIs(t, err, idempotency.ErrLockLost)
+	}
+	cause := errors.New("connection reset")
+	assert.ErrorIs(t, parseOwned("release", nil, cause), cause)
+}
