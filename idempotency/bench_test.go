@@ -25,7 +25,7 @@ func BenchmarkMemoryStoreClaimCompleteNewKey(b *testing.B) {
 	for b.Loop() {
 		i++
 		key := string(strconv.AppendInt(buf[:4], int64(i), 10))
-		c, err := s.Claim(ctx, key, "fp", time.Minute)
+		c, err := s.Claim(ctx, key, "fp", idempotency.NewToken(), time.Minute)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -38,11 +38,11 @@ func BenchmarkMemoryStoreClaimCompleteNewKey(b *testing.B) {
 func BenchmarkMemoryStoreReplay(b *testing.B) {
 	s := idempotency.NewMemoryStore(idempotency.MemoryConfig{})
 	ctx := context.Background()
-	c, _ := s.Claim(ctx, "key", "fp", time.Minute)
+	c, _ := s.Claim(ctx, "key", "fp", idempotency.NewToken(), time.Minute)
 	_ = s.Complete(ctx, "key", c.Lock, []byte(`{"charge":"ch_1"}`), time.Hour)
 	b.ReportAllocs()
 	for b.Loop() {
-		c, err := s.Claim(ctx, "key", "fp", time.Minute)
+		c, err := s.Claim(ctx, "key", "fp", idempotency.NewToken(), time.Minute)
 		if err != nil || !c.Replayed {
 			b.Fatal(err)
 		}
@@ -52,12 +52,12 @@ func BenchmarkMemoryStoreReplay(b *testing.B) {
 func BenchmarkMemoryStoreReplayParallel(b *testing.B) {
 	s := idempotency.NewMemoryStore(idempotency.MemoryConfig{})
 	ctx := context.Background()
-	c, _ := s.Claim(ctx, "key", "fp", time.Minute)
+	c, _ := s.Claim(ctx, "key", "fp", idempotency.NewToken(), time.Minute)
 	_ = s.Complete(ctx, "key", c.Lock, []byte(`{"charge":"ch_1"}`), time.Hour)
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if c, err := s.Claim(ctx, "key", "fp", time.Minute); err != nil || !c.Replayed {
+			if c, err := s.Claim(ctx, "key", "fp", idempotency.NewToken(), time.Minute); err != nil || !c.Replayed {
 				b.Error(err)
 				return
 			}
@@ -125,7 +125,7 @@ func BenchmarkMemoryStoreBytesPerKey(b *testing.B) {
 		runtime.ReadMemStats(&before)
 		s := idempotency.NewMemoryStore(idempotency.MemoryConfig{MaxEntries: keys})
 		for _, key := range names {
-			c, err := s.Claim(ctx, key, fp, time.Minute)
+			c, err := s.Claim(ctx, key, fp, idempotency.NewToken(), time.Minute)
 			if err != nil {
 				b.Fatal(err)
 			}

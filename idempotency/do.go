@@ -188,14 +188,14 @@ func run[T any](own *owner, fn func(context.Context) (T, error), o *Options) (v 
 	}
 	result, encErr := encode(v, err, o.Codec)
 	if encErr != nil {
-		return v, errors.Join(err, recordPlaceholder(own, fmt.Errorf("%w: encode: %w", ErrNotRecorded, encErr)))
+		return v, errors.Join(err, recordPlaceholder(own, "value could not be encoded", fmt.Errorf("%w: encode: %w", ErrNotRecorded, encErr)))
 	}
 	rerr := own.record(result)
 	switch {
 	case rerr == nil:
 		return v, err
 	case errors.Is(rerr, ErrResultTooLarge):
-		return v, errors.Join(err, recordPlaceholder(own, fmt.Errorf("%w: %w", ErrNotRecorded, rerr)))
+		return v, errors.Join(err, recordPlaceholder(own, "value too large to store", fmt.Errorf("%w: %w", ErrNotRecorded, rerr)))
 	case errors.Is(rerr, ErrLockLost) && err != nil:
 		return v, fmt.Errorf("%w: operation: %w", ErrLockLost, err)
 	}
@@ -203,13 +203,13 @@ func run[T any](own *owner, fn func(context.Context) (T, error), o *Options) (v 
 }
 
 // recordPlaceholder records, in place of an outcome that cannot be stored, a
-// record whose replays return why, and returns why (joined with the failure
-// to record even that).
-func recordPlaceholder(own *owner, why error) error {
-	if err := own.record(append([]byte{tagUnrecorded}, why.Error()...)); err != nil {
-		return errors.Join(why, err)
+// short record whose replays return an error saying what happened, and
+// returns err (joined with the failure to record even that).
+func recordPlaceholder(own *owner, what string, err error) error {
+	if rerr := own.record(append([]byte{tagUnrecorded}, what...)); rerr != nil {
+		return errors.Join(err, rerr)
 	}
-	return why
+	return err
 }
 
 // encode builds the stored record of an outcome: a final error's message,

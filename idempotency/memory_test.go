@@ -32,15 +32,15 @@ func TestMemoryStoreEvictsOldestCompletedWhenFull(t *testing.T) {
 		s := idempotency.NewMemoryStore(idempotency.MemoryConfig{MaxEntries: 2})
 		ctx := t.Context()
 		for _, key := range []string{"a", "b"} {
-			c, err := s.Claim(ctx, key, "", time.Minute)
+			c, err := s.Claim(ctx, key, "", idempotency.NewToken(), time.Minute)
 			require.NoError(t, err)
 			require.NoError(t, s.Complete(ctx, key, c.Lock, []byte(key), time.Hour))
 		}
-		_, err := s.Claim(ctx, "c", "", time.Minute)
+		_, err := s.Claim(ctx, "c", "", idempotency.NewToken(), time.Minute)
 		require.NoError(t, err)
 		assert.Equal(t, 2, s.Len())
 
-		c, err := s.Claim(ctx, "a", "", time.Minute)
+		c, err := s.Claim(ctx, "a", "", idempotency.NewToken(), time.Minute)
 		require.NoError(t, err)
 		assert.False(t, c.Replayed, "a, the oldest completed, was evicted")
 	})
@@ -50,16 +50,16 @@ func TestMemoryStoreEvictsExpiredBeforeRetained(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := idempotency.NewMemoryStore(idempotency.MemoryConfig{MaxEntries: 2})
 		ctx := t.Context()
-		c, err := s.Claim(ctx, "done", "", time.Minute)
+		c, err := s.Claim(ctx, "done", "", idempotency.NewToken(), time.Minute)
 		require.NoError(t, err)
 		require.NoError(t, s.Complete(ctx, "done", c.Lock, nil, time.Hour))
-		_, err = s.Claim(ctx, "stuck", "", time.Second)
+		_, err = s.Claim(ctx, "stuck", "", idempotency.NewToken(), time.Second)
 		require.NoError(t, err)
 		time.Sleep(time.Second)
 
-		_, err = s.Claim(ctx, "new", "", time.Minute)
+		_, err = s.Claim(ctx, "new", "", idempotency.NewToken(), time.Minute)
 		require.NoError(t, err)
-		c, err = s.Claim(ctx, "done", "", time.Minute)
+		c, err = s.Claim(ctx, "done", "", idempotency.NewToken(), time.Minute)
 		require.NoError(t, err)
 		assert.True(t, c.Replayed, "the expired in-progress record went first")
 	})
@@ -70,13 +70,13 @@ func TestMemoryStoreNeverEvictsLiveInProgress(t *testing.T) {
 		s := idempotency.NewMemoryStore(idempotency.MemoryConfig{MaxEntries: 2})
 		ctx := t.Context()
 		for _, key := range []string{"a", "b"} {
-			_, err := s.Claim(ctx, key, "", time.Minute)
+			_, err := s.Claim(ctx, key, "", idempotency.NewToken(), time.Minute)
 			require.NoError(t, err)
 		}
-		_, err := s.Claim(ctx, "c", "", time.Minute)
+		_, err := s.Claim(ctx, "c", "", idempotency.NewToken(), time.Minute)
 		require.ErrorIs(t, err, idempotency.ErrStoreFull)
 		for _, key := range []string{"a", "b"} {
-			_, err := s.Claim(ctx, key, "", time.Minute)
+			_, err := s.Claim(ctx, key, "", idempotency.NewToken(), time.Minute)
 			assert.ErrorIs(t, err, idempotency.ErrInProgress, key)
 		}
 	})
@@ -87,19 +87,85 @@ func TestMemoryStoreDropsExpiredRecordsLazily(t *testing.T) {
 		s := idempotency.NewMemoryStore(idempotency.MemoryConfig{})
 		ctx := t.Context()
 		for _, key := range []string{"a", "b"} {
-			c, err := s.Claim(ctx, key, "", time.Minute)
+			c, err := s.Claim(ctx, key, "", idempotency.NewToken(), time.Minute)
 			require.NoError(t, err)
 			require.NoError(t, s.Complete(ctx, key, c.Lock, nil, time.Hour))
 		}
 		time.Sleep(time.Hour)
-		_, err := s.Claim(ctx, "c", "", time.Minute)
+		_, err := s.Claim(ctx, "c", "", idempotency.NewToken(), time.Minute)
 		require.NoError(t, err)
 		assert.Equal(t, 1, s.Len(), "both expired records were dropped by the claim")
 	})
 }
 
 func TestNewMemoryStorePanicsOnNegativeLimits(t *testing.T) {
-	assert.PanicsWithValue(t, "idempotency: NewMemoryStore: negative limit in {MaxEntries:-1 MaxResultSize:0}", func() {
+	assert.PanicsWithValue(t, "idempotency: NewMemoryStore: negative limit in {MaxEntries:-1 MaxBytes:0 MaxResultSize:0}", func() {
 		idempotency.NewMemoryStore(idempotency.MemoryConfig{MaxEntries: -1})
 	})
+}
+
+func TestMemoryStoreEvictsInDeadlineOrderWhateverTheRetention(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := idempotency.NewMemoryStore(idempotency.MemoryConfig{MaxEntries: 2})
+		ctx := t.Context()
+		// "long" is retained for a day, "short" for a second; "short" was
+		// completed later, so an oldest-first rule would drop "long".
+		for _, r := range []struct {
+			key       string
+			retention time.Duration
+		}{{"long", 24 * time.Hour}, {"short", time.Second}} {
+			c, err := s.Claim(ctx, r.key, "", idempotency.NewToken(), time.Minute)
+			require.NoError(t, err)
+			require.NoError(t, s.Complete(ctx, r.key, c.Lock, []byte(r.key), r.retention))
+		}
+		time.Sleep(2 * time.Second)
+		_, err := s.Claim(ctx, "new", "", idempotency.NewToken(), time.Minute)
+		require.NoError(t, err)
+		c, err := s.Claim(ctx, "long", "", idempotency.NewToken(), time.Minute)
+		require.NoError(t, err)
+		assert.True(t, c.Replayed, "the 24h record outlived the expired 1s one")
+	})
+}
+
+func TestMemoryStoreMakesRoomFromAnExpiredInProgressRecord(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := idempotency.NewMemoryStore(idempotency.MemoryConfig{MaxEntries: 1})
+		ctx := t.Context()
+		_, err := s.Claim(ctx, "stuck", "", idempotency.NewToken(), time.Second)
+		require.NoError(t, err)
+		time.Sleep(time.Second)
+		_, err = s.Claim(ctx, "new", "", idempotency.NewToken(), time.Minute)
+		assert.NoError(t, err, "an expired in-progress record is not a reason to be full")
+	})
+}
+
+func TestMemoryStoreIsBoundedByBytes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := idempotency.NewMemoryStore(idempotency.MemoryConfig{MaxBytes: 4096})
+		ctx := t.Context()
+		result := make([]byte, 1000)
+		for i := range 20 {
+			key := string(rune('a' + i))
+			c, err := s.Claim(ctx, key, "", idempotency.NewToken(), time.Minute)
+			require.NoError(t, err)
+			require.NoError(t, s.Complete(ctx, key, c.Lock, result, time.Hour))
+		}
+		assert.LessOrEqual(t, s.Len(), 4, "about 1 KiB a record under a 4 KiB bound")
+		c, err := s.Claim(ctx, "t", "", idempotency.NewToken(), time.Minute)
+		require.NoError(t, err)
+		assert.True(t, c.Replayed, "the newest records are kept")
+
+		// Live in-progress records are never dropped: when they fill the
+		// bound, a result that does not fit is refused and nothing is lost.
+		full := idempotency.NewMemoryStore(idempotency.MemoryConfig{MaxBytes: 1024})
+		c1, err := full.Claim(ctx, "a", "", idempotency.NewToken(), time.Minute)
+		require.NoError(t, err)
+		err = full.Complete(ctx, "a", c1.Lock, make([]byte, 2000), time.Hour)
+		assert.ErrorIs(t, err, idempotency.ErrStoreFull)
+		require.NoError(t, full.Complete(ctx, "a", c1.Lock, []byte("ok"), time.Hour), "still owned")
+	})
+}
+
+func TestMemoryStoreRejectsANegativeByteBound(t *testing.T) {
+	assert.Panics(t, func() { idempotency.NewMemoryStore(idempotency.MemoryConfig{MaxBytes: -1}) })
 }

@@ -66,8 +66,9 @@ type owner struct {
 
 	opCtx    context.Context // the operation's context
 	cancelOp context.CancelCauseFunc
-	bg       context.Context // outlives the caller: heartbeat, record, release
-	stopBg   context.CancelFunc
+	bg       context.Context // outlives the caller: record and release
+	hbCtx    context.Context // bg until stop: the heartbeat's extends
+	stopHb   context.CancelFunc
 
 	quit chan struct{} // closed by stop
 	done chan struct{} // closed when the heartbeat goroutine ends
@@ -124,7 +125,8 @@ func own(ctx context.Context, store Store, key string, lock Lock, sent time.Time
 		quit: make(chan struct{}), done: make(chan struct{}), lostCh: make(chan struct{}),
 	}
 	o.opCtx, o.cancelOp = context.WithCancelCause(context.WithValue(ctx, ownerCtx{}, o))
-	o.bg, o.stopBg = context.WithCancel(context.WithoutCancel(ctx))
+	o.bg = context.WithoutCancel(ctx)
+	o.hbCtx, o.stopHb = context.WithCancel(o.bg)
 	go o.heartbeat(sent.Add(lease))
 	return o
 }
@@ -171,10 +173,10 @@ type extendResult struct {
 }
 
 // extend sends one Extend under its own timeout. It ends as soon as the
-// store returns, which is at once when stop cancels o.bg.
+// store returns, which is at once when stop cancels o.hbCtx.
 func (o *owner) extend(results chan<- extendResult) {
 	sent := time.Now()
-	ctx, cancel := context.WithTimeout(o.bg, callTimeout(o.lease))
+	ctx, cancel := context.WithTimeout(o.hbCtx, callTimeout(o.lease))
 	err := o.store.Extend(ctx, o.key, o.lock, o.lease)
 	cancel()
 	results <- extendResult{sent, err}
@@ -201,7 +203,7 @@ func (o *owner) leaseLost() bool {
 func (o *owner) stop() {
 	o.once.Do(func() {
 		close(o.quit)
-		o.stopBg() // cancels an Extend in flight; it is not waited for
+		o.stopHb() // cancels an Extend in flight; it is not waited for
 		<-o.done
 		o.cancelOp(nil)
 	})
@@ -248,7 +250,7 @@ func (o *owner) record(result []byte) error {
 // nothing lasting. A failure leaves the key to expire with its lease.
 func (o *owner) release() {
 	o.stop()
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(o.bg), callTimeout(o.lease))
+	ctx, cancel := context.WithTimeout(o.bg, callTimeout(o.lease))
 	defer cancel()
 	if err := o.store.Release(ctx, o.key, o.lock, o.retention); err != nil && storeFailure(ctx, err) {
 		_ = o.store.Release(ctx, o.key, o.lock, o.retention) // a re-send is harmless
