@@ -126,12 +126,19 @@ func (b Backoff) WithRand(r Rand) Backoff {
 	return b
 }
 
-// WithSeed returns a copy of b that draws from a source seeded with seed and
-// safe for concurrent use: the same seed gives the same sequence of draws.
-// Copies of the result share that one source.
+// WithSeed returns a copy of b that draws from NewRand(seed): the same seed
+// gives the same sequence of draws, and the strategy stays safe for
+// concurrent use. Copies of the result share that one source.
 func (b Backoff) WithSeed(seed uint64) Backoff {
-	b.rand = &lockedRand{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+	b.rand = NewRand(seed)
 	return b
+}
+
+// NewRand returns a source of uniform random numbers seeded with seed and
+// safe for concurrent use: the same seed gives the same sequence of draws
+// (in the order the draws are made).
+func NewRand(seed uint64) Rand {
+	return &lockedRand{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
 }
 
 // lockedRand makes a seeded *rand.Rand, which is not safe for concurrent

@@ -1,6 +1,7 @@
 package retry
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -55,14 +56,26 @@ type budgetBucket struct{ reqs, retries int64 }
 
 const budgetBuckets = 10
 
-// NewBudget returns a budget. It panics with a "retry:" message if Ratio is
-// negative or above 1000, or TTL is negative.
-func NewBudget(c BudgetConfig) *Budget {
-	if c.Ratio < 0 || c.Ratio > 1000 || c.Ratio != c.Ratio {
-		panic(fmt.Sprintf("retry: budget ratio %v outside [0, 1000]", c.Ratio))
+// Validate reports what [NewBudget] would panic on: a Ratio outside
+// [0, 1000] (or NaN) or a negative TTL. It returns nil for a configuration
+// NewBudget accepts.
+func (c BudgetConfig) Validate() error {
+	var errs []error
+	if !(c.Ratio >= 0 && c.Ratio <= 1000) {
+		errs = append(errs, fmt.Errorf("retry: budget ratio %v outside [0, 1000]", c.Ratio))
 	}
 	if c.TTL < 0 {
-		panic(fmt.Sprintf("retry: negative budget TTL %v", c.TTL))
+		errs = append(errs, fmt.Errorf("retry: negative budget TTL %v", c.TTL))
+	}
+	return errors.Join(errs...)
+}
+
+// NewBudget returns a budget. It panics with a "retry:" message on a
+// configuration [BudgetConfig.Validate] rejects: a Ratio outside [0, 1000]
+// or a negative TTL.
+func NewBudget(c BudgetConfig) *Budget {
+	if err := c.Validate(); err != nil {
+		panic(err.Error())
 	}
 	if c.Ratio == 0 {
 		c.Ratio = 0.2

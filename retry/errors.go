@@ -3,6 +3,9 @@ package retry
 import (
 	"errors"
 	"fmt"
+	"time"
+
+	"github.com/magicmagnets/resilience"
 )
 
 var (
@@ -15,16 +18,24 @@ var (
 	ErrBudgetExhausted = errors.New("retry: budget exhausted")
 )
 
-// ExhaustedError is returned when the policy gave up because attempts or
-// MaxElapsed ran out. It matches [ErrExhausted], and errors.Is and errors.As
+// ExhaustedError is returned when the policy gave up because attempts ran
+// out, or because the next wait would have ended after MaxElapsed or the
+// context's deadline. It matches [ErrExhausted], and errors.Is and errors.As
 // see through it to Last.
 type ExhaustedError struct {
-	Attempts int   // attempts made
-	Last     error // the last attempt's error
+	Attempts int           // attempts made
+	Last     error         // the last attempt's error
+	Delay    time.Duration // the wait not started for lack of time; 0 when MaxAttempts ran out
+
+	after string // what the wait would have ended after, for the message
 }
 
-// Error describes the attempts made and the last error.
+// Error describes the attempts made, why no more were made and the last
+// error.
 func (e *ExhaustedError) Error() string {
+	if e.after != "" {
+		return fmt.Sprintf("retry: gave up after %d attempts: the next wait, %v, would end after %s: %v", e.Attempts, e.Delay, e.after, e.Last)
+	}
 	return fmt.Sprintf("retry: gave up after %d attempts: %v", e.Attempts, e.Last)
 }
 
@@ -34,32 +45,19 @@ func (e *ExhaustedError) Is(target error) bool { return target == ErrExhausted }
 // Unwrap returns the last attempt's error.
 func (e *ExhaustedError) Unwrap() error { return e.Last }
 
-// Permanent marks err as not worth retrying: a retry policy returns err at
-// once, without the marker. Permanent(nil) is nil. errors.Is and errors.As
-// see through the marker, so a breaker still counts the failure.
-func Permanent(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &permanentError{err}
-}
+// Permanent marks err as not worth retrying; it is [resilience.Permanent],
+// kept here under its first name. A retry policy returns such an error at
+// once and still marked, so a retry policy around this one stops too.
+// Permanent(nil) is nil. errors.Is and errors.As see through the marker, so
+// a breaker still counts the failure.
+func Permanent(err error) error { return resilience.Permanent(err) }
 
-// IsPermanent reports whether err, or an error it wraps, was marked with
-// [Permanent] or has a method Permanent() bool that returns true (as
-// idempotency.Permanent errors and replayed permanent results do). A retry
-// policy returns such errors at once.
-func IsPermanent(err error) bool {
-	return ownPermanent(err) != nil || markedPermanent(err)
-}
-
-type permanentError struct{ err error }
-
-func (e *permanentError) Error() string { return e.err.Error() }
-func (e *permanentError) Unwrap() error { return e.err }
-
-// Permanent reports true: idempotency.Do and other code that looks for a
-// Permanent() bool method treat the error as permanent too.
-func (e *permanentError) Permanent() bool { return true }
+// IsPermanent reports whether err is marked permanent; it is
+// [resilience.IsPermanent]: the first error in err's tree, in errors.As
+// order, with a method Permanent() bool decides, as errors marked with
+// [Permanent] and idempotency.Final errors have. A retry policy returns
+// such errors at once.
+func IsPermanent(err error) bool { return resilience.IsPermanent(err) }
 
 // budgetError matches ErrBudgetExhausted and unwraps to the last error.
 type budgetError struct{ last error }

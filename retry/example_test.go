@@ -70,3 +70,44 @@ func ExampleNewBudget() {
 	fmt.Println("calls for 100 failing requests:", calls)
 	// Output: calls for 100 failing requests: 110
 }
+
+// Next is the decision step for callers that cannot hand Do a closure, such
+// as a stream wrapper that retries only its setup.
+func ExamplePolicy_Next() {
+	p := retry.New(retry.Config{MaxAttempts: 3, Backoff: backoff.Exponential(100*time.Millisecond, 2, time.Second)})
+	setupErr := errors.New("stream reset")
+	for attempt := 1; ; attempt++ {
+		delay, ok := p.Next(attempt, setupErr)
+		if !ok {
+			fmt.Println("give up after attempt", attempt)
+			break
+		}
+		fmt.Println("after attempt", attempt, "wait", delay)
+	}
+	// Output:
+	// after attempt 1 wait 100ms
+	// after attempt 2 wait 200ms
+	// give up after attempt 3
+}
+
+// A configuration read from a file is checked before New, which would panic.
+func ExampleConfig_Validate() {
+	c := retry.Config{MaxAttempts: 5, MaxDelay: -time.Second}
+	fmt.Println(c.Validate())
+	// Output: retry: negative MaxDelay -1s
+}
+
+// A wait that would end after the caller's deadline is not started: the
+// policy gives up at once and leaves the remaining time to the caller.
+func ExampleExhaustedError_deadline() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	p := retry.New(retry.Config{Backoff: backoff.Constant(5 * time.Second)})
+	start := time.Now()
+	err := p.Do(ctx, func(context.Context) error { return errors.New("503") })
+	fmt.Println(err)
+	fmt.Println(errors.Is(err, retry.ErrExhausted), time.Since(start) < time.Second)
+	// Output:
+	// retry: gave up after 1 attempts: the next wait, 5s, would end after the context's deadline: 503
+	// true true
+}

@@ -6,10 +6,17 @@
 //
 // A retry policy stops when an attempt succeeds, when the error is not
 // retryable ([Permanent], the caller's own context ending, or RetryIf saying
-// no), when attempts or MaxElapsed run out, or when a shared [Budget] denies
-// the retry. Errors that implement interface{ RetryAfter() time.Duration }
-// (an open breaker, an HTTP 429 or 503 with Retry-After) set the next delay
-// themselves, clamped to MaxDelay.
+// no), when attempts run out, when a shared [Budget] denies the retry, or
+// when the next wait would end after MaxElapsed or the context's deadline:
+// it never starts a wait it cannot finish, but gives up at once, leaving the
+// caller's remaining time to a fallback. A context that is already done
+// runs nothing, and the context is checked again before every attempt.
+//
+// Errors that carry a hint, a method RetryAfter() time.Duration found as
+// errors.As would find it (an open breaker, an HTTP 429 or 503 with
+// Retry-After; see resilience.RetryAfter), set the next delay themselves:
+// the hint, capped at MaxDelay, plus a random tenth of it at most, so that
+// callers turned away together do not come back in the same instant.
 //
 // Events (resilience.Event with Policy "retry"): KindRetry before each wait,
 // with Attempt (the attempt that failed), Delay and Err; KindGiveUp when the
@@ -18,6 +25,7 @@ package retry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -34,7 +42,7 @@ type Config struct {
 	// context.
 	MaxAttempts int
 
-	// Backoff gives the delay before each retry. Nil means exponential
+	// Backoff gives the delay before each retry. Zero means exponential
 	// backoff from 100ms, doubling, capped at 10s, with full jitter.
 	Backoff backoff.Strategy
 
@@ -43,24 +51,44 @@ type Config struct {
 	// policy gives up at once. Zero means no limit; negative panics.
 	MaxElapsed time.Duration
 
-	// MaxDelay caps any single delay, server hints (RetryAfter) included.
-	// Zero means 30s; negative panics.
+	// MaxDelay caps any single delay, server hints (RetryAfter) included;
+	// a hint's jitter (a tenth of the capped hint at most) comes on top, so
+	// no wait exceeds 1.1 × MaxDelay. Zero means 30s; negative panics.
 	MaxDelay time.Duration
 
 	// RetryIf reports whether an error is worth retrying. It is consulted
 	// only for errors that are not Permanent and not the end of the caller's
-	// own context. Nil retries every such error.
+	// own context. Zero (nil) retries every such error.
 	RetryIf func(error) bool
 
 	// Budget, when set, caps retries to a share of requests across every
-	// policy that shares it. Nil means no budget.
+	// policy that shares it. Zero (nil) means no budget.
 	Budget *Budget
+
+	// Rand is the source of the jitter added to a hint. Zero (nil) means
+	// math/rand/v2's global source. A Rand shared by concurrent calls must
+	// be safe for concurrent use, as [backoff.Backoff.WithSeed]'s source is
+	// and a seeded *rand.Rand is not.
+	Rand backoff.Rand
 
 	// Name is copied into every event's Name.
 	Name string
 
-	// Observer receives events. Nil means none.
+	// Observer receives events. Zero (nil) means none.
 	Observer resilience.Observer
+}
+
+// Validate reports what [New] would panic on: a negative MaxElapsed or
+// MaxDelay. It returns nil for a configuration New accepts.
+func (c Config) Validate() error {
+	var errs []error
+	if c.MaxElapsed < 0 {
+		errs = append(errs, fmt.Errorf("retry: negative MaxElapsed %v", c.MaxElapsed))
+	}
+	if c.MaxDelay < 0 {
+		errs = append(errs, fmt.Errorf("retry: negative MaxDelay %v", c.MaxDelay))
+	}
+	return errors.Join(errs...)
 }
 
 // DefaultBackoff is the strategy used when Config.Backoff is nil:
@@ -81,18 +109,17 @@ type Policy struct {
 	maxDelay    time.Duration
 	retryIf     func(error) bool
 	budget      *Budget
+	rand        backoff.Rand
 	name        string
 	observer    resilience.Observer
 }
 
-// New returns a retry policy. It panics with a "retry:" message if
-// MaxElapsed or MaxDelay is negative.
+// New returns a retry policy. It panics with a "retry:" message on a
+// configuration [Config.Validate] rejects: a negative MaxElapsed or
+// MaxDelay.
 func New(c Config) *Policy {
-	if c.MaxElapsed < 0 {
-		panic(fmt.Sprintf("retry: negative MaxElapsed %v", c.MaxElapsed))
-	}
-	if c.MaxDelay < 0 {
-		panic(fmt.Sprintf("retry: negative MaxDelay %v", c.MaxDelay))
+	if err := c.Validate(); err != nil {
+		panic(err.Error())
 	}
 	p := &Policy{
 		maxAttempts: c.MaxAttempts,
@@ -101,6 +128,7 @@ func New(c Config) *Policy {
 		maxDelay:    c.MaxDelay,
 		retryIf:     c.RetryIf,
 		budget:      c.Budget,
+		rand:        c.Rand,
 		name:        c.Name,
 		observer:    c.Observer,
 	}
@@ -121,28 +149,34 @@ func (p *Policy) MaxDelay() time.Duration { return p.maxDelay }
 
 // Do runs fn until it succeeds or the policy gives up, and returns:
 //   - nil on success;
-//   - fn's error, unchanged, when it is not retryable (RetryIf said no, or it
-//     is the end of the caller's own context);
-//   - the error inside a [Permanent] error;
+//   - fn's error, unchanged, when it is not retryable: RetryIf said no, it
+//     is the end of the caller's own context, or it is [Permanent] (still
+//     marked, so a retry policy around this one stops too);
 //   - an error matching [ErrExhausted] and the last error, with an
-//     [*ExhaustedError] inside, when attempts or MaxElapsed run out;
+//     [*ExhaustedError] inside, when attempts run out or when the next wait
+//     would end after MaxElapsed or at or after the context's deadline (Do
+//     gives up at once rather than wait);
 //   - an error matching [ErrBudgetExhausted] and the last error when the
 //     budget denies a retry;
 //   - an error matching both the context's error and the last error when the
-//     caller's context ends during a wait (Do returns at once).
+//     caller's context ends during a wait (Do returns at once);
+//   - the context's error, without calling fn, when ctx is already done.
 //
 // A nil fn returns resilience.ErrNilFunc. Each attempt's context answers
-// [Attempt].
+// [Attempt]. The wait before each retry is the one [Policy.Next] gives, with
+// the previous delay passed to the strategy.
 func (p *Policy) Do(ctx context.Context, fn resilience.Func) error {
 	return p.DoNext(ctx, nil, fn)
 }
 
-// DoNext is Do with each attempt running next.Do(ctx, fn) rather than
-// fn(ctx); a nil next runs fn. resilience.Chain calls it so that composing
-// policies allocates no closure.
+// DoNext implements [resilience.Nexter]: it is Do with each attempt
+// running next.Do(ctx, fn) rather than fn(ctx).
 func (p *Policy) DoNext(ctx context.Context, next resilience.Policy, fn resilience.Func) error {
 	if fn == nil {
 		return resilience.ErrNilFunc
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	var start time.Time
 	if p.maxElapsed > 0 {
@@ -157,11 +191,7 @@ func (p *Policy) DoNext(ctx context.Context, next resilience.Policy, fn resilien
 		if err == nil {
 			return nil
 		}
-		if perm := ownPermanent(err); perm != nil {
-			p.emit(resilience.KindGiveUp, attempt, 0, err)
-			return perm.err
-		}
-		if markedPermanent(err) {
+		if isPermanent(err) {
 			p.emit(resilience.KindGiveUp, attempt, 0, err)
 			return err
 		}
@@ -171,16 +201,16 @@ func (p *Policy) DoNext(ctx context.Context, next resilience.Policy, fn resilien
 		if ctx.Err() != nil {
 			return &waitError{ctx: ctx.Err(), last: err, attempt: attempt}
 		}
-		if p.retryIf != nil && !p.retryIf(err) {
+		delay, v := p.step(attempt, prev, err)
+		switch v {
+		case stopRetryIf:
 			p.emit(resilience.KindGiveUp, attempt, 0, err)
 			return err
+		case stopAttempts:
+			return p.exhausted(&ExhaustedError{Attempts: attempt, Last: err})
 		}
-		if p.maxAttempts > 0 && attempt >= p.maxAttempts {
-			return p.exhausted(attempt, err)
-		}
-		delay := p.delay(attempt, prev, err)
-		if p.maxElapsed > 0 && time.Since(start)+delay > p.maxElapsed {
-			return p.exhausted(attempt, err)
+		if why := p.tooLate(ctx, start, delay); why != "" {
+			return p.exhausted(&ExhaustedError{Attempts: attempt, Last: err, Delay: delay, after: why})
 		}
 		if p.budget != nil && !p.budget.allowRetry() {
 			p.emit(resilience.KindGiveUp, attempt, 0, err)
@@ -190,23 +220,32 @@ func (p *Policy) DoNext(ctx context.Context, next resilience.Policy, fn resilien
 		if werr := wait(ctx, delay); werr != nil {
 			return &waitError{ctx: werr, last: err, attempt: attempt}
 		}
+		// The wait may end in the same instant as the context: start no
+		// attempt on a context that is done.
+		if cerr := ctx.Err(); cerr != nil {
+			return &waitError{ctx: cerr, last: err, attempt: attempt}
+		}
 		prev = delay
 	}
 }
 
-// delay returns the wait after the failed attempt: the error's own hint when
-// it has a positive one, the backoff strategy's otherwise, capped by MaxDelay.
-func (p *Policy) delay(attempt int, prev time.Duration, err error) time.Duration {
-	d := p.backoff.Delay(attempt, prev)
-	if h, ok := hint(err); ok && h > 0 {
-		d = h
+// tooLate returns what a wait of delay would end after, "MaxElapsed" or "the
+// context's deadline", or "" when it fits. A wait that ends exactly at the
+// deadline does not fit: no attempt could start then. The comparisons
+// subtract rather than add, so no hint, however large, overflows.
+func (p *Policy) tooLate(ctx context.Context, start time.Time, delay time.Duration) string {
+	if p.maxElapsed > 0 && delay > p.maxElapsed-time.Since(start) {
+		return "MaxElapsed"
 	}
-	return max(0, min(d, p.maxDelay))
+	if deadline, ok := ctx.Deadline(); ok && delay >= time.Until(deadline) {
+		return "the context's deadline"
+	}
+	return ""
 }
 
-func (p *Policy) exhausted(attempts int, last error) error {
-	p.emit(resilience.KindGiveUp, attempts, 0, last)
-	return &ExhaustedError{Attempts: attempts, Last: last}
+func (p *Policy) exhausted(e *ExhaustedError) error {
+	p.emit(resilience.KindGiveUp, e.Attempts, 0, e.Last)
+	return e
 }
 
 func (p *Policy) emit(kind resilience.Kind, attempt int, delay time.Duration, err error) {

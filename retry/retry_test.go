@@ -164,7 +164,9 @@ func TestMaxElapsedGivesUpWithoutWaiting(t *testing.T) {
 	})
 }
 
-func TestPermanentStopsAndUnwraps(t *testing.T) {
+// TestPermanentStopsAndStaysMarked: a permanent error is returned at once
+// and still marked, so that a retry around this one stops too.
+func TestPermanentStopsAndStaysMarked(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		calls := 0
 		inner := errors.New("card declined")
@@ -173,11 +175,39 @@ func TestPermanentStopsAndUnwraps(t *testing.T) {
 			return retry.Permanent(inner)
 		})
 		assert.Equal(t, 1, calls)
-		assert.Same(t, inner, err)
+		assert.ErrorIs(t, err, inner)
+		assert.EqualError(t, err, "card declined")
+		assert.True(t, retry.IsPermanent(err), "the marker is kept")
+		assert.True(t, resilience.IsPermanent(err))
 		assert.Nil(t, retry.Permanent(nil))
-		assert.True(t, retry.IsPermanent(retry.Permanent(inner)))
 		assert.False(t, retry.IsPermanent(inner))
-		assert.ErrorIs(t, retry.Permanent(inner), inner)
+	})
+}
+
+// TestPermanentIsTheRootMarker: retry.Permanent and resilience.Permanent are
+// one marker, whichever package made it.
+func TestPermanentIsTheRootMarker(t *testing.T) {
+	inner := errors.New("declined")
+	assert.True(t, retry.IsPermanent(resilience.Permanent(inner)))
+	assert.True(t, resilience.IsPermanent(retry.Permanent(inner)))
+	once := retry.Permanent(inner)
+	assert.Same(t, once, resilience.Permanent(once), "marking twice marks once")
+}
+
+// TestPermanentStopsAnOuterRetryToo: Chain(retry, retry) runs a permanently
+// failing operation once, not once per outer attempt.
+func TestPermanentStopsAnOuterRetryToo(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		calls := 0
+		inner := errors.New("declined")
+		p := resilience.Chain(
+			retry.New(retry.Config{MaxAttempts: 3, Backoff: backoff.Constant(time.Second)}),
+			retry.New(retry.Config{MaxAttempts: 3, Backoff: backoff.Constant(time.Second)}),
+		)
+		err := p.Do(t.Context(), func(context.Context) error { calls++; return retry.Permanent(inner) })
+		assert.Equal(t, 1, calls)
+		assert.ErrorIs(t, err, inner)
+		assert.True(t, retry.IsPermanent(err))
 	})
 }
 
@@ -197,21 +227,85 @@ type hinted struct{ after time.Duration }
 func (h hinted) Error() string             { return "slow down" }
 func (h hinted) RetryAfter() time.Duration { return h.after }
 
+// fixedRand always draws the same number.
+type fixedRand float64
+
+func (f fixedRand) Float64() float64 { return float64(f) }
+
 func TestRetryAfterHintSetsDelay(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var at []time.Time
-		p := retry.New(retry.Config{MaxAttempts: 3, Backoff: backoff.Constant(time.Millisecond)})
+		p := retry.New(retry.Config{MaxAttempts: 3, Backoff: backoff.Constant(time.Millisecond), Rand: fixedRand(0)})
 		require.NoError(t, p.Do(t.Context(), failTimes(2, hinted{7 * time.Second}, &at)))
 		assert.Equal(t, []time.Duration{7 * time.Second, 7 * time.Second}, gaps(at))
+	})
+}
+
+// TestHintGetsUpToATenthOnTop: the wait after a hint h is h + U(0, h/10),
+// drawn from Config.Rand: never below the hint.
+func TestHintGetsUpToATenthOnTop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		for _, tc := range []struct {
+			draw float64
+			want time.Duration
+		}{{0, 10 * time.Second}, {0.5, 10*time.Second + 500*time.Millisecond}, {0.999, 10*time.Second + 999*time.Millisecond}} {
+			var at []time.Time
+			p := retry.New(retry.Config{MaxAttempts: 2, Rand: fixedRand(tc.draw)})
+			require.NoError(t, p.Do(t.Context(), failTimes(1, hinted{10 * time.Second}, &at)))
+			assert.Equal(t, []time.Duration{tc.want}, gaps(at), "draw %v", tc.draw)
+		}
+	})
+}
+
+// TestCallersWaitingOnOneHintDoNotReturnTogether: a hundred callers turned
+// away with the same 5s hint come back spread over [5s, 5.5s), not in one
+// instant.
+func TestCallersWaitingOnOneHintDoNotReturnTogether(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := retry.New(retry.Config{MaxAttempts: 2, Rand: backoff.NewRand(3)})
+		start := time.Now()
+		var mu sync.Mutex
+		var back []time.Duration
+		var wg sync.WaitGroup
+		for range 100 {
+			wg.Go(func() {
+				attempts := 0
+				err := p.Do(t.Context(), func(context.Context) error {
+					if attempts++; attempts == 1 {
+						return hinted{5 * time.Second}
+					}
+					mu.Lock()
+					back = append(back, time.Since(start))
+					mu.Unlock()
+					return nil
+				})
+				assert.NoError(t, err)
+			})
+		}
+		wg.Wait()
+		require.Len(t, back, 100)
+		distinct := map[time.Duration]bool{}
+		for _, d := range back {
+			assert.GreaterOrEqual(t, d, 5*time.Second, "never before the hint")
+			assert.Less(t, d, 5500*time.Millisecond, "at most a tenth after it")
+			distinct[d] = true
+		}
+		assert.Len(t, distinct, 100, "no two callers come back in the same instant")
 	})
 }
 
 func TestRetryAfterHintIsClampedByMaxDelay(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var at []time.Time
-		p := retry.New(retry.Config{MaxAttempts: 2, MaxDelay: 3 * time.Second})
+		p := retry.New(retry.Config{MaxAttempts: 2, MaxDelay: 3 * time.Second, Rand: fixedRand(0)})
 		require.NoError(t, p.Do(t.Context(), failTimes(1, hinted{time.Hour}, &at)))
 		assert.Equal(t, []time.Duration{3 * time.Second}, gaps(at))
+
+		at = nil
+		p = retry.New(retry.Config{MaxAttempts: 2, MaxDelay: 3 * time.Second, Rand: fixedRand(0.5)})
+		require.NoError(t, p.Do(t.Context(), failTimes(1, hinted{time.Hour}, &at)))
+		assert.Equal(t, []time.Duration{3*time.Second + 150*time.Millisecond}, gaps(at),
+			"the jitter comes on top of the capped hint: at most 1.1 × MaxDelay")
 	})
 }
 
@@ -308,9 +402,10 @@ func TestTimeoutInsideRetryIsRetried(t *testing.T) {
 	})
 }
 
-// TestTotalTimeoutOutsideRetryEndsEverything: the outer deadline ends the
-// wait between attempts and is not retried.
-func TestTotalTimeoutOutsideRetryEndsEverything(t *testing.T) {
+// TestTotalTimeoutOutsideRetryGivesUpBeforeAWaitPastIt: under an outer 5s
+// deadline, the wait that would end at 6s is not started: the policy gives
+// up at 4s, leaving the last second to whatever is outside.
+func TestTotalTimeoutOutsideRetryGivesUpBeforeAWaitPastIt(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		calls := 0
 		p := resilience.Chain(
@@ -319,10 +414,11 @@ func TestTotalTimeoutOutsideRetryEndsEverything(t *testing.T) {
 		)
 		start := time.Now()
 		err := p.Do(t.Context(), func(context.Context) error { calls++; return errFlaky })
-		assert.Equal(t, 5*time.Second, time.Since(start))
+		assert.Equal(t, 4*time.Second, time.Since(start))
 		assert.Equal(t, 3, calls, "attempts at 0s, 2s, 4s")
-		assert.ErrorIs(t, err, timeout.ErrTimeout)
+		assert.ErrorIs(t, err, retry.ErrExhausted)
 		assert.ErrorIs(t, err, errFlaky)
+		assert.EqualError(t, err, "retry: gave up after 3 attempts: the next wait, 2s, would end after the context's deadline: flaky")
 	})
 }
 
@@ -386,6 +482,12 @@ func (hintViaAs) As(target any) bool {
 	return false
 }
 
+// hintViaAsWrapping offers a 5s hint through its As method and wraps an
+// error with a 3s hint: errors.As asks the As method first.
+type hintViaAsWrapping struct{ hintViaAs }
+
+func (hintViaAsWrapping) Unwrap() error { return hinted{3 * time.Second} }
+
 // TestMarkersAreFoundAnywhereInTheErrorTree: permanent markers and hints
 // are found through %w chains, multi-%w and errors.Join, and through As
 // methods, as errors.As would find them.
@@ -398,16 +500,21 @@ func TestMarkersAreFoundAnywhereInTheErrorTree(t *testing.T) {
 			return errors.Join(errFlaky, fmt.Errorf("charge: %w", retry.Permanent(declined)))
 		})
 		assert.Equal(t, 1, calls, "a permanent error inside a join stops retries")
-		assert.Same(t, declined, err)
+		assert.ErrorIs(t, err, declined)
+		assert.True(t, retry.IsPermanent(err))
 
 		var at []time.Time
-		p := retry.New(retry.Config{MaxAttempts: 2, Backoff: backoff.Constant(time.Millisecond)})
+		p := retry.New(retry.Config{MaxAttempts: 2, Backoff: backoff.Constant(time.Millisecond), Rand: fixedRand(0)})
 		require.NoError(t, p.Do(t.Context(), failTimes(1, fmt.Errorf("a: %w, b: %w", errFlaky, hintViaAs{}), &at)))
 		assert.Equal(t, []time.Duration{5 * time.Second}, gaps(at), "a hint offered through As is honoured")
 
 		at = nil
 		require.NoError(t, p.Do(t.Context(), failTimes(1, errors.Join(errFlaky, hinted{3 * time.Second}), &at)))
 		assert.Equal(t, []time.Duration{3 * time.Second}, gaps(at), "a hint inside a join is honoured")
+
+		at = nil
+		require.NoError(t, p.Do(t.Context(), failTimes(1, fmt.Errorf("d: %w", hintViaAsWrapping{}), &at)))
+		assert.Equal(t, []time.Duration{5 * time.Second}, gaps(at), "an As method answers before the hint it wraps, as in errors.As")
 	})
 }
 

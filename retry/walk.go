@@ -1,27 +1,32 @@
 package retry
 
 import (
-	"errors"
 	"time"
+
+	"github.com/magicmagnets/resilience"
 )
 
-// The failure path looks for three things in an error's tree: its own
-// permanent marker, another package's Permanent() bool marker, and a
-// RetryAfter() hint. errors.As would find them, but it takes a pointer to a
-// local, which escapes: three allocations for every failed attempt. find
-// walks the tree in errors.As's order with plain type assertions instead,
-// and falls back to errors.As only when some error in the tree has an As
-// method, which only errors.As honours.
+// The failure path looks for two things in an error's tree: a Permanent()
+// bool marker and a RetryAfter() hint. errors.As finds them, but it takes a
+// pointer to a local, which escapes: an allocation per lookup, for every
+// failed attempt. find walks the tree in errors.As's order with plain type
+// assertions instead. At each error errors.As first tries the error itself,
+// then its As method, then what it wraps; find does the same up to the
+// first As method it meets, and there stops and hands the whole lookup to
+// errors.As (through resilience.IsPermanent and resilience.RetryAfter),
+// since only errors.As can ask an As method. Every error it passed on the
+// way matched neither the target nor, having no As method, could; so the
+// answer is always errors.As's own.
 
-// find returns the first error in err's tree for which match is true, and
-// whether an error with an As method was passed on the way.
-func find(err error, match func(error) bool) (found error, sawAs bool) {
+// find returns the first error in err's tree for which match is true, or
+// asks for errors.As (defer true) when an As method comes first.
+func find(err error, match func(error) bool) (found error, deferToAs bool) {
 	for err != nil {
 		if match(err) {
-			return err, sawAs
+			return err, false
 		}
 		if _, ok := err.(interface{ As(any) bool }); ok {
-			sawAs = true
+			return nil, true
 		}
 		switch u := err.(type) {
 		case interface{ Unwrap() error }:
@@ -29,25 +34,20 @@ func find(err error, match func(error) bool) (found error, sawAs bool) {
 		case interface{ Unwrap() []error }:
 			for _, e := range u.Unwrap() {
 				if f, as := find(e, match); f != nil || as {
-					return f, sawAs || as
+					return f, as
 				}
 			}
-			return nil, sawAs
+			return nil, false
 		default:
-			return nil, sawAs
+			return nil, false
 		}
 	}
-	return nil, sawAs
+	return nil, false
 }
 
-func isOwnPermanent(err error) bool {
-	_, ok := err.(*permanentError)
+func hasPermanent(err error) bool {
+	_, ok := err.(interface{ Permanent() bool })
 	return ok
-}
-
-func isMarkedPermanent(err error) bool {
-	m, ok := err.(interface{ Permanent() bool })
-	return ok && m.Permanent()
 }
 
 func hasHint(err error) bool {
@@ -55,47 +55,25 @@ func hasHint(err error) bool {
 	return ok
 }
 
-// ownPermanent returns the *permanentError in err's tree, if any.
-func ownPermanent(err error) *permanentError {
-	f, sawAs := find(err, isOwnPermanent)
-	if f != nil {
-		return f.(*permanentError)
+// isPermanent is resilience.IsPermanent without its allocation: the first
+// error in err's tree with a Permanent() bool method decides.
+func isPermanent(err error) bool {
+	f, as := find(err, hasPermanent)
+	if as {
+		return resilience.IsPermanent(err)
 	}
-	if sawAs {
-		var p *permanentError
-		if errors.As(err, &p) {
-			return p
-		}
-	}
-	return nil
+	return f != nil && f.(interface{ Permanent() bool }).Permanent()
 }
 
-// markedPermanent reports whether some error in err's tree has a
-// Permanent() bool method that returns true.
-func markedPermanent(err error) bool {
-	f, sawAs := find(err, isMarkedPermanent)
-	if f != nil {
-		return true
-	}
-	if sawAs {
-		var m interface{ Permanent() bool }
-		return errors.As(err, &m) && m.Permanent()
-	}
-	return false
-}
-
-// hint returns the RetryAfter() of the first error in err's tree that has
-// one.
+// hint is resilience.RetryAfter without its allocation: the RetryAfter() of
+// the first error in err's tree that has one.
 func hint(err error) (time.Duration, bool) {
-	f, sawAs := find(err, hasHint)
-	if f != nil {
-		return f.(interface{ RetryAfter() time.Duration }).RetryAfter(), true
+	f, as := find(err, hasHint)
+	if as {
+		return resilience.RetryAfter(err)
 	}
-	if sawAs {
-		var h interface{ RetryAfter() time.Duration }
-		if errors.As(err, &h) {
-			return h.RetryAfter(), true
-		}
+	if f == nil {
+		return 0, false
 	}
-	return 0, false
+	return f.(interface{ RetryAfter() time.Duration }).RetryAfter(), true
 }
