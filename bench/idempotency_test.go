@@ -14,7 +14,7 @@ import (
 func BenchmarkIdempotencyReplay(b *testing.B) {
 	s := idempotency.NewMemoryStore(idempotency.MemoryConfig{})
 	ctx := context.Background()
-	c, err := s.Claim(ctx, "key", "fp", time.Minute)
+	c, err := s.Claim(ctx, "key", "fp", idempotency.NewToken(), time.Minute)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -24,7 +24,7 @@ func BenchmarkIdempotencyReplay(b *testing.B) {
 	b.Run("lib=resilience", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if c, err := s.Claim(ctx, "key", "fp", time.Minute); err != nil || !c.Replayed {
+			if c, err := s.Claim(ctx, "key", "fp", idempotency.NewToken(), time.Minute); err != nil || !c.Replayed {
 				b.Fatalf("not replayed: %v", err)
 			}
 		}
