@@ -3,6 +3,7 @@ package resilience
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"time"
 )
 
@@ -54,26 +55,53 @@ type ObserverFunc func(Event)
 func (f ObserverFunc) Observe(e Event) { f(e) }
 
 // SlogObserver returns an [Observer] that writes every event to logger as one
-// record with the message "resilience event". Retries and replays are logged
-// at Debug, state changes, timeouts, slow calls and fallbacks at Info,
-// rejections and give-ups at Warn. A nil logger returns nil: no events.
+// record with the message "resilience event", at the default level of its
+// kind: retries and replays at Debug; state changes, timeouts, slow calls,
+// fallbacks and every other kind at Info; rejections and give-ups at Warn.
+// A nil logger returns nil: no events. To choose the levels, use
+// [SlogObserverLevels].
 func SlogObserver(logger *slog.Logger) Observer {
+	return SlogObserverLevels(logger, nil)
+}
+
+// SlogObserverLevels is [SlogObserver] with the level of some kinds set by
+// levels; a kind levels does not name keeps its default level. To see
+// retries at Info:
+//
+//	obs := resilience.SlogObserverLevels(logger, map[resilience.Kind]slog.Level{
+//		resilience.KindRetry: slog.LevelInfo,
+//	})
+//
+// levels is copied: changing the map later changes nothing. A nil logger
+// returns nil: no events.
+func SlogObserverLevels(logger *slog.Logger, levels map[Kind]slog.Level) Observer {
 	if logger == nil {
 		return nil
 	}
-	return slogObserver{logger}
+	return slogObserver{l: logger, levels: maps.Clone(levels)}
 }
 
-type slogObserver struct{ l *slog.Logger }
+type slogObserver struct {
+	l      *slog.Logger
+	levels map[Kind]slog.Level // overrides of the default levels; read only
+}
+
+// level returns the level at which events of kind k are logged.
+func (o slogObserver) level(k Kind) slog.Level {
+	if l, ok := o.levels[k]; ok {
+		return l
+	}
+	switch k {
+	case KindRetry, KindReplay:
+		return slog.LevelDebug
+	case KindRejected, KindGiveUp:
+		return slog.LevelWarn
+	}
+	return slog.LevelInfo
+}
 
 func (o slogObserver) Observe(e Event) {
-	level := slog.LevelInfo
-	switch e.Kind {
-	case KindRetry, KindReplay:
-		level = slog.LevelDebug
-	case KindRejected, KindGiveUp:
-		level = slog.LevelWarn
-	}
+	level := o.level(e.Kind)
 	ctx := context.Background()
 	if !o.l.Enabled(ctx, level) {
 		return

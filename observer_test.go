@@ -41,3 +41,29 @@ func TestSlogObserverLevels(t *testing.T) {
 func TestSlogObserverNilLogger(t *testing.T) {
 	assert.Nil(t, resilience.SlogObserver(nil))
 }
+
+func TestSlogObserverLevelsSetsTheLevelPerKind(t *testing.T) {
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	levels := map[resilience.Kind]slog.Level{
+		resilience.KindRetry:    slog.LevelInfo,
+		resilience.KindFallback: slog.LevelError,
+	}
+	obs := resilience.SlogObserverLevels(logger, levels)
+	levels[resilience.KindRetry] = slog.LevelDebug // the observer keeps its own copy
+
+	obs.Observe(resilience.Event{Policy: "retry", Kind: resilience.KindRetry, Attempt: 1})
+	obs.Observe(resilience.Event{Policy: "fallback", Kind: resilience.KindFallback})
+	obs.Observe(resilience.Event{Policy: "idempotency", Kind: resilience.KindReplay})
+	obs.Observe(resilience.Event{Policy: "breaker", Kind: resilience.KindRejected})
+
+	out := buf.String()
+	assert.Contains(t, out, `level=INFO msg="resilience event" policy=retry kind=retry attempt=1`, "retries are visible at Info")
+	assert.Contains(t, out, `level=ERROR msg="resilience event" policy=fallback kind=fallback`)
+	assert.NotContains(t, out, "kind=replay", "a kind not named keeps its default level, Debug")
+	assert.Contains(t, out, `level=WARN msg="resilience event" policy=breaker kind=rejected`)
+}
+
+func TestSlogObserverLevelsNilLogger(t *testing.T) {
+	assert.Nil(t, resilience.SlogObserverLevels(nil, map[resilience.Kind]slog.Level{resilience.KindRetry: slog.LevelInfo}))
+}
