@@ -168,6 +168,7 @@ func claim(ctx context.Context, store Store, key string, o *Options) (Claim, tim
 
 // run runs fn as the key's owner and records its outcome.
 func run[T any](own *owner, fn func(context.Context) (T, error), o *Options) (v T, err error) {
+	defer own.stop() // whatever panics (a codec, an observer), the heartbeat ends
 	finished := false
 	defer func() {
 		if !finished {
