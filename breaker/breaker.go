@@ -92,9 +92,7 @@ func (b *Breaker) Do(ctx context.Context, fn resilience.Func) error {
 	return b.DoNext(ctx, nil, fn)
 }
 
-// DoNext is Do running next.Do(ctx, fn) rather than fn(ctx); a nil next
-// runs fn. resilience.Chain calls it so that composing policies allocates
-// no closure.
+// DoNext implements [resilience.Nexter].
 func (b *Breaker) DoNext(ctx context.Context, next resilience.Policy, fn resilience.Func) error {
 	if fn == nil {
 		return resilience.ErrNilFunc
