@@ -77,14 +77,16 @@ func TestTransportHonoursRetryAfterInSeconds(t *testing.T) {
 	s := serve(t, status(http.StatusServiceUnavailable, "Retry-After", "1"), ok("hello"))
 	var events retryEvents
 	// Without the hint the delay would be 0; the hint of 1s is clamped to
-	// MaxDelay, so the wait is MaxDelay.
+	// MaxDelay, so the wait is MaxDelay, plus the retry policy's jitter.
 	p := retry.New(retry.Config{MaxAttempts: 2, Backoff: backoff.Constant(0), MaxDelay: 5 * time.Millisecond, Observer: &events})
 	tr := newTransport(t, resiliencehttp.Config{Policy: p})
 
 	resp, _ := get(t, tr, s.URL())
 
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
-	assert.Equal(t, []time.Duration{5 * time.Millisecond}, events.get())
+	delays := events.get()
+	require.Len(t, delays, 1)
+	assertHintWait(t, 5*time.Millisecond, delays[0])
 }
 
 func TestTransportHonoursRetryAfterAsHTTPDate(t *testing.T) {
@@ -97,7 +99,9 @@ func TestTransportHonoursRetryAfterAsHTTPDate(t *testing.T) {
 	resp, _ := get(t, tr, s.URL())
 
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
-	assert.Equal(t, []time.Duration{5 * time.Millisecond}, events.get())
+	delays := events.get()
+	require.Len(t, delays, 1)
+	assertHintWait(t, 5*time.Millisecond, delays[0])
 }
 
 func TestTransportIgnoresMalformedRetryAfter(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/magicmagnets/resilience"
@@ -178,6 +179,14 @@ func (r *retryEvents) get() []time.Duration {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]time.Duration(nil), r.delays...)
+}
+
+// assertHintWait asserts that a wait honoured a delay hint of want: the
+// retry policy waits the hint plus a jitter of a tenth of it at most.
+func assertHintWait(t *testing.T, want, got time.Duration) {
+	t.Helper()
+	assert.GreaterOrEqual(t, got, want, "the hint is honoured")
+	assert.LessOrEqual(t, got, want+want/10, "with a little jitter on top")
 }
 
 // trackedBody is a request body that records whether it was closed.
