@@ -3,6 +3,7 @@ package breaker_test
 import (
 	"context"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -59,6 +60,43 @@ func TestAllowDoneAllocatesNothing(t *testing.T) {
 		if err == nil {
 			p.Done(nil)
 		}
+	})
+
+	assert.Zero(t, allocs)
+}
+
+func TestHalfOpenRejectionAllocatesNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := halfOpen(t, 1)
+		p, err := b.Allow()
+		require.NoError(t, err)
+		defer p.Done(nil)
+		ctx := context.Background()
+
+		allocs := testing.AllocsPerRun(1000, func() { _ = b.Do(ctx, ok) })
+
+		assert.Zero(t, allocs)
+	})
+}
+
+func TestTimeWindowClosedSuccessAllocatesNothing(t *testing.T) {
+	b := breaker.New(breaker.Config{Window: time.Minute, SlowCallDuration: time.Second})
+	ctx := context.Background()
+
+	allocs := testing.AllocsPerRun(1000, func() { _ = b.Do(ctx, ok) })
+
+	assert.Zero(t, allocs)
+}
+
+func TestCallerEndedAndIgnoredResultsAllocateNothing(t *testing.T) {
+	b := breaker.New(breaker.Config{SlowCallDuration: time.Second})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rejected := func(context.Context) error { return breaker.ErrOpen }
+
+	allocs := testing.AllocsPerRun(1000, func() {
+		_ = b.Do(ctx, func(ctx context.Context) error { return ctx.Err() })
+		_ = b.Do(context.Background(), rejected)
 	})
 
 	assert.Zero(t, allocs)

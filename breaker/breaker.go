@@ -27,18 +27,25 @@ type Breaker struct {
 	// breaker is open, so that rejections take no lock either.
 	open atomic.Pointer[openError]
 
+	// rejects counts rejections since New, without the lock.
+	rejects atomic.Int64
+
 	mu          sync.Mutex
 	state       State
 	mode        mode
 	gen         uint64     // bumped on every state change; results of older generations are ignored
 	since       time.Time  // when the breaker entered state
-	win         window     // outcomes while closed; what tripped it while open
+	win         window     // outcomes while closed
+	tripped     counts     // the window's counts when the breaker left Closed
 	consecutive int        // failures in a row while closed
 	openErr     *openError // the rejection error while open
 	openFor     time.Duration
-	probes      int // probes in flight while half-open
-	probed      int // probes that succeeded while half-open
-	slowProbes  int // of those, the slow ones
+	slots       []probeSlot // while half-open: the probes that hold a slot
+	tickets     uint64      // the last ticket handed to a probe
+	busy        *openError  // the rejection while half-open with every slot taken
+	probes      int         // probes holding a slot while half-open
+	probed      int         // probes that succeeded while half-open
+	slowProbes  int         // of those, the slow ones
 	trips       int
 }
 
@@ -66,11 +73,15 @@ var _ resilience.Policy = (*Breaker)(nil)
 
 // New returns a closed breaker configured by c. It panics with a message
 // starting "breaker: " on a configuration that can never be right: a negative
-// field, a rate outside (0, 1], MaxOpenFor below OpenFor.
+// field, a rate outside (0, 1], MaxOpenFor below OpenFor. [Config.Validate]
+// reports the same problems as an error.
 func New(c Config) *Breaker {
-	s := c.settings()
+	s, err := c.settings()
+	if err != nil {
+		panic(err.Error())
+	}
 	now := time.Now()
-	b := &Breaker{s: s, epoch: now, since: now, openFor: s.openFor}
+	b := &Breaker{s: s, epoch: now, since: now, openFor: s.openFor, slots: make([]probeSlot, s.halfOpenProbes)}
 	if s.window > 0 {
 		b.win = newTimeWindow(s.window, now)
 	} else {
@@ -81,13 +92,26 @@ func New(c Config) *Breaker {
 
 // Do runs fn if the breaker admits the call and records its outcome.
 //
-// A rejected call returns an error matching [ErrOpen] without running fn. A
-// nil fn returns an error matching [resilience.ErrNilFunc]. Otherwise Do
-// returns fn's error unchanged. The caller's own cancellation (fn's error
-// matches context.Canceled and ctx has been cancelled) is not recorded at
-// all; every other error is a failure unless Config.IsFailure says it is not.
-// If fn panics, the call counts as a failure, frees its probe slot if it had
-// one, and the panic goes on.
+// A rejected call returns an error matching [ErrOpen] and
+// [resilience.ErrRejected] without running fn. A nil fn returns an error
+// matching [resilience.ErrNilFunc]. Otherwise Do returns fn's error
+// unchanged, and records it:
+//   - nil is a success;
+//   - the end of the caller's own context (ctx is done, cancelled or past its
+//     deadline, and fn's error matches ctx.Err()) is not a failure: the call
+//     is recorded only as slow, when it took longer than SlowCallDuration,
+//     and otherwise not at all;
+//   - an error Config.Ignore matches (by default, a rejection by a policy
+//     inside the breaker) is not recorded;
+//   - any other error is a failure unless Config.IsFailure says it is not.
+//
+// A call that hangs until the caller gives up is therefore not counted as a
+// failure. To count hangs, put a per-attempt timeout inside the breaker, as
+// in resilience.Chain(..., breaker.New(...), timeout.New(perAttempt)): its
+// deadline is not the caller's, so the timed-out attempt is a failure.
+//
+// If fn panics (or a Config hook does), the call counts as a failure, frees
+// its probe slot if it had one, and the panic goes on.
 func (b *Breaker) Do(ctx context.Context, fn resilience.Func) error {
 	return b.DoNext(ctx, nil, fn)
 }
@@ -108,18 +132,18 @@ func (b *Breaker) DoNext(ctx context.Context, next resilience.Policy, fn resilie
 		err = next.Do(ctx, fn)
 	}
 	// ctx.Err first: it is far cheaper than matching err's chain.
-	if err != nil && ctx.Err() != nil && callerr.Canceled(ctx, err) {
-		p.finish(0, true)
+	if err != nil && ctx.Err() != nil && callerr.Ended(ctx, err) {
+		p.finish(ended)
 	} else {
-		p.finish(b.classify(err), false)
+		p.finish(b.judge(err))
 	}
 	return err
 }
 
 // Allow is the two-step form of [Breaker.Do] for code that cannot pass a
-// closure: it admits a call or rejects it with an error matching [ErrOpen].
-// An admitted call must end with exactly one [Permit.Done]. Neither step
-// allocates.
+// closure: it admits a call or rejects it with an error matching [ErrOpen]
+// and [resilience.ErrRejected]. An admitted call must end with exactly one
+// [Permit.Done]. Neither step allocates.
 func (b *Breaker) Allow() (Permit, error) {
 	st := b.status.Load()
 	if State(st&stateMask) == Closed {
@@ -151,13 +175,11 @@ func (b *Breaker) allowLocked() (Permit, error) {
 	switch b.state {
 	case Closed:
 	case HalfOpen:
+		b.expireProbes(now)
 		if b.probes+b.probed < b.s.halfOpenProbes {
-			b.probes++
-			if b.probes+b.probed == b.s.halfOpenProbes {
-				b.open.Store(errProbesBusy)
-			}
+			p.probe = b.takeSlot(now)
 		} else {
-			rej = errProbesBusy
+			rej = b.busy
 		}
 	case Open:
 		rej = b.openErr
@@ -165,21 +187,53 @@ func (b *Breaker) allowLocked() (Permit, error) {
 	p.gen = b.gen
 	b.mu.Unlock()
 
-	b.changed(ch)
 	if rej != nil {
+		b.changed(ch)
 		b.rejected(rej)
 		return Permit{}, rej
+	}
+	if ch.from != ch.to {
+		b.announce(&p, ch)
 	}
 	return p, nil
 }
 
-// classify tells a failure from a success for an error that is not the
-// caller's own cancellation.
-func (b *Breaker) classify(err error) outcome {
-	if err == nil || (b.s.isFailure != nil && !b.s.isFailure(err)) {
-		return 0
+// announce reports a state change to the observer while p holds an admitted
+// call. If the observer panics, the caller never receives p, so p gives its
+// probe slot back before the panic goes on.
+func (b *Breaker) announce(p *Permit, ch change) {
+	reported := false
+	defer func() {
+		if !reported {
+			p.finish(ignored)
+		}
+	}()
+	b.changed(ch)
+	reported = true
+}
+
+// verdict is how a call's result is recorded.
+type verdict uint8
+
+const (
+	success verdict = iota
+	failure
+	ended   // the caller's own context ended: recorded only if slow
+	ignored // neither success nor failure: not recorded
+)
+
+// judge tells a success from a failure or an ignored error, for a result
+// that is not the end of the caller's own context.
+func (b *Breaker) judge(err error) verdict {
+	switch {
+	case err == nil:
+		return success
+	case b.s.ignore(err):
+		return ignored
+	case b.s.isFailure != nil && !b.s.isFailure(err):
+		return success
 	}
-	return failed
+	return failure
 }
 
 // Permit is a call admitted by [Breaker.Allow]. It is a small value; its zero
@@ -187,6 +241,7 @@ func (b *Breaker) classify(err error) outcome {
 type Permit struct {
 	b     *Breaker
 	gen   uint64
+	probe uint64        // the ticket of the probe slot it holds; 0 unless half-open
 	start time.Duration // since b.epoch; set only when the breaker times calls
 }
 
@@ -194,57 +249,77 @@ type Permit struct {
 // success. Only the first call of Done on a Permit counts; later ones do
 // nothing. (A copy of a Permit is a separate value: call Done on one copy.)
 //
-// Done has no context, so it cannot tell the caller's own cancellation from
-// a cancellation that came from elsewhere: it takes every error matching
-// context.Canceled to be the caller's and records nothing for it but the
-// release of a probe slot. Any other error is a failure unless
-// Config.IsFailure says it is not.
+// Done has no context, so it cannot tell the end of the caller's own context
+// from an error that came from elsewhere. It takes every error matching
+// context.Canceled to be the caller's own cancellation, which is not a
+// failure (recorded only as slow, when the call took longer than
+// SlowCallDuration). An error matching context.DeadlineExceeded is a
+// failure like any other: Done cannot know whose deadline passed. Where the
+// caller's own deadline may end the call, use [Breaker.Do], which checks the
+// context. Errors Config.Ignore matches are not recorded; any other error is
+// a failure unless Config.IsFailure says it is not.
 //
 // A result that arrives after the breaker has changed state since Allow is
-// ignored.
+// ignored, and so is that of a probe whose slot went to another call (see
+// Config.HalfOpenProbes).
 func (p *Permit) Done(err error) {
-	if p.b == nil {
+	switch {
+	case p.b == nil:
+		return
+	case err == nil:
+		p.finish(success)
 		return
 	}
+	defer p.abort() // a Config hook that panics leaves a failure, not a held slot
 	if errors.Is(err, context.Canceled) {
-		p.finish(0, true)
+		p.finish(ended)
 		return
 	}
-	p.finish(p.b.classify(err), false)
+	p.finish(p.b.judge(err))
 }
 
-// abort records a failure for a call that did not return: fn panicked or
-// called runtime.Goexit. It does nothing once finish has run.
+// abort records a failure for a call that did not return: fn or a Config
+// hook panicked, or fn called runtime.Goexit. It does nothing once finish
+// has run.
 func (p *Permit) abort() {
 	if p.b != nil {
-		p.finish(failed, false)
+		p.finish(failure)
 	}
 }
 
-// finish records one outcome, once. An ignored outcome only frees a probe
-// slot.
-func (p *Permit) finish(o outcome, ignored bool) {
+// finish records one result, once.
+func (p *Permit) finish(v verdict) {
 	b := p.b
 	p.b = nil
+	var o outcome
+	if v == failure {
+		o = failed
+	}
 	var now time.Time
 	var took time.Duration
-	if b.s.slowCall > 0 && !ignored {
+	if b.s.slowCall > 0 && v != ignored {
 		now = time.Now()
 		took = now.Sub(b.epoch) - p.start
 		if took > b.s.slowCall {
 			o |= slow
 		}
 	}
-	if o == 0 && !ignored {
+	if v == ended && o == 0 {
+		v = ignored // nothing to say about the dependency
+	}
+	if v == ignored && p.probe == 0 {
+		return // only a probe has something to give back
+	}
+	if v == success && o == 0 {
 		if st := b.status.Load(); st&healthy != 0 && st>>genShift == p.gen {
 			return
 		}
 	}
-	if b.win.timed() && now.IsZero() {
+	if now.IsZero() && (b.win.timed() || p.probe != 0) {
 		now = time.Now()
 	}
 	b.mu.Lock()
-	ch := b.record(p.gen, o, ignored, now)
+	ch := b.record(p.gen, p.probe, o, v, now)
 	b.mu.Unlock()
 
 	if o&slow != 0 {

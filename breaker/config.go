@@ -1,6 +1,7 @@
 package breaker
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -35,7 +36,10 @@ type Config struct {
 	FailureRate float64
 
 	// SlowCallDuration marks a call that took longer than this as slow,
-	// whether it failed or not. Zero means off: calls are not timed at all.
+	// whether it failed or not. A call during which the caller's own context
+	// ended is not a failure, but it is still recorded as slow when it took
+	// longer than this (and not recorded at all otherwise). Zero means off:
+	// calls are not timed at all.
 	SlowCallDuration time.Duration
 
 	// SlowCallRate trips the breaker when slow calls / calls ≥ SlowCallRate,
@@ -58,14 +62,33 @@ type Config struct {
 	// HalfOpenProbes is how many probes the half-open breaker admits at once;
 	// all of them must succeed to close it, and, when SlowCallDuration is
 	// set, fewer than SlowCallRate of them may be slow. A probe whose result
-	// is not recorded (the caller cancelled it) frees its slot for another.
-	// Zero means 1.
+	// is not recorded (its caller's context ended, or Ignore matched its
+	// error) frees its slot for another. A probe that has not returned
+	// OpenFor after it was admitted no longer holds its slot: the next call
+	// is admitted as a probe in its place, and the late probe's result is
+	// then ignored, so a probe that hangs cannot keep the breaker half-open
+	// for ever. Zero means 1.
 	HalfOpenProbes int
 
-	// IsFailure reports whether a non-nil error counts as a failure. It is
-	// never called with nil, nor with the caller's own cancellation, which
-	// never counts. Nil means every other error is a failure.
+	// IsFailure reports whether a non-nil error counts as a failure; an error
+	// that does not counts as a success. It is never called with nil, with
+	// the end of the caller's own context, nor with an error Ignore matched:
+	// those are decided first. Nil means every other error is a failure.
 	IsFailure func(error) bool
+
+	// Ignore reports whether a non-nil error is neither a success nor a
+	// failure: the call is not recorded at all (a probe frees its slot), as
+	// for a validation error or a 4xx answer that says nothing about the
+	// dependency's health. It is never called with nil nor with the end of
+	// the caller's own context. Ignore is asked before IsFailure, which never
+	// sees an ignored error.
+	//
+	// Nil means errors matching [resilience.ErrRejected] are ignored: a
+	// policy inside the breaker (a bulkhead, a rate limit, another breaker)
+	// turned the call away without reaching the dependency. A non-nil Ignore
+	// replaces that default; to keep it, include
+	// errors.Is(err, resilience.ErrRejected) in yours.
+	Ignore func(error) bool
 
 	// Observer receives the breaker's events: KindStateChange, KindRejected
 	// and KindSlowCall. Nil means no events, at no cost.
@@ -99,22 +122,44 @@ type settings struct {
 	maxOpenFor     time.Duration
 	halfOpenProbes int
 	isFailure      func(error) bool
+	ignore         func(error) bool
 	observer       resilience.Observer
 }
 
-// settings validates c and fills in the defaults. It panics on values that
-// can never be right.
-func (c Config) settings() settings {
-	mustNotBeNegative("WindowSize", int64(c.WindowSize))
-	mustNotBeNegative("Window", int64(c.Window))
-	mustNotBeNegative("MinCalls", int64(c.MinCalls))
-	mustNotBeNegative("SlowCallDuration", int64(c.SlowCallDuration))
-	mustNotBeNegative("ConsecutiveFailures", int64(c.ConsecutiveFailures))
-	mustNotBeNegative("OpenFor", int64(c.OpenFor))
-	mustNotBeNegative("MaxOpenFor", int64(c.MaxOpenFor))
-	mustNotBeNegative("HalfOpenProbes", int64(c.HalfOpenProbes))
-	mustBeRate("FailureRate", c.FailureRate)
-	mustBeRate("SlowCallRate", c.SlowCallRate)
+// Validate reports what [New] would panic on: a negative field, a rate
+// outside (0, 1], MaxOpenFor below OpenFor. It returns nil for a
+// configuration New accepts, so that a configuration read from a file can be
+// checked before use. The error's message starts with "breaker: ".
+func (c Config) Validate() error {
+	_, err := c.settings()
+	return err
+}
+
+// settings validates c and fills in the defaults.
+func (c Config) settings() (settings, error) {
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{
+		{"WindowSize", int64(c.WindowSize)},
+		{"Window", int64(c.Window)},
+		{"MinCalls", int64(c.MinCalls)},
+		{"SlowCallDuration", int64(c.SlowCallDuration)},
+		{"ConsecutiveFailures", int64(c.ConsecutiveFailures)},
+		{"OpenFor", int64(c.OpenFor)},
+		{"MaxOpenFor", int64(c.MaxOpenFor)},
+		{"HalfOpenProbes", int64(c.HalfOpenProbes)},
+	} {
+		if f.v < 0 {
+			return settings{}, fmt.Errorf("breaker: %s must not be negative, got %d", f.name, f.v)
+		}
+	}
+	if err := checkRate("FailureRate", c.FailureRate); err != nil {
+		return settings{}, err
+	}
+	if err := checkRate("SlowCallRate", c.SlowCallRate); err != nil {
+		return settings{}, err
+	}
 
 	s := settings{
 		name:           c.Name,
@@ -129,19 +174,27 @@ func (c Config) settings() settings {
 		maxOpenFor:     c.MaxOpenFor,
 		halfOpenProbes: orDefault(c.HalfOpenProbes, defaultHalfOpenProbes),
 		isFailure:      c.IsFailure,
+		ignore:         c.Ignore,
 		observer:       c.Observer,
+	}
+	if s.ignore == nil {
+		s.ignore = isRejection
 	}
 	if s.maxOpenFor == 0 {
 		s.maxOpenFor = s.openFor
 	}
 	if s.maxOpenFor < s.openFor {
-		panic(fmt.Sprintf("breaker: MaxOpenFor %v is below OpenFor %v", s.maxOpenFor, s.openFor))
+		return settings{}, fmt.Errorf("breaker: MaxOpenFor %v is below OpenFor %v", s.maxOpenFor, s.openFor)
 	}
 	if s.window == 0 && s.minCalls > s.windowSize {
 		s.minCalls = s.windowSize
 	}
-	return s
+	return s, nil
 }
+
+// isRejection is the default Ignore: a local rejection from a policy inside
+// the breaker.
+func isRejection(err error) bool { return errors.Is(err, resilience.ErrRejected) }
 
 func orDefault[T int | float64 | time.Duration](v, def T) T {
 	if v == 0 {
@@ -150,15 +203,10 @@ func orDefault[T int | float64 | time.Duration](v, def T) T {
 	return v
 }
 
-func mustNotBeNegative(field string, v int64) {
-	if v < 0 {
-		panic(fmt.Sprintf("breaker: %s must not be negative, got %d", field, v))
-	}
-}
-
-// mustBeRate accepts 0 (the default) and rates in (0, 1].
-func mustBeRate(field string, v float64) {
+// checkRate accepts 0 (the default) and rates in (0, 1].
+func checkRate(field string, v float64) error {
 	if math.IsNaN(v) || v < 0 || v > 1 {
-		panic(fmt.Sprintf("breaker: %s must be in (0, 1], got %v", field, v))
+		return fmt.Errorf("breaker: %s must be in (0, 1], got %v", field, v)
 	}
+	return nil
 }

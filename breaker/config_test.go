@@ -1,6 +1,7 @@
 package breaker_test
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -52,21 +53,26 @@ func TestMinCallsAboveWindowSizeIsTakenAsWindowSize(t *testing.T) {
 	assert.Equal(t, breaker.Open, b.State())
 }
 
+// invalidConfigs are configurations that can never be right.
+var invalidConfigs = map[string]breaker.Config{
+	"negative WindowSize":          {WindowSize: -1},
+	"negative Window":              {Window: -time.Second},
+	"negative MinCalls":            {MinCalls: -1},
+	"negative FailureRate":         {FailureRate: -0.1},
+	"FailureRate above one":        {FailureRate: 1.5},
+	"NaN FailureRate":              {FailureRate: math.NaN()},
+	"negative SlowCallDuration":    {SlowCallDuration: -1},
+	"SlowCallRate above one":       {SlowCallRate: 2},
+	"negative ConsecutiveFailures": {ConsecutiveFailures: -3},
+	"negative OpenFor":             {OpenFor: -time.Second},
+	"negative MaxOpenFor":          {MaxOpenFor: -time.Second},
+	"MaxOpenFor below OpenFor":     {OpenFor: 10 * time.Second, MaxOpenFor: time.Second},
+	"MaxOpenFor below default":     {MaxOpenFor: time.Second},
+	"negative HalfOpenProbes":      {HalfOpenProbes: -1},
+}
+
 func TestNewPanicsOnInvalidConfig(t *testing.T) {
-	for name, c := range map[string]breaker.Config{
-		"negative WindowSize":          {WindowSize: -1},
-		"negative Window":              {Window: -time.Second},
-		"negative MinCalls":            {MinCalls: -1},
-		"negative FailureRate":         {FailureRate: -0.1},
-		"FailureRate above one":        {FailureRate: 1.5},
-		"negative SlowCallDuration":    {SlowCallDuration: -1},
-		"SlowCallRate above one":       {SlowCallRate: 2},
-		"negative ConsecutiveFailures": {ConsecutiveFailures: -3},
-		"negative OpenFor":             {OpenFor: -time.Second},
-		"negative MaxOpenFor":          {MaxOpenFor: -time.Second},
-		"MaxOpenFor below OpenFor":     {OpenFor: 10 * time.Second, MaxOpenFor: time.Second},
-		"negative HalfOpenProbes":      {HalfOpenProbes: -1},
-	} {
+	for name, c := range invalidConfigs {
 		t.Run(name, func(t *testing.T) {
 			defer func() {
 				msg, _ := recover().(string)
@@ -74,6 +80,32 @@ func TestNewPanicsOnInvalidConfig(t *testing.T) {
 			}()
 			breaker.New(c)
 			t.Error("New did not panic")
+		})
+	}
+}
+
+func TestValidateReportsWhatNewPanicsOn(t *testing.T) {
+	for name, c := range invalidConfigs {
+		t.Run(name, func(t *testing.T) {
+			err := c.Validate()
+			require.Error(t, err)
+			assert.True(t, strings.HasPrefix(err.Error(), "breaker: "), "error %q", err)
+			assert.PanicsWithValue(t, err.Error(), func() { breaker.New(c) })
+		})
+	}
+}
+
+func TestValidateAcceptsWhatNewAccepts(t *testing.T) {
+	for name, c := range map[string]breaker.Config{
+		"zero":                 {},
+		"every field set":      {WindowSize: 10, MinCalls: 5, FailureRate: 1, SlowCallDuration: time.Second, SlowCallRate: 0.1, ConsecutiveFailures: 3, OpenFor: time.Second, MaxOpenFor: time.Minute, HalfOpenProbes: 2},
+		"time window":          {Window: time.Minute},
+		"MinCalls above size":  {WindowSize: 5, MinCalls: 50},
+		"MaxOpenFor = OpenFor": {OpenFor: time.Second, MaxOpenFor: time.Second},
+	} {
+		t.Run(name, func(t *testing.T) {
+			assert.NoError(t, c.Validate())
+			assert.NotPanics(t, func() { breaker.New(c) })
 		})
 	}
 }

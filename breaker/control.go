@@ -9,7 +9,7 @@ func (b *Breaker) State() State {
 	if st != Open {
 		return st
 	}
-	if e := b.open.Load(); e != nil && e != errProbesBusy && (e.untimed || time.Since(b.epoch) < e.end) {
+	if e := b.open.Load(); e != nil && !e.halfOpen && (e.untimed || time.Since(b.epoch) < e.end) {
 		return Open
 	}
 	now := time.Now()

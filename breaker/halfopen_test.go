@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/magicmagnets/resilience"
 	"github.com/magicmagnets/resilience/breaker"
 )
 
@@ -55,17 +56,41 @@ func TestHalfOpenAdmitsExactlyHalfOpenProbesOfManyConcurrentCallers(t *testing.T
 	})
 }
 
-func TestHalfOpenRejectionWhileProbesBusyHasNoRetryAfter(t *testing.T) {
+func TestHalfOpenRejectionWhileProbesBusyTellsWhenTheSlotFrees(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		b := halfOpen(t, 1)
+		b := halfOpen(t, 1) // OpenFor is one second
 		p, err := b.Allow()
 		require.NoError(t, err)
 		defer p.Done(nil)
+		time.Sleep(300 * time.Millisecond)
 
 		err = b.Do(t.Context(), ok)
 
 		assert.ErrorIs(t, err, breaker.ErrOpen)
-		assert.Equal(t, time.Duration(0), retryAfter(t, err))
+		assert.ErrorIs(t, err, resilience.ErrRejected)
+		wait, hinted := resilience.RetryAfter(err)
+		assert.True(t, hinted)
+		assert.Equal(t, 700*time.Millisecond, wait, "until the probe has held its slot for OpenFor")
+		assert.Equal(t, wait, b.Metrics().RetryAfter)
+	})
+}
+
+func TestHalfOpenRejectionHintNamesTheOldestOfSeveralProbes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := halfOpen(t, 2)
+		first, err := b.Allow()
+		require.NoError(t, err)
+		time.Sleep(200 * time.Millisecond)
+		second, err := b.Allow()
+		require.NoError(t, err)
+		defer second.Done(nil)
+		time.Sleep(100 * time.Millisecond)
+
+		assert.Equal(t, 700*time.Millisecond, retryAfter(t, b.Do(t.Context(), ok)))
+
+		first.Done(nil) // one of two probes succeeded; the slots stay taken
+		assert.Equal(t, 900*time.Millisecond, retryAfter(t, b.Do(t.Context(), ok)),
+			"the oldest probe still out is the second")
 	})
 }
 

@@ -12,7 +12,9 @@ type Metrics struct {
 	TimeInState time.Duration
 
 	// The counts of the window. While the breaker is open or half-open they
-	// are the counts that tripped it; closing it starts a fresh window.
+	// are the counts it held when it left Closed (those that tripped it),
+	// however long ago that was, even with a time window; closing it starts
+	// a fresh window.
 	Calls        int     // calls the window holds
 	Failures     int     // of those, the failures
 	SlowCalls    int     // of those, the slow calls (failed or not)
@@ -27,16 +29,24 @@ type Metrics struct {
 	// failed probe since the last close, up to Config.MaxOpenFor.
 	OpenFor time.Duration
 
-	// RetryAfter is the time until an open breaker admits a probe; 0 when it
-	// is not open or is forced open.
+	// RetryAfter is the time until the breaker admits a call while it
+	// rejects them: open, until a probe; half-open with every probe slot
+	// taken, until the oldest probe's slot frees. It is 0 otherwise, and
+	// when the breaker is forced open.
 	RetryAfter time.Duration
 
-	// Probes is the number of probes in flight while the breaker is half-open.
+	// Probes is the number of probes holding a slot while the breaker is
+	// half-open. A probe that has not returned OpenFor after it was admitted
+	// holds its slot only until a call wants it.
 	Probes int
 
 	// Trips is how many times the breaker has tripped open since New, forced
 	// opens not included.
 	Trips int
+
+	// Rejected is how many calls the breaker has rejected since New, open,
+	// forced open or half-open.
+	Rejected int
 }
 
 // Metrics returns a snapshot of the breaker. Like State, it moves an open
@@ -45,7 +55,10 @@ func (b *Breaker) Metrics() Metrics {
 	now := time.Now()
 	b.mu.Lock()
 	ch := b.expire(now)
-	c := b.win.totals(now)
+	c := b.tripped
+	if b.state == Closed {
+		c = b.win.totals(now)
+	}
 	m := Metrics{
 		State:               b.state,
 		ForcedOpen:          b.mode == forcedOpen,
@@ -58,12 +71,13 @@ func (b *Breaker) Metrics() Metrics {
 		OpenFor:             b.openFor,
 		Probes:              b.probes,
 		Trips:               b.trips,
+		Rejected:            int(b.rejects.Load()),
 	}
-	if b.state == Open {
+	switch {
+	case b.state == Open && b.mode != forcedOpen:
 		m.RetryAfter = max(b.openErr.until.Sub(now), 0)
-		if b.mode == forcedOpen {
-			m.RetryAfter = 0
-		}
+	case b.state == HalfOpen && b.busy != nil:
+		m.RetryAfter = max(b.busy.until.Sub(now), 0)
 	}
 	b.mu.Unlock()
 	b.changed(ch)

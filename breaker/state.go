@@ -52,6 +52,11 @@ func (b *Breaker) setState(to State, now time.Time) change {
 	b.state, b.since = to, now
 	b.gen++
 	b.probes, b.probed, b.slowProbes = 0, 0, 0
+	clear(b.slots)
+	b.busy = nil
+	if from == Closed && to != Closed {
+		b.tripped = b.win.totals(now)
+	}
 	switch to {
 	case Closed:
 		b.openErr = nil
@@ -95,22 +100,23 @@ func (b *Breaker) expire(now time.Time) change {
 	return b.setState(HalfOpen, now)
 }
 
-// record counts the outcome of a call admitted in generation gen. The
-// caller holds b.mu. now is zero unless the window or slow-call timing
-// needed it.
-func (b *Breaker) record(gen uint64, o outcome, ignored bool, now time.Time) change {
+// record counts the result of a call admitted in generation gen, holding
+// probe slot ticket probe (0 unless it was a probe). The caller holds b.mu.
+// now is zero unless the window, slow-call timing or a probe needed it.
+func (b *Breaker) record(gen, probe uint64, o outcome, v verdict, now time.Time) change {
 	if gen != b.gen {
 		return change{}
 	}
 	switch b.state {
 	case Closed:
-		if ignored {
+		if v == ignored {
 			return change{}
 		}
 		b.win.add(now, o)
-		if o&failed != 0 {
+		switch {
+		case o&failed != 0:
 			b.consecutive++
-		} else {
+		case v == success:
 			b.consecutive = 0
 		}
 		if b.mode != disabled && b.shouldTrip(now) {
@@ -121,28 +127,109 @@ func (b *Breaker) record(gen uint64, o outcome, ignored bool, now time.Time) cha
 		}
 		return change{}
 	case HalfOpen:
-		b.probes--
-		if ignored {
-			b.open.Store(nil) // a slot is free again
+		if !b.freeSlot(probe) {
+			return change{} // it returned too late: its slot went to another call
+		}
+		if v == ignored {
+			b.refreshBusy()
 			return change{}
 		}
 		if o&failed != 0 {
-			return b.reopen(orNow(now))
+			return b.reopen(now)
 		}
 		b.probed++
 		if o&slow != 0 {
 			b.slowProbes++
 		}
 		if b.probed < b.s.halfOpenProbes {
+			b.refreshBusy()
 			return change{}
 		}
 		if b.s.slowCall > 0 && rate(b.slowProbes, b.probed) >= b.s.slowCallRate {
-			return b.reopen(orNow(now))
+			return b.reopen(now)
 		}
 		b.openFor = b.s.openFor
-		return b.setState(Closed, orNow(now))
+		return b.setState(Closed, now)
 	}
 	return change{}
+}
+
+// probeSlot is a probe slot of a half-open breaker.
+type probeSlot struct {
+	ticket uint64    // the holder's ticket; 0 when the slot is free
+	since  time.Time // when the holder was admitted
+}
+
+// takeSlot gives a free probe slot to a probe admitted at now and returns
+// its ticket. The caller holds b.mu, and a slot is free.
+func (b *Breaker) takeSlot(now time.Time) uint64 {
+	for i := range b.slots {
+		if b.slots[i].ticket == 0 {
+			b.tickets++
+			b.slots[i] = probeSlot{b.tickets, now}
+			b.probes++
+			b.refreshBusy()
+			return b.tickets
+		}
+	}
+	panic("breaker: no free probe slot") // unreachable: probes < len(slots)
+}
+
+// freeSlot frees the slot of the probe with the given ticket and reports
+// whether it still held one. The caller holds b.mu.
+func (b *Breaker) freeSlot(ticket uint64) bool {
+	if ticket == 0 {
+		return false
+	}
+	for i := range b.slots {
+		if b.slots[i].ticket == ticket {
+			b.slots[i] = probeSlot{}
+			b.probes--
+			return true
+		}
+	}
+	return false
+}
+
+// expireProbes frees the slots of the probes admitted OpenFor or longer
+// before now, for a call that wants one: their results will be ignored. The
+// caller holds b.mu and the breaker is half-open.
+func (b *Breaker) expireProbes(now time.Time) {
+	freed := false
+	for i := range b.slots {
+		if sl := b.slots[i]; sl.ticket != 0 && now.Sub(sl.since) >= b.s.openFor {
+			b.slots[i] = probeSlot{}
+			b.probes--
+			freed = true
+		}
+	}
+	if freed {
+		b.refreshBusy()
+	}
+}
+
+// refreshBusy publishes the rejection of a half-open breaker after its probe
+// slots changed: while every slot is taken, an error whose RetryAfter is the
+// time until the oldest probe's slot frees; nil while one is free. The
+// caller holds b.mu and the breaker is half-open.
+func (b *Breaker) refreshBusy() {
+	if b.probes+b.probed < b.s.halfOpenProbes {
+		b.busy = nil
+		b.open.Store(nil)
+		return
+	}
+	var oldest time.Time
+	for _, sl := range b.slots {
+		if sl.ticket != 0 && (oldest.IsZero() || sl.since.Before(oldest)) {
+			oldest = sl.since
+		}
+	}
+	until := oldest.Add(b.s.openFor)
+	if b.busy != nil && b.busy.until.Equal(until) {
+		return
+	}
+	b.busy = &openError{until: until, end: until.Sub(b.epoch), halfOpen: true}
+	b.open.Store(b.busy)
 }
 
 // shouldTrip reports whether the closed breaker's counts call for a trip.
@@ -190,8 +277,9 @@ func (b *Breaker) changed(c change) {
 	b.emit(resilience.Event{Kind: resilience.KindStateChange, From: c.from.String(), To: c.to.String()})
 }
 
-// rejected reports a rejection to the observer.
+// rejected counts a rejection and reports it to the observer.
 func (b *Breaker) rejected(e *openError) {
+	b.rejects.Add(1)
 	if b.s.observer == nil {
 		return
 	}
