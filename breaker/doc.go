@@ -15,24 +15,43 @@
 // (longer than SlowCallDuration, failed or not) reach SlowCallRate, or
 // ConsecutiveFailures calls failed in a row, it trips Open.
 //
-// An Open breaker rejects every call with an error matching [ErrOpen] whose
-// RetryAfter() tells when a probe may be made; a call made exactly then is
-// admitted. Once OpenFor has elapsed the breaker is HalfOpen — lazily, on the
-// next call, with no timer or goroutine — and admits up to HalfOpenProbes
-// concurrent probes. When all of them succeed it closes with a fresh window;
-// when one fails, or (with SlowCallDuration set) SlowCallRate of them were
-// slow, it opens again, for twice as long as before, up to MaxOpenFor. A
-// close sets the open time back to OpenFor.
+// An Open breaker rejects every call with an error matching [ErrOpen] (and
+// resilience.ErrRejected) whose RetryAfter() tells when a probe may be made;
+// a call made exactly then is admitted. Once OpenFor has elapsed the breaker
+// is HalfOpen — lazily, on the next call, with no timer or goroutine — and
+// admits up to HalfOpenProbes concurrent probes. When all of them succeed it
+// closes with a fresh window; when one fails, or (with SlowCallDuration set)
+// SlowCallRate of them were slow, it opens again, for twice as long as
+// before, up to MaxOpenFor. A close sets the open time back to OpenFor.
+// Callers turned away while every probe slot is taken are told to come back
+// when the oldest probe's slot frees: a probe that has not returned OpenFor
+// after it was admitted gives its slot to the next call, so a probe that
+// hangs cannot keep the breaker half-open for ever.
 //
 // Each state change starts a new generation: the result of a call admitted
 // in an earlier one is ignored, so a slow call admitted while closed cannot
 // close or reopen a half-open breaker.
 //
-// What counts as a failure: every error except the caller's own
-// cancellation, unless Config.IsFailure says otherwise. A call that panics
-// is a failure (and frees its probe slot); the panic goes on. A caller that
-// gives up says nothing about the dependency, so its cancellation is not
-// recorded at all. Errors from retry.Permanent are failures like any other.
+// What counts as a failure: every error except those below, unless
+// Config.IsFailure says otherwise. A call that panics is a failure (and
+// frees its probe slot); the panic goes on. Errors from resilience.Permanent
+// are failures like any other. Not failures:
+//   - the end of the caller's own context, cancelled or past its deadline: a
+//     caller that gives up says nothing about the dependency. The call is
+//     recorded only if it took longer than SlowCallDuration, as slow.
+//     [Permit.Done], which has no context, takes context.Canceled for the
+//     caller's own but counts context.DeadlineExceeded as a failure.
+//   - errors Config.Ignore matches, which are not recorded at all. By
+//     default these are rejections by policies inside the breaker (errors
+//     matching resilience.ErrRejected: a full bulkhead, a rate limit, an
+//     inner breaker), which never reached the dependency.
+//
+// Since the caller's deadline is not a failure, a dependency that hangs
+// until callers give up is not counted by it. Count hangs with a
+// per-attempt timeout inside the breaker, as in the recommended chain
+// resilience.Chain(fallback, timeout.New(total), retry.New(...),
+// breaker.New(...), timeout.New(perAttempt)): the inner timeout's deadline
+// is not the caller's, so an attempt it ends is a failure.
 //
 // [Breaker.ForceOpen], [Breaker.Disable] and [Breaker.Reset] override the
 // rules by hand; [Breaker.State] and [Breaker.Metrics] report on it.
@@ -41,7 +60,9 @@
 // and To (the states' String values); KindRejected with Err (the rejection)
 // and Delay (its RetryAfter); KindSlowCall with Delay (the call's duration).
 // They are delivered outside any lock, so an observer may call back into
-// the breaker.
+// the breaker. An observer that panics leaves the breaker as it would have
+// been without it (every state change made, no probe slot held); the panic
+// goes on to the caller whose call emitted the event.
 //
 // With a count window and no slow-call timing (the default), a call reads
 // the clock only when the breaker is open, and a success recorded while the

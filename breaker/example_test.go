@@ -100,3 +100,49 @@ func ExampleConfig_observer() {
 	// payments: closed -> open
 	// payments: open -> closed
 }
+
+// Errors that say nothing about the dependency's health, such as a request
+// the dependency refused as invalid, are neither successes nor failures.
+// Keeping the default (a rejection by a policy inside the breaker) takes one
+// more errors.Is.
+func ExampleConfig_ignore() {
+	errInvalid := errors.New("payments: invalid card number")
+	b := breaker.New(breaker.Config{
+		ConsecutiveFailures: 2,
+		Ignore: func(err error) bool {
+			return errors.Is(err, errInvalid) || errors.Is(err, resilience.ErrRejected)
+		},
+	})
+
+	for range 5 {
+		_ = b.Do(context.Background(), func(context.Context) error { return errInvalid })
+	}
+
+	m := b.Metrics()
+	fmt.Println(m.State, m.Calls, "calls recorded")
+	// Output:
+	// closed 0 calls recorded
+}
+
+func ExampleConfig_Validate() {
+	c := breaker.Config{OpenFor: 30 * time.Second, MaxOpenFor: 10 * time.Second}
+
+	if err := c.Validate(); err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// breaker: MaxOpenFor 10s is below OpenFor 30s
+}
+
+// A rejection matches resilience.ErrRejected like every local rejection, and
+// carries its hint for resilience.RetryAfter.
+func ExampleErrOpen() {
+	b := breaker.New(breaker.Config{ConsecutiveFailures: 1, OpenFor: time.Minute})
+	_ = b.Do(context.Background(), func(context.Context) error { return errors.New("refused") })
+
+	err := b.Do(context.Background(), func(context.Context) error { return nil })
+	wait, _ := resilience.RetryAfter(err)
+	fmt.Println(errors.Is(err, breaker.ErrOpen), errors.Is(err, resilience.ErrRejected), wait.Round(time.Second))
+	// Output:
+	// true true 1m0s
+}
