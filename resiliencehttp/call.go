@@ -11,7 +11,6 @@ import (
 
 	"github.com/magicmagnets/resilience"
 	"github.com/magicmagnets/resilience/internal/callerr"
-	"github.com/magicmagnets/resilience/retry"
 )
 
 // call is one RoundTrip: the attempts the policy makes and the response
@@ -28,6 +27,7 @@ type call struct {
 	kept     int            // the attempt whose response is resp
 	resp     *http.Response // the latest attempt's response, if any
 	failure  *StatusError   // resp's failure, when its status is retryable
+	last     error          // the latest failure reported to the policy
 	sealed   bool           // RoundTrip is returning: no more attempts
 }
 
@@ -52,7 +52,7 @@ func newCall(t *Transport, req *http.Request) *call {
 func (c *call) attempt(actx context.Context) error {
 	n, body, err := c.start()
 	if err != nil {
-		return retry.Permanent(err)
+		return err
 	}
 	rctx, cancel := context.WithCancel(context.WithoutCancel(actx))
 	stop := context.AfterFunc(actx, cancel)
@@ -90,12 +90,21 @@ func (c *call) attempt(actx context.Context) error {
 
 // start numbers a new attempt, drops the previous attempt's response and
 // returns the body to send: the request's own the first time, a fresh copy
-// from GetBody after.
+// from GetBody after. It refuses, permanently and sending nothing, any
+// attempt after the first of a request that cannot be repeated, whatever
+// policy asked for it, and any attempt once RoundTrip is returning.
 func (c *call) start() (int, io.ReadCloser, error) {
 	c.mu.Lock()
 	if c.sealed {
 		c.mu.Unlock()
-		return 0, nil, errLate
+		return 0, nil, resilience.Permanent(errLate)
+	}
+	if !c.repeatable && c.started > 0 {
+		err := &notRepeated{before: c.last}
+		n := c.started
+		c.mu.Unlock()
+		c.t.emit(resilience.KindRejected, n+1, err)
+		return 0, nil, err
 	}
 	c.started++
 	n := c.started
@@ -111,12 +120,10 @@ func (c *call) start() (int, io.ReadCloser, error) {
 	if first || !hasBody(c.req) {
 		return n, c.req.Body, nil
 	}
-	if c.req.GetBody == nil {
-		return n, nil, ErrBodyNotRewindable
-	}
+	// Only a repeatable request gets here, and its body has a GetBody.
 	body, err := c.req.GetBody()
 	if err != nil {
-		return n, nil, fmt.Errorf("resiliencehttp: GetBody: %w", err)
+		return n, nil, resilience.Permanent(fmt.Errorf("resiliencehttp: GetBody: %w", err))
 	}
 	return n, body, nil
 }
@@ -150,23 +157,30 @@ func (c *call) keep(n int, resp *http.Response, serr *StatusError) {
 	}
 }
 
-// failed returns the error attempt n reports to the policy for err. The
-// error matches actx's error when actx has ended, so a per-attempt timeout
-// and the caller's own cancellation are told apart. A failure of a request
-// that cannot be repeated is marked retry.Permanent: a retry policy returns
-// it at once, a breaker still counts it.
+// failed returns the error attempt n reports to the policy for err, and
+// keeps it for a refusal to repeat. The error matches actx's error when
+// actx has ended, so a per-attempt timeout and the caller's own
+// cancellation are told apart. A failure of a request that cannot be
+// repeated is marked resilience.Permanent ("do not send again"): retry
+// policies return it at once, however nested, and a breaker still counts
+// it. Nothing here marks a failure as an operation's final outcome
+// (idempotency.Final): a transport failure says nothing about whether the
+// server ran the request, so it is never recorded as its result.
 func (c *call) failed(actx context.Context, n int, err error) error {
 	if cerr := actx.Err(); cerr != nil && !errors.Is(err, cerr) {
 		err = fmt.Errorf("%w: %w", err, cerr)
 	}
-	if c.repeatable || callerr.Ended(c.ctx, err) || retry.IsPermanent(err) {
-		return err
+	if !c.repeatable && !callerr.Ended(c.ctx, err) && !resilience.IsPermanent(err) {
+		if idempotent(c.req) {
+			err = fmt.Errorf("%w: %w", ErrBodyNotRewindable, err)
+		}
+		c.t.emit(resilience.KindGiveUp, n, err)
+		err = resilience.Permanent(err)
 	}
-	if idempotent(c.req) {
-		err = fmt.Errorf("%w: %w", ErrBodyNotRewindable, err)
-	}
-	c.t.emit(resilience.KindGiveUp, n, err)
-	return retry.Permanent(err)
+	c.mu.Lock()
+	c.last = err
+	c.mu.Unlock()
+	return err
 }
 
 // finish ends the call once the policy returned err, and gives RoundTrip's

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/magicmagnets/resilience"
 )
 
 // ErrBodyNotRewindable matches the error returned when a request that would
@@ -13,6 +15,40 @@ import (
 // for other bodies that can be recreated. The failure itself stays reachable
 // with errors.Is and errors.As.
 var ErrBodyNotRewindable = errors.New("resiliencehttp: request body cannot be rewound")
+
+// ErrNotRepeatable matches the error an attempt returns, without sending
+// anything, when a policy starts it after a request that cannot be sent
+// twice (a POST without an Idempotency-Key, a body without GetBody) was
+// already sent once. The Transport marks the first failure of such a
+// request resilience.Permanent, so retry policies, nested or not, stop on
+// it; this refusal is the guard for any policy that runs the operation
+// again anyway. The error is marked resilience.Permanent too, matches
+// resilience.ErrRejected (nothing was sent, so a breaker does not count
+// it), and keeps the failure that came before it reachable with errors.Is
+// and errors.As.
+var ErrNotRepeatable = errors.New("resiliencehttp: request cannot be sent again")
+
+// notRepeated is the refusal of an attempt after the one send a request
+// that cannot be repeated is allowed; before is the previous attempt's
+// failure, or nil.
+type notRepeated struct{ before error }
+
+func (e *notRepeated) Error() string {
+	if e.before == nil {
+		return ErrNotRepeatable.Error()
+	}
+	return ErrNotRepeatable.Error() + ", it failed once: " + e.before.Error()
+}
+
+func (e *notRepeated) Unwrap() []error {
+	if e.before == nil {
+		return []error{ErrNotRepeatable, resilience.ErrRejected}
+	}
+	return []error{ErrNotRepeatable, resilience.ErrRejected, e.before}
+}
+
+// Permanent reports true: the request is never sent again.
+func (e *notRepeated) Permanent() bool { return true }
 
 // StatusError is the failure an attempt reports to the policy when the
 // response has a retryable status. Its RetryAfter is the response's

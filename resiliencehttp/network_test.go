@@ -153,7 +153,8 @@ func TestTransportDoesNotRetryPostWithoutKey(t *testing.T) {
 
 	assert.Nil(t, resp)
 	assert.Error(t, err)
-	assert.False(t, retry.IsPermanent(err), "the retry policy strips the marker")
+	assert.True(t, resilience.IsPermanent(err), "the mark survives the retry policy, so an outer retry stops too")
+	assert.False(t, idempotency.IsFinal(err), "a transport failure is never an outcome to record")
 	assert.Equal(t, 1, s.requests())
 }
 

@@ -43,13 +43,13 @@ func ExampleStore_CompleteTx() {
 	defer pool.Close()
 	store := pgstore.New(pool, pgstore.Config{})
 
-	c, err := store.Claim(ctx, "order-42/ship", "", 30*time.Second)
+	c, err := store.Claim(ctx, "order-42/ship", "", idempotency.NewToken(), 30*time.Second)
 	if err != nil || c.Replayed {
 		return // in progress elsewhere, or already shipped: c.Result says how
 	}
 	tx, err := pool.Begin(ctx)
 	if err != nil {
-		_ = store.Release(ctx, "order-42/ship", c.Lock)
+		_ = store.Release(ctx, "order-42/ship", c.Lock, time.Minute)
 		return
 	}
 	defer tx.Rollback(ctx) // no-op after Commit
@@ -61,7 +61,7 @@ func ExampleStore_CompleteTx() {
 		err = tx.Commit(ctx)
 	}
 	if err != nil { // nothing was written: let a retry run it again
-		_ = store.Release(ctx, "order-42/ship", c.Lock)
+		_ = store.Release(ctx, "order-42/ship", c.Lock, time.Minute)
 	}
 }
 

@@ -2,8 +2,6 @@ package pgstore
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -16,6 +14,9 @@ import (
 	"github.com/magicmagnets/resilience/idempotency"
 )
 
+// DefaultTimeout bounds each statement when Config.Timeout is zero.
+const DefaultTimeout = 2 * time.Second
+
 // Config configures a [Store]. The zero value means the documented default,
 // field by field.
 type Config struct {
@@ -25,6 +26,12 @@ type Config struct {
 	// MaxResultSize bounds each stored result, in bytes. Zero means
 	// idempotency.DefaultMaxResultSize (1 MiB).
 	MaxResultSize int
+	// Timeout bounds each statement the store runs, from waiting for a
+	// pooled connection to reading the reply. A Claim, Complete, Release or
+	// Extend that fails with a timeout or a broken connection is sent once
+	// more, on another connection, so one of them can take up to twice
+	// Timeout. Zero means DefaultTimeout (2s).
+	Timeout time.Duration
 }
 
 // Store is an [idempotency.Store] kept in a PostgreSQL table. It is safe for
@@ -34,6 +41,7 @@ type Store struct {
 	pool          *pgxpool.Pool
 	sql           statements
 	maxResultSize int
+	timeout       time.Duration
 }
 
 var _ idempotency.Store = (*Store)(nil)
@@ -45,7 +53,7 @@ const claimAttempts = 10
 
 // New returns a store that keeps its records in c.Table through pool. The
 // pool is the caller's to close. New panics if pool is nil, c.MaxResultSize
-// is negative or c.Table has an empty part.
+// or c.Timeout is negative, or c.Table has an empty part.
 func New(pool *pgxpool.Pool, c Config) *Store {
 	if c.Table == "" {
 		c.Table = DefaultTable
@@ -55,31 +63,41 @@ func New(pool *pgxpool.Pool, c Config) *Store {
 		panic("pgstore: New: nil pool")
 	case c.MaxResultSize < 0:
 		panic(fmt.Sprintf("pgstore: New: negative MaxResultSize %d", c.MaxResultSize))
-	case strings.HasPrefix(c.Table, ".") || strings.HasSuffix(c.Table, ".") || strings.Contains(c.Table, ".."):
+	case c.Timeout < 0:
+		panic(fmt.Sprintf("pgstore: New: negative Timeout %v", c.Timeout))
+	case strings.HasPrefix(c.Table, ".") || strings.HasSuffix(c.Table, ".") || strings.Contains(c.Table, "..") ||
+		strings.Contains(c.Table, migrateTag):
 		panic(fmt.Sprintf("pgstore: New: malformed table name %q", c.Table))
 	}
 	if c.MaxResultSize == 0 {
 		c.MaxResultSize = idempotency.DefaultMaxResultSize
 	}
-	return &Store{pool: pool, sql: newStatements(c.Table), maxResultSize: c.MaxResultSize}
+	if c.Timeout == 0 {
+		c.Timeout = DefaultTimeout
+	}
+	return &Store{pool: pool, sql: newStatements(c.Table), maxResultSize: c.MaxResultSize, timeout: c.Timeout}
 }
 
 // Claim implements [idempotency.Store.Claim] in one statement (one round
 // trip, and rarely more when concurrent claims race on the key). A replay's
 // Result is the store's own copy.
-func (s *Store) Claim(ctx context.Context, key, fingerprint string, lease time.Duration) (idempotency.Claim, error) {
+func (s *Store) Claim(ctx context.Context, key, fingerprint, token string, lease time.Duration) (idempotency.Claim, error) {
 	if err := check(ctx, key, lease); err != nil {
 		return idempotency.Claim{}, err
 	}
-	token := newToken()
+	if err := idempotency.ValidateToken(token); err != nil {
+		return idempotency.Claim{}, err
+	}
 	for range claimAttempts {
 		var (
-			acquired, same, completed bool
-			fence, remaining          int64
-			result                    []byte
+			acquired, same, completed, released, mine bool
+			fence, remaining                          int64
+			result                                    []byte
 		)
-		err := s.pool.QueryRow(ctx, s.sql.claim, []byte(key), []byte(fingerprint), token, micros(lease)).
-			Scan(&acquired, &fence, &same, &completed, &result, &remaining)
+		err := s.retry(ctx, func(ctx context.Context) error {
+			return s.pool.QueryRow(ctx, s.sql.claim, []byte(key), []byte(fingerprint), token, micros(lease)).
+				Scan(&acquired, &fence, &same, &completed, &released, &mine, &result, &remaining)
+		})
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			continue // a concurrent claim committed after our snapshot
@@ -87,6 +105,10 @@ func (s *Store) Claim(ctx context.Context, key, fingerprint string, lease time.D
 			return idempotency.Claim{}, fmt.Errorf("pgstore: claim: %w", err)
 		case acquired:
 			return idempotency.Claim{Lock: idempotency.Lock{Token: token, Fence: fence}}, nil
+		case released, mine && same:
+			continue // our snapshot saw a version the statement would have taken
+		case mine:
+			return idempotency.Claim{}, idempotency.ErrMismatch // our own claim, another request
 		case remaining <= 0:
 			continue // our snapshot saw an expired version of a renewed record
 		case !same:
@@ -100,50 +122,56 @@ func (s *Store) Claim(ctx context.Context, key, fingerprint string, lease time.D
 }
 
 // Complete implements [idempotency.Store.Complete] in one statement. An
-// oversized result is not sent: the key is released instead.
+// oversized result is not sent.
 func (s *Store) Complete(ctx context.Context, key string, lock idempotency.Lock, result []byte, retention time.Duration) error {
-	return s.complete(ctx, s.pool, key, lock, result, retention)
+	if err := s.checkComplete(ctx, key, result, retention); err != nil {
+		return err
+	}
+	return s.cas(ctx, s.pool, true, "complete", s.sql.complete, []byte(key), lock.Token, lock.Fence, nonNil(result), micros(retention))
 }
 
 // CompleteTx is Complete inside the caller's transaction tx: the record
 // becomes COMPLETED when tx commits, together with whatever else tx wrote,
 // and stays IN_PROGRESS under lock if tx rolls back. Until tx ends, claims
-// of the key wait for it. An oversized result releases the key, also within
-// tx. CompleteTx does not commit or roll back tx.
+// of the key wait for it. An oversized result returns
+// idempotency.ErrResultTooLarge and sends nothing. The statement runs under
+// Config.Timeout but is not sent again (a failed statement ends tx).
+// CompleteTx does not commit or roll back tx.
 func (s *Store) CompleteTx(ctx context.Context, tx pgx.Tx, key string, lock idempotency.Lock, result []byte, retention time.Duration) error {
 	if tx == nil {
 		return errors.New("pgstore: CompleteTx: nil transaction")
 	}
-	return s.complete(ctx, tx, key, lock, result, retention)
+	if err := s.checkComplete(ctx, key, result, retention); err != nil {
+		return err
+	}
+	return s.cas(ctx, tx, false, "complete", s.sql.complete, []byte(key), lock.Token, lock.Fence, nonNil(result), micros(retention))
 }
 
-// execer runs a statement: the pool, or a caller's transaction.
-type execer interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-}
-
-func (s *Store) complete(ctx context.Context, db execer, key string, lock idempotency.Lock, result []byte, retention time.Duration) error {
+func (s *Store) checkComplete(ctx context.Context, key string, result []byte, retention time.Duration) error {
 	if err := check(ctx, key, retention); err != nil {
 		return err
 	}
 	if len(result) > s.maxResultSize {
-		if err := s.cas(ctx, db, "release", s.sql.release, []byte(key), lock.Token, lock.Fence); err != nil {
-			return err
-		}
 		return fmt.Errorf("%w: %d bytes, limit %d", idempotency.ErrResultTooLarge, len(result), s.maxResultSize)
 	}
+	return nil
+}
+
+// nonNil returns result, or an empty slice for nil: NULL is for "no result
+// yet".
+func nonNil(result []byte) []byte {
 	if result == nil {
-		result = []byte{} // NULL is for "no result yet"
+		return []byte{}
 	}
-	return s.cas(ctx, db, "complete", s.sql.complete, []byte(key), lock.Token, lock.Fence, result, micros(retention))
+	return result
 }
 
 // Release implements [idempotency.Store.Release] in one statement.
-func (s *Store) Release(ctx context.Context, key string, lock idempotency.Lock) error {
-	if err := check(ctx, key, time.Microsecond); err != nil {
+func (s *Store) Release(ctx context.Context, key string, lock idempotency.Lock, retention time.Duration) error {
+	if err := check(ctx, key, retention); err != nil {
 		return err
 	}
-	return s.cas(ctx, s.pool, "release", s.sql.release, []byte(key), lock.Token, lock.Fence)
+	return s.cas(ctx, s.pool, true, "release", s.sql.release, []byte(key), lock.Token, lock.Fence, micros(retention))
 }
 
 // Extend implements [idempotency.Store.Extend] in one statement.
@@ -151,13 +179,28 @@ func (s *Store) Extend(ctx context.Context, key string, lock idempotency.Lock, l
 	if err := check(ctx, key, lease); err != nil {
 		return err
 	}
-	return s.cas(ctx, s.pool, "extend", s.sql.extend, []byte(key), lock.Token, lock.Fence, micros(lease))
+	return s.cas(ctx, s.pool, true, "extend", s.sql.extend, []byte(key), lock.Token, lock.Fence, micros(lease))
 }
 
-// cas runs a compare-and-set statement: one row changed means done, none
-// means the lock is lost.
-func (s *Store) cas(ctx context.Context, db execer, op, sql string, args ...any) error {
-	tag, err := db.Exec(ctx, sql, args...)
+// execer runs a statement: the pool, or a caller's transaction.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// cas runs a compare-and-set statement, sent again once on failure if
+// resend: one row matched means done, none means the lock is lost.
+func (s *Store) cas(ctx context.Context, db execer, resend bool, op, sql string, args ...any) error {
+	var tag pgconn.CommandTag
+	run := func(ctx context.Context) (err error) {
+		tag, err = db.Exec(ctx, sql, args...)
+		return err
+	}
+	var err error
+	if resend {
+		err = s.retry(ctx, run)
+	} else {
+		err = s.bounded(ctx, run)
+	}
 	switch {
 	case err != nil:
 		return fmt.Errorf("pgstore: %s: %w", op, err)
@@ -165,6 +208,42 @@ func (s *Store) cas(ctx context.Context, db execer, op, sql string, args ...any)
 		return idempotency.ErrLockLost
 	}
 	return nil
+}
+
+// bounded runs one statement under the store's timeout.
+func (s *Store) bounded(ctx context.Context, statement func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	return statement(ctx)
+}
+
+// retry runs an idempotent statement under the store's timeout and, if it
+// failed with a timeout or a broken connection while ctx is still live,
+// once more. pgx closes a connection whose statement failed so (the
+// protocol state is unknown), and the pool never hands it out again, so
+// the second send goes over another connection.
+func (s *Store) retry(ctx context.Context, statement func(context.Context) error) error {
+	err := s.bounded(ctx, statement)
+	if err == nil || ctx.Err() != nil || !linkFailure(err) {
+		return err
+	}
+	return s.bounded(ctx, statement)
+}
+
+// linkFailure reports whether err says the statement's connection failed
+// (a timeout, a broken or closed connection, a server shutting the
+// session down) rather than the server refusing the statement.
+func linkFailure(err error) bool {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		// Class 08: connection exception; 57P01–57P03: the server is
+		// shutting down or cannot accept the session now.
+		return strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57P")
+	}
+	return true
 }
 
 // check validates the arguments every method shares before the database is
@@ -183,11 +262,4 @@ func check(ctx context.Context, key string, d time.Duration) error {
 // so a deadline is never earlier than asked.
 func micros(d time.Duration) time.Duration {
 	return (d + time.Microsecond - 1) / time.Microsecond * time.Microsecond
-}
-
-// newToken returns 128 random bits in hex.
-func newToken() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // never fails (crypto/rand, Go 1.24+)
-	return hex.EncodeToString(b[:])
 }

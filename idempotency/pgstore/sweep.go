@@ -4,18 +4,24 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// Sweep deletes up to batch rows whose time has passed: completed records
-// past their retention, and in-progress records a lease after their lease
-// ended. It returns how many it deleted; fewer than batch means none are
+// Sweep deletes up to batch rows whose time has passed: completed and
+// released records past their retention, and in-progress records a lease
+// after their lease ended. It runs under Config.Timeout. It returns how many it deleted; fewer than batch means none are
 // left for now. Sweepers on many replicas may run at once: each skips rows
 // another is deleting. Sweep panics if batch is not positive.
 func (s *Store) Sweep(ctx context.Context, batch int) (deleted int, err error) {
 	if batch <= 0 {
 		panic(fmt.Sprintf("pgstore: Sweep: batch %d is not positive", batch))
 	}
-	tag, err := s.pool.Exec(ctx, s.sql.sweep, batch)
+	var tag pgconn.CommandTag
+	err = s.bounded(ctx, func(ctx context.Context) (err error) {
+		tag, err = s.pool.Exec(ctx, s.sql.sweep, batch)
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("pgstore: sweep: %w", err)
 	}

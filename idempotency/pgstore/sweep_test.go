@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/magicmagnets/resilience/idempotency"
 	"github.com/magicmagnets/resilience/idempotency/pgstore"
 )
 
@@ -33,17 +34,22 @@ func TestSweepDeletesOnlyRowsWhoseTimeHasPassed(t *testing.T) {
 	s, rows := sweepTable(t, newPool(t))
 	ctx := t.Context()
 	for i := range 5 { // completed, retention passes
-		c, err := s.Claim(ctx, fmt.Sprint("done", i), "", time.Minute)
+		c, err := s.Claim(ctx, fmt.Sprint("done", i), "", idempotency.NewToken(), time.Minute)
 		require.NoError(t, err)
 		require.NoError(t, s.Complete(ctx, fmt.Sprint("done", i), c.Lock, nil, short))
 	}
-	_, err := s.Claim(ctx, "abandoned", "", short/2) // kept until a lease after its lease
+	_, err := s.Claim(ctx, "abandoned", "", idempotency.NewToken(), short/2) // kept until a lease after its lease
 	require.NoError(t, err)
-	c, err := s.Claim(ctx, "kept", "", time.Minute)
+	c, err := s.Claim(ctx, "kept", "", idempotency.NewToken(), time.Minute)
 	require.NoError(t, err)
 	require.NoError(t, s.Complete(ctx, "kept", c.Lock, nil, time.Minute))
-	_, err = s.Claim(ctx, "running", "", time.Minute)
+	_, err = s.Claim(ctx, "running", "", idempotency.NewToken(), time.Minute)
 	require.NoError(t, err)
+	for key, retention := range map[string]time.Duration{"released, retention passes": short, "released, kept": time.Minute} {
+		c, err := s.Claim(ctx, key, "", idempotency.NewToken(), time.Minute)
+		require.NoError(t, err)
+		require.NoError(t, s.Release(ctx, key, c.Lock, retention))
+	}
 
 	n, err := s.Sweep(ctx, 100)
 	require.NoError(t, err)
@@ -55,14 +61,17 @@ func TestSweepDeletesOnlyRowsWhoseTimeHasPassed(t *testing.T) {
 	assert.Equal(t, 4, n, "a full batch")
 	n, err = s.Sweep(ctx, 4)
 	require.NoError(t, err)
-	assert.Equal(t, 2, n, "the rest")
-	assert.Equal(t, 2, rows(), "live rows stay")
+	assert.Equal(t, 3, n, "the rest")
+	assert.Equal(t, 3, rows(), "live rows, and the released row within its retention, stay")
+	c, err = s.Claim(ctx, "released, kept", "", idempotency.NewToken(), time.Minute)
+	require.NoError(t, err)
+	assert.Equal(t, int64(2), c.Lock.Fence, "the released row kept its fence")
 }
 
 func TestRunSweeperSweepsUntilItsContextEnds(t *testing.T) {
 	s, rows := sweepTable(t, newPool(t))
 	for i := range 10 {
-		_, err := s.Claim(t.Context(), fmt.Sprint(i), "", time.Millisecond)
+		_, err := s.Claim(t.Context(), fmt.Sprint(i), "", idempotency.NewToken(), time.Millisecond)
 		require.NoError(t, err)
 	}
 	ctx, cancel := context.WithCancel(t.Context())

@@ -43,20 +43,20 @@ func TestCompleteTxCommitsOrRollsBackWithTheBusinessWrite(t *testing.T) {
 	store := pgstore.New(pool, pgstore.Config{})
 	key := "tx:" + idempotency.NewKey()
 
-	c, err := store.Claim(t.Context(), key, "fp", time.Minute)
+	c, err := store.Claim(t.Context(), key, "fp", idempotency.NewToken(), time.Minute)
 	require.NoError(t, err)
 	chargeInTx(t, pool, store, key, c.Lock, false)
 	assert.Zero(t, charges(t, pool, key), "rolled back: no business row")
-	_, err = store.Claim(t.Context(), key, "fp", time.Minute)
+	_, err = store.Claim(t.Context(), key, "fp", idempotency.NewToken(), time.Minute)
 	assert.ErrorIs(t, err, idempotency.ErrInProgress, "rolled back: no completed record, still the owner's")
 
-	require.NoError(t, store.Release(t.Context(), key, c.Lock), "the owner still holds the key")
-	c, err = store.Claim(t.Context(), key, "fp", time.Minute)
+	require.NoError(t, store.Release(t.Context(), key, c.Lock, time.Minute), "the owner still holds the key")
+	c, err = store.Claim(t.Context(), key, "fp", idempotency.NewToken(), time.Minute)
 	require.NoError(t, err)
 	require.False(t, c.Replayed)
 	chargeInTx(t, pool, store, key, c.Lock, true)
 	assert.Equal(t, 1, charges(t, pool, key), "committed: the business row")
-	replay, err := store.Claim(t.Context(), key, "fp", time.Minute)
+	replay, err := store.Claim(t.Context(), key, "fp", idempotency.NewToken(), time.Minute)
 	require.NoError(t, err)
 	assert.True(t, replay.Replayed, "committed: the completed record")
 	assert.Equal(t, []byte("charged"), replay.Result)
@@ -67,7 +67,7 @@ func TestClaimWaitsForATransactionCompletingTheKey(t *testing.T) {
 	store := pgstore.New(pool, pgstore.Config{})
 	key := "txwait:" + idempotency.NewKey()
 	const lease = 200 * time.Millisecond
-	c, err := store.Claim(t.Context(), key, "fp", lease)
+	c, err := store.Claim(t.Context(), key, "fp", idempotency.NewToken(), lease)
 	require.NoError(t, err)
 
 	tx, err := pool.Begin(t.Context())
@@ -80,7 +80,7 @@ func TestClaimWaitsForATransactionCompletingTheKey(t *testing.T) {
 	time.Sleep(lease) // for the lease to pass on the server's clock
 	claimed := make(chan idempotency.Claim, 1)
 	go func() {
-		c, err := store.Claim(context.Background(), key, "fp", time.Minute)
+		c, err := store.Claim(context.Background(), key, "fp", idempotency.NewToken(), time.Minute)
 		assert.NoError(t, err)
 		claimed <- c
 	}()
