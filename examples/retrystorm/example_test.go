@@ -19,9 +19,9 @@ func Example() {
 	}
 	// Output:
 	// no backoff                 691.4 writes for 50 clients
-	// exponential                638.0 writes for 50 clients
-	// full jitter                366.4 writes for 50 clients
-	// equal jitter               380.8 writes for 50 clients
+	// exponential                629.5 writes for 50 clients
+	// full jitter                332.0 writes for 50 clients
+	// equal jitter               347.1 writes for 50 clients
 	// decorrelated jitter        374.7 writes for 50 clients
 	// decorrelated-within jitter 374.7 writes for 50 clients
 }

@@ -19,7 +19,10 @@ import (
 //
 // One time unit of the study is one millisecond here, so the study's base 5
 // and cap 2000 are 5ms and 2s, and the delays come straight from the backoff
-// package.
+// package. The study's simulator sleeps base·2^attempt with its attempt
+// counter at 1 after the first failure, so its first sleep is 10: its capped
+// exponential strategies are Exponential(10, 2, 2000) here, while its
+// decorrelated jitter starts from the base itself, 5.
 
 // unit is one time unit of the study.
 const unit = time.Millisecond
@@ -32,20 +35,28 @@ type strategy struct {
 }
 
 // strategies returns the study's five strategies, built with the backoff
-// package (base 5, doubling, cap 2000), and a sixth that is not in the
-// study: decorrelated jitter drawn inside the cap instead of clamped to it.
-// Its chart line is dashed to set it apart from plain decorrelated jitter.
+// package (the study's base 5 and cap 2000, doubling), and a sixth that is
+// not in the study: decorrelated jitter drawn inside the cap instead of
+// clamped to it. Its chart line is dashed to set it apart from plain
+// decorrelated jitter.
 func strategies() []strategy {
-	exp := backoff.Exponential(5*unit, 2, 2000*unit)
+	exp := backoff.Exponential(2*studyBase, 2, studyCap) // first sleep 2·base, as the study's
+	dec := backoff.Exponential(studyBase, 2, studyCap)   // decorrelated jitter grows from base
 	return []strategy{
 		{name: "no backoff", backoff: backoff.Constant(0)},
 		{name: "exponential", backoff: exp},
 		{name: "full jitter", backoff: exp.WithJitter(backoff.Full)},
 		{name: "equal jitter", backoff: exp.WithJitter(backoff.Equal)},
-		{name: "decorrelated jitter", backoff: exp.WithJitter(backoff.Decorrelated)},
-		{name: "decorrelated-within jitter", backoff: exp.WithJitter(backoff.DecorrelatedWithin), dash: "7 4"},
+		{name: "decorrelated jitter", backoff: dec.WithJitter(backoff.Decorrelated)},
+		{name: "decorrelated-within jitter", backoff: dec.WithJitter(backoff.DecorrelatedWithin), dash: "7 4"},
 	}
 }
+
+// The study's base and cap.
+const (
+	studyBase = 5 * unit
+	studyCap  = 2000 * unit
+)
 
 // occKind is what happens in an event of the optimistic-concurrency model.
 type occKind uint8

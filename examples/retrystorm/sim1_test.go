@@ -3,6 +3,7 @@ package main
 import (
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -110,4 +111,53 @@ func TestDecorrelatedWithinFinishesSoonerInLongContention(t *testing.T) {
 	require.NotZero(t, within.Runs)
 	assert.Less(t, within.Time.Mean, 0.9*dec.Time.Mean, "drawing inside the cap finishes at least 10% sooner")
 	assert.InEpsilon(t, dec.Calls.Mean, within.Calls.Mean, 0.03, "and makes about as many calls")
+}
+
+// The study's simulator sleeps base·2^attempt with its attempt counter at 1
+// after the first failure: its first sleeps are 10, 20, 40 for base 5. Its
+// decorrelated jitter draws its first sleep from U(base, 3·base).
+func TestStrategiesSleepAsTheStudysSimulator(t *testing.T) {
+	by := map[string]strategy{}
+	for _, s := range strategies() {
+		by[s.name] = s
+	}
+	exp := by["exponential"].backoff
+	for n, want := range []time.Duration{10, 20, 40, 80, 160, 320, 640, 1280, 2000, 2000} {
+		assert.Equal(t, want*unit, exp.Delay(n+1, 0), "sleep after failure %d", n+1)
+	}
+	for _, name := range []string{"decorrelated jitter", "decorrelated-within jitter"} {
+		b := by[name].backoff.WithRand(rand.New(rand.NewPCG(1, 2)))
+		for range 1000 {
+			d := b.Delay(1, 0)
+			require.GreaterOrEqual(t, d, 5*unit, name)
+			require.LessOrEqual(t, d, 15*unit, name)
+		}
+	}
+}
+
+// publishedCallsAt100 are the writes per run at N = 100 of the study's own
+// simulator (aws-samples/aws-arch-backoff-simulator, src/backoff_simulator.py,
+// base 5, cap 2000, mean of 100 runs), run for this comparison.
+var publishedCallsAt100 = map[string]float64{
+	"no backoff":          2424,
+	"exponential":         1851,
+	"full jitter":         795,
+	"equal jitter":        813,
+	"decorrelated jitter": 999,
+}
+
+// TestPart1ReproducesThePublishedSimulator: every one of the study's
+// strategies makes within 2% of the simulator's calls at N = 100.
+func TestPart1ReproducesThePublishedSimulator(t *testing.T) {
+	if testing.Short() {
+		t.Skip("100 runs of every strategy at N = 100; run without -short")
+	}
+	for _, line := range occSweep([]int{100}, 100, 1) {
+		p := line[0]
+		want, ok := publishedCallsAt100[p.Strategy]
+		if !ok {
+			continue // not in the study
+		}
+		assert.InEpsilon(t, want, p.Calls.Mean, 0.02, "%s: %.0f calls, the simulator %.0f", p.Strategy, p.Calls.Mean, want)
+	}
 }

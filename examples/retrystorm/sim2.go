@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"math/rand/v2"
 	"time"
 
@@ -85,7 +86,6 @@ type request struct {
 	second  int // arrival second
 	try     int // current attempt, from 1
 	waiting bool
-	prev    time.Duration // last backoff delay
 	permit  permit
 }
 
@@ -104,8 +104,11 @@ type second2 struct {
 
 // overload simulates one variant and returns per-second counts.
 func overload(sc scenario, v variant, r *rand.Rand) []second2 {
+	// The retry decisions are retry.Policy's own decision step (Next):
+	// MaxAttempts, the default backoff and MaxDelay, and a rejection's hint
+	// with its jitter, all drawing from r.
 	bo := backoff.Exponential(100*time.Millisecond, 2, 10*time.Second).WithJitter(backoff.Full).WithRand(r)
-	maxDelay := retry.New(retry.Config{}).MaxDelay()
+	policy := retry.New(retry.Config{MaxAttempts: v.attempts, Backoff: bo, Rand: r})
 	clients := make([]client, sc.Clients)
 	for i := range clients {
 		if v.budget != nil {
@@ -158,18 +161,17 @@ func overload(sc scenario, v variant, r *rand.Rand) []second2 {
 			at(time.Duration(req.second)*time.Second).Succeeded++
 			return
 		}
-		if req.try >= v.attempts {
+		var cause error = errAttempt
+		if retryAfter > 0 {
+			cause = rejection(retryAfter)
+		}
+		d, again := policy.Next(req.try, cause)
+		if !again {
 			return
 		}
-		d := bo.Delay(req.try, req.prev)
-		if retryAfter > 0 {
-			d = retryAfter
-		}
-		d = min(d, maxDelay)
 		if c.budget != nil && !c.budget.allowRetry(q.now) {
 			return
 		}
-		req.prev = d
 		req.try++
 		q.after(d, event2{kind: attempt, req: req, try: req.try})
 	}
@@ -249,6 +251,17 @@ func overload(sc scenario, v variant, r *rand.Rand) []second2 {
 	}
 	return stats
 }
+
+// errAttempt is the error of an attempt that timed out or was refused by a
+// full queue.
+var errAttempt = errors.New("retrystorm: attempt failed")
+
+// rejection is the error of an attempt a breaker rejected, with its
+// RetryAfter hint.
+type rejection time.Duration
+
+func (r rejection) Error() string             { return "retrystorm: breaker open" }
+func (r rejection) RetryAfter() time.Duration { return time.Duration(r) }
 
 // reply tells the client's breaker, if it has one, how the attempt ended.
 func reply(c *client, req *request, ok bool, now time.Duration) {
