@@ -261,7 +261,8 @@ type Permit struct {
 //
 // A result that arrives after the breaker has changed state since Allow is
 // ignored, and so is that of a probe whose slot went to another call (see
-// Config.HalfOpenProbes).
+// Config.HalfOpenProbes). If Config.Ignore or Config.IsFailure panics, the
+// call counts as a failure and the panic goes on.
 func (p *Permit) Done(err error) {
 	switch {
 	case p.b == nil:

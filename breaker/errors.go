@@ -19,8 +19,7 @@ import (
 //   - half-open with every probe slot taken: the time until the oldest probe's
 //     slot frees (a probe holds its slot for at most Config.OpenFor), so that
 //     a call made then is admitted unless the probes have reopened the breaker
-//     meanwhile; a probe that returns sooner closes or reopens the breaker
-//     earlier, and the hint stays an upper bound of the wait;
+//     meanwhile (probes that return sooner may also close it sooner);
 //   - forced open ([Breaker.ForceOpen]): 0, since there is no time to tell.
 var ErrOpen error = &sentinel{"breaker: circuit open"}
 
