@@ -32,7 +32,6 @@ type call struct {
 }
 
 func newCall(t *Transport, req *http.Request) *call {
-	req = withKey(req)
 	return &call{
 		t:          t,
 		req:        req,

@@ -85,7 +85,8 @@ func ExampleNew_perHost() {
 }
 
 // A POST is retried only when it carries an idempotency key; every attempt
-// sends the same key, so the server can run it at most once.
+// sends the same key (as an RFC 8941 string, the form the IETF draft
+// specifies), so the server can run it at most once.
 func ExampleNew_idempotencyKey() {
 	var calls atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -116,8 +117,8 @@ func ExampleNew_idempotencyKey() {
 	body, _ := io.ReadAll(resp.Body)
 	fmt.Println(string(body))
 	// Output:
-	// attempt 1 key order-42
-	// attempt 2 key order-42
+	// attempt 1 key "order-42"
+	// attempt 2 key "order-42"
 	// paid
 }
 

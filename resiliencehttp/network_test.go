@@ -186,7 +186,7 @@ func TestTransportRetriesPostWithKeyFromContextSendingTheSameKeyAndBody(t *testi
 	resp.Body.Close()
 
 	assert.Equal(t, "paid", string(body))
-	assert.Equal(t, []string{key, key, key}, s.receivedKeys())
+	assert.Equal(t, []string{`"` + key + `"`, `"` + key + `"`, `"` + key + `"`}, s.receivedKeys(), "sent as an RFC 8941 string")
 	assert.Equal(t, []string{"pay 10", "pay 10", "pay 10"}, s.receivedBodies())
 	assert.Empty(t, req.Header.Get("Idempotency-Key"), "the caller's request is not modified")
 }

@@ -1,8 +1,11 @@
 package resiliencehttp
 
 import (
+	"fmt"
 	"net/http"
+	"strings"
 
+	"github.com/magicmagnets/resilience"
 	"github.com/magicmagnets/resilience/idempotency"
 )
 
@@ -11,23 +14,60 @@ import (
 const keyHeader = "Idempotency-Key"
 
 // withKey returns req, or a copy of it whose Idempotency-Key header is the
-// key carried by its context when it has one and req has no such header.
-// The caller's request is never modified.
-func withKey(req *http.Request) *http.Request {
+// key carried by its context, as an RFC 8941 string, when it has one and
+// req has no such header. The caller's request is never modified. A key
+// that an RFC 8941 string cannot carry gives an error matching
+// idempotency.ErrInvalidKey, marked resilience.Permanent.
+func withKey(req *http.Request) (*http.Request, error) {
 	key, ok := idempotency.KeyFrom(req.Context())
 	if !ok {
-		return req
+		return req, nil
 	}
 	if _, set := req.Header[keyHeader]; set {
-		return req
+		return req, nil
+	}
+	v, err := quoteKey(key)
+	if err != nil {
+		return nil, resilience.Permanent(err)
 	}
 	r := req.WithContext(req.Context()) // a shallow copy
 	r.Header = req.Header.Clone()
 	if r.Header == nil {
 		r.Header = make(http.Header, 1)
 	}
-	r.Header[keyHeader] = []string{key}
-	return r
+	r.Header[keyHeader] = []string{v}
+	return r, nil
+}
+
+// quoteKey returns key as an RFC 8941 string: between double quotes, with
+// \ and " escaped by a backslash. It refuses, with an error matching
+// idempotency.ErrInvalidKey, a key longer than idempotency.MaxKeyLen
+// bytes or with a byte that such a string cannot carry (anything but
+// printable ASCII, space included): the server could not read it back.
+func quoteKey(key string) (string, error) {
+	if len(key) > idempotency.MaxKeyLen {
+		return "", fmt.Errorf("resiliencehttp: %w: %d bytes, more than %d", idempotency.ErrInvalidKey, len(key), idempotency.MaxKeyLen)
+	}
+	escapes := 0
+	for i := range len(key) {
+		switch c := key[i]; {
+		case c < ' ' || c > '~':
+			return "", fmt.Errorf("resiliencehttp: %w: byte %#02x at %d is not printable ASCII", idempotency.ErrInvalidKey, c, i)
+		case c == '"' || c == '\\':
+			escapes++
+		}
+	}
+	var b strings.Builder
+	b.Grow(len(key) + escapes + 2)
+	b.WriteByte('"')
+	for i := range len(key) {
+		if c := key[i]; c == '"' || c == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(key[i])
+	}
+	b.WriteByte('"')
+	return b.String(), nil
 }
 
 // idempotent reports whether req may be sent more than once: its method is
@@ -41,6 +81,11 @@ func idempotent(req *http.Request) bool {
 	}
 	_, ok := req.Header[keyHeader]
 	return ok
+}
+
+// keyed reports whether req sends an Idempotency-Key.
+func keyed(req *http.Request) bool {
+	return req != nil && req.Header.Get(keyHeader) != ""
 }
 
 // hasBody reports whether req has a body to send.

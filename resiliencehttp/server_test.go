@@ -61,6 +61,15 @@ func serve(t *testing.T, steps ...step) *scripted {
 	return s
 }
 
+// serveHandler starts h on loopback and returns its URL; it is closed when
+// the test ends.
+func serveHandler(t *testing.T, h http.Handler) string {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
 func (s *scripted) URL() string { return s.srv.URL }
 
 // requests returns how many requests the server received.

@@ -79,6 +79,13 @@ func cmpOr(v, def int) int {
 // Config.ErrorOnExhausted). Otherwise it returns the policy's error, which
 // keeps the last attempt's error reachable with errors.Is and errors.As.
 //
+// A key in req's context (idempotency.WithKey) that an RFC 8941 string
+// cannot carry (longer than idempotency.MaxKeyLen bytes, or with a byte
+// outside printable ASCII) is refused before anything is sent or the
+// policy runs: the error matches idempotency.ErrInvalidKey and is marked
+// resilience.Permanent. Keys from idempotency.NewKey and
+// idempotency.DeriveKey always fit.
+//
 // The response's body is not bound to any attempt's context: it stays
 // readable until it is read to the end or closed, or the request's context
 // ends. As for every RoundTripper, the caller must close it.
@@ -89,6 +96,14 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return nil, errors.New("resiliencehttp: nil request or URL")
 	}
+	sent, err := withKey(req)
+	if err != nil {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, err
+	}
+	req = sent
 	p := t.shared
 	if p == nil {
 		host := strings.ToLower(req.URL.Host)
@@ -100,8 +115,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	c := newCall(t, req)
-	err := p.Do(c.ctx, c.attempt)
-	return c.finish(err)
+	return c.finish(p.Do(c.ctx, c.attempt))
 }
 
 // CloseIdleConnections closes the idle connections of the base transport,

@@ -235,8 +235,8 @@ func TestTransportSetsKeyFromContextWithoutOverwritingHeader(t *testing.T) {
 	require.NoError(t, err)
 
 	sent := base.requests()
-	assert.Equal(t, "from-ctx", sent[0].Header.Get("Idempotency-Key"))
-	assert.Equal(t, "own", sent[1].Header.Get("Idempotency-Key"))
+	assert.Equal(t, `"from-ctx"`, sent[0].Header.Get("Idempotency-Key"), "the context's key, as an RFC 8941 string")
+	assert.Equal(t, "own", sent[1].Header.Get("Idempotency-Key"), "the caller's header, as written")
 	assert.Empty(t, plain.Header.Get("Idempotency-Key"), "the caller's request is not modified")
 }
 
