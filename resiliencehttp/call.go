@@ -63,6 +63,9 @@ func (c *call) attempt(actx context.Context) error {
 		cancel()
 		return c.failed(actx, n, err)
 	}
+	if resp.Request == nil {
+		resp.Request = r
+	}
 	retryable := c.t.retryResp(resp)
 	drained := retryable && drain(resp, c.t.drainLimit)
 	if !stop() {

@@ -32,8 +32,11 @@ type Config struct {
 	MaxHosts int
 
 	// RetryResponse reports whether a response is a failure worth retrying.
-	// It must not read the body. Nil means [RetryableStatus]: 429, 502, 503
-	// and 504.
+	// It must not read the body. Its Request is the request as sent, with
+	// the Idempotency-Key header the Transport added. Nil means
+	// [RetryableStatus]: 429, 502, 503 and 504, and 409 for a request that
+	// sent an Idempotency-Key. A function set here replaces that rule
+	// entirely; to add statuses to it, call RetryableStatus from it.
 	RetryResponse func(*http.Response) bool
 
 	// ErrorOnExhausted makes RoundTrip return an error (with a
@@ -62,11 +65,18 @@ const (
 
 // RetryableStatus reports whether resp has one of the statuses worth
 // retrying by default: 429 Too Many Requests, 502 Bad Gateway, 503 Service
-// Unavailable and 504 Gateway Timeout.
+// Unavailable and 504 Gateway Timeout, and 409 Conflict when resp.Request
+// sent an Idempotency-Key header. An idempotency server (such as
+// idempotency.Middleware) answers 409, with a short Retry-After, while
+// another request with the same key is running: a retry after that delay
+// gets the first request's recorded answer. A 409 to a request without a
+// key is an answer, not retried.
 func RetryableStatus(resp *http.Response) bool {
 	switch resp.StatusCode {
 	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		return true
+	case http.StatusConflict:
+		return keyed(resp.Request)
 	}
 	return false
 }
