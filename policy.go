@@ -72,16 +72,19 @@ var ErrNoValue = errors.New("resilience: no value")
 //
 //	Do(ctx, func(ctx context.Context) error { return next.Do(ctx, fn) })
 //
-// does — the same calls, errors and events — with a nil next meaning fn
-// itself, but without the closure, which escapes to the heap on every call.
-// Chain builds next, the rest of the chain, once, at construction, and
-// passes the same value on every call; DoNext must not keep it.
+// does — the same calls of fn, errors and events — but without the
+// closure, which escapes to the heap on every call; DoNext(ctx, nil, fn)
+// must do what Do(ctx, fn) does. Chain builds next, the rest of the chain,
+// once, at construction, and passes the same value on every call; DoNext
+// must not keep it.
 //
 // A type that embeds a policy implementing Nexter gets its DoNext promoted.
-// If such a type overrides Do, it must override DoNext as well (or hide it),
-// or Chain will call the embedded policy's DoNext and bypass the override.
+// If such a type overrides Do, it must override DoNext as well, or Chain
+// will call the embedded policy's DoNext and bypass the override.
 //
-// Every policy of this module implements Nexter.
+// The policies of this module's packages (retry, breaker, timeout,
+// fallback, idempotency, resiliencetest) all implement Nexter; a
+// [PolicyFunc] does not, and gets the closure.
 type Nexter interface {
 	Policy
 	DoNext(ctx context.Context, next Policy, fn Func) error
