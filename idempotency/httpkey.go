@@ -7,8 +7,10 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // HeaderKey is the request header carrying the key (IETF
@@ -102,19 +104,41 @@ func scopedKey(tenant, key string) string {
 	return "#" + string(sum[:])
 }
 
-// fingerprint hashes what identifies a request: method, path, query, body.
-func fingerprint(r *http.Request, body []byte, canonicalJSON bool) string {
+// fingerprint is a SHA-256 of what identifies a request: method, path,
+// query, the caller's credentials (the Authorization header values) when
+// withCredentials is set, and the body. Only the hash is stored, never the
+// credentials.
+func fingerprint(r *http.Request, body []byte, canonicalJSON, withCredentials bool) string {
 	h := sha256.New()
 	for _, part := range []string{r.Method, r.URL.EscapedPath(), r.URL.RawQuery} {
-		_, _ = io.WriteString(h, strconv.Itoa(len(part)))
-		_, _ = io.WriteString(h, ":")
-		_, _ = io.WriteString(h, part)
+		writePart(h, part)
 	}
+	if withCredentials {
+		auth := r.Header.Values("Authorization")
+		writePart(h, strconv.Itoa(len(auth)))
+		for _, v := range auth {
+			writePart(h, v)
+		}
+	}
+	// The body's form is part of the hash, so a body hashed raw never
+	// matches one hashed canonical, whatever their bytes.
+	form := "raw"
 	if canonicalJSON && isJSON(r.Header.Get("Content-Type")) {
-		body = canonical(body)
+		if c, ok := canonical(body); ok {
+			form, body = "json", c
+		}
 	}
+	writePart(h, form)
 	_, _ = h.Write(body)
 	return string(h.Sum(nil))
+}
+
+// writePart writes part length-prefixed, so no two sequences of parts hash
+// alike.
+func writePart(w io.Writer, part string) {
+	_, _ = io.WriteString(w, strconv.Itoa(len(part)))
+	_, _ = io.WriteString(w, ":")
+	_, _ = io.WriteString(w, part)
 }
 
 func isJSON(contentType string) bool {
@@ -123,22 +147,188 @@ func isJSON(contentType string) bool {
 	return mt == "application/json" || strings.HasSuffix(mt, "+json")
 }
 
-// canonical re-encodes a JSON document with object keys sorted and
-// insignificant white space removed; numbers keep their text. A body that is
-// not one valid JSON document is returned as it is.
-func canonical(body []byte) []byte {
+// maxJSONDepth bounds the nesting canonical follows.
+const maxJSONDepth = 512
+
+// canonical re-encodes one JSON document with object keys sorted and
+// insignificant white space removed; numbers keep their text. It reports
+// false, and the body is fingerprinted by its raw bytes, when the
+// re-encoding could make two different bodies equal or is not defined:
+// the body is not one valid JSON document, is not valid UTF-8, holds an
+// escaped lone surrogate (\ud800: decoders turn both into U+FFFD), has an
+// object with a repeated key (decoders disagree on which one wins), or
+// nests deeper than 512.
+func canonical(body []byte) ([]byte, bool) {
+	if !utf8.Valid(body) || loneSurrogate(body) {
+		return nil, false
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
-	var v any
-	if dec.Decode(&v) != nil || dec.More() {
-		return body
+	out, err := appendCanonical(nil, dec, 0)
+	if err != nil {
+		return nil, false
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return body
+		return nil, false
 	}
-	out, err := json.Marshal(v)
+	return out, true
+}
+
+var errNotCanonical = errors.New("not canonical")
+
+// appendCanonical appends the canonical form of the next JSON value of dec.
+func appendCanonical(out []byte, dec *json.Decoder, depth int) ([]byte, error) {
+	if depth > maxJSONDepth {
+		return nil, errNotCanonical
+	}
+	t, err := dec.Token()
 	if err != nil {
-		return body
+		return nil, err
 	}
-	return out
+	switch t := t.(type) {
+	case json.Delim:
+		if t == '[' {
+			return appendArray(out, dec, depth)
+		}
+		if t == '{' {
+			return appendObject(out, dec, depth)
+		}
+		return nil, errNotCanonical
+	case string:
+		return appendString(out, t), nil
+	case json.Number:
+		return append(out, t...), nil
+	case bool:
+		return strconv.AppendBool(out, t), nil
+	case nil:
+		return append(out, "null"...), nil
+	}
+	return nil, errNotCanonical
+}
+
+func appendArray(out []byte, dec *json.Decoder, depth int) ([]byte, error) {
+	out = append(out, '[')
+	for i := 0; dec.More(); i++ {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		var err error
+		if out, err = appendCanonical(out, dec, depth+1); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := dec.Token(); err != nil { // ']'
+		return nil, err
+	}
+	return append(out, ']'), nil
+}
+
+func appendObject(out []byte, dec *json.Decoder, depth int) ([]byte, error) {
+	type member struct {
+		key   string
+		value []byte
+	}
+	var members []member
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		key, _ := t.(string)
+		value, err := appendCanonical(nil, dec, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		members = append(members, member{key, value})
+	}
+	if _, err := dec.Token(); err != nil { // '}'
+		return nil, err
+	}
+	slices.SortFunc(members, func(a, b member) int { return strings.Compare(a.key, b.key) })
+	out = append(out, '{')
+	for i, m := range members {
+		if i > 0 {
+			if m.key == members[i-1].key {
+				return nil, errNotCanonical
+			}
+			out = append(out, ',')
+		}
+		out = appendString(out, m.key)
+		out = append(out, ':')
+		out = append(out, m.value...)
+	}
+	return append(out, '}'), nil
+}
+
+func appendString(out []byte, s string) []byte {
+	b, _ := json.Marshal(s) // a string always encodes
+	return append(out, b...)
+}
+
+// loneSurrogate reports whether body holds a \u escape of a UTF-16
+// surrogate that is not part of a high-low pair. Outside strings a
+// backslash is invalid JSON anyway, so the whole body is scanned.
+func loneSurrogate(body []byte) bool {
+	pendingHigh := false // the previous escape was a high surrogate
+	for i := 0; i < len(body); i++ {
+		if body[i] != '\\' {
+			if pendingHigh {
+				return true
+			}
+			continue
+		}
+		if i+1 == len(body) {
+			return pendingHigh
+		}
+		i++
+		if body[i] != 'u' {
+			if pendingHigh {
+				return true
+			}
+			continue // a two-character escape such as \\ or \"
+		}
+		r, ok := hex4(body[i+1:])
+		if !ok {
+			return false // not valid JSON: the decoder refuses it
+		}
+		i += 4
+		switch {
+		case r >= 0xD800 && r < 0xDC00:
+			if pendingHigh {
+				return true
+			}
+			pendingHigh = true
+		case r >= 0xDC00 && r < 0xE000:
+			if !pendingHigh {
+				return true
+			}
+			pendingHigh = false
+		default:
+			if pendingHigh {
+				return true
+			}
+		}
+	}
+	return pendingHigh
+}
+
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
 }

@@ -2,9 +2,10 @@ package idempotency
 
 import (
 	"errors"
-	"fmt"
 	"io"
+	"math"
 	"net/http"
+	"net/textproto"
 	"slices"
 	"strconv"
 	"time"
@@ -13,28 +14,46 @@ import (
 )
 
 // MiddlewareConfig configures [Middleware]. The zero value of every field
-// means the documented default.
+// means the documented default; [MiddlewareConfig.Validate] reports the
+// values Middleware panics on.
 type MiddlewareConfig struct {
 	// Methods are the request methods guarded. Nil means POST and PATCH;
-	// other requests pass through untouched.
+	// an empty, non-nil slice guards nothing. Other requests pass through
+	// untouched.
 	Methods []string
 	// RequireKey answers a guarded request without an Idempotency-Key header
 	// with 400. By default such a request passes through unprotected.
 	RequireKey bool
 	// Tenant, if set, scopes keys: requests of different tenants never
 	// share a record even with equal keys. It typically returns the
-	// authenticated account.
+	// authenticated account. It replaces the default scoping by
+	// credentials: without Tenant, the request's Authorization header is
+	// part of the fingerprint (hashed; it is never stored), so another
+	// caller reusing or guessing a key gets 422, never the first caller's
+	// response. A client that changes its Authorization between retries (a
+	// refreshed token) then gets 422 too: a refused retry, never a second
+	// run. Set Tenant to the account to let such retries replay, and when
+	// callers authenticate by other means than Authorization (a session
+	// cookie, a client certificate).
 	Tenant func(*http.Request) string
 	// CanonicalJSON fingerprints JSON bodies (Content-Type application/json
 	// or *+json) by their content, so a retry whose encoder ordered the
-	// object keys or spaced the document differently still matches.
+	// object keys or spaced the document differently still matches. A body
+	// whose content has no single reading is fingerprinted by its raw
+	// bytes instead, so it matches only itself: a body that is not one
+	// valid JSON document, is not valid UTF-8, escapes a lone UTF-16
+	// surrogate (\ud800), repeats a key in an object, or nests deeper than
+	// 512.
 	CanonicalJSON bool
-	// MaxBodySize bounds the request body read for fingerprinting; a larger
-	// body gets 413. Zero means 1 MiB.
+	// MaxBodySize bounds the request body, which is read into memory for
+	// fingerprinting; a larger body gets 413 and the handler does not run.
+	// Zero means 1 MiB; math.MaxInt64 means no bound but memory.
 	MaxBodySize int64
-	// MaxResponseSize bounds the response recorded; a larger one is sent
-	// but not recorded (the key is released). Zero means 1 MiB; it should
-	// not exceed the store's result limit.
+	// MaxResponseSize bounds the response body recorded. A larger
+	// response is sent in full, but the replay of the key is a 500 problem
+	// response saying the response could not be recorded (the handler
+	// ran; it does not run again). So is a response larger than the
+	// store's result limit. Zero means 1 MiB.
 	MaxResponseSize int
 	// StoreAllStatuses records every response. By default every final
 	// response is recorded, 5xx included (a handler that charged and then
@@ -43,22 +62,32 @@ type MiddlewareConfig struct {
 	// knows it did nothing lasting can release the key itself with
 	// [ReleaseKey].
 	StoreAllStatuses bool
+	// ExcludeHeaders names response headers never recorded (so never
+	// replayed), in addition to Set-Cookie, Authorization,
+	// Proxy-Authorization, the hop-by-hop headers (Connection and those it
+	// names, Keep-Alive, Proxy-Connection, TE, Trailer, Transfer-Encoding,
+	// Upgrade), Content-Length and Date. Names match case-insensitively.
+	ExcludeHeaders []string
 	// InProgressRetryAfter is the Retry-After sent with the 409 that answers
 	// a request whose key is in progress: a short wait before asking again
 	// (the first request usually finishes well within its lease). Zero
-	// means 1s; it is sent in whole seconds, at least 1.
+	// means 1s; it is sent in whole seconds, rounded up, at least 1.
 	InProgressRetryAfter time.Duration
 	// RunWithoutStore makes a request whose claim fails because the store
 	// is unavailable (or full) run the handler unprotected. By default it
 	// gets 503.
 	RunWithoutStore bool
-	// Lease and Retention mean what they mean in [Options] (defaults 30s and
-	// 24h); the lease is kept alive while the handler runs.
+	// Lease and Retention mean what they mean in [Options] (zero means 30s
+	// and 24h); the lease is kept alive while the handler runs, and each
+	// store call is bounded by a third of it (at most 5s).
 	Lease     time.Duration
 	Retention time.Duration
 	// Name is copied into every Event.
 	Name string
-	// Observer receives KindReplay and KindRejected events. Nil means none.
+	// Observer receives KindReplay and KindRejected events, and, when the
+	// store fails to take a response, KindRetry before each new try, then
+	// KindRecorded or KindGiveUp (as for [Options.Observer]). Nil means
+	// none.
 	Observer resilience.Observer
 }
 
@@ -68,40 +97,58 @@ type MiddlewareConfig struct {
 //
 // The key comes from the Idempotency-Key header, as a structured-field
 // string ("...") or bare; it is scoped by Config.Tenant. The request is
-// fingerprinted over method, path, query and body. Then:
+// fingerprinted over method, path, query, body and, unless Tenant is set,
+// the caller's Authorization header. Then:
 //
 //   - missing key: passes through, or 400 with RequireKey;
 //   - malformed key (empty, over 255 bytes, not printable ASCII, repeated
 //     header): 400;
 //   - body over MaxBodySize: 413;
 //   - the first request with the key: the handler runs and its response is
-//     sent and, if its status qualifies, recorded without Set-Cookie,
-//     Authorization and hop-by-hop headers;
+//     sent and, unless its status means "not processed" (408, 409, 425,
+//     429, 503), recorded;
 //   - while that request runs: 409 with a short Retry-After
 //     (InProgressRetryAfter, 1s by default, not the remaining lease);
-//   - the key reused for a different request: 422;
+//   - the key reused for a different request, or by another caller: 422;
 //   - a recorded request: the stored status, headers and body with
 //     Idempotent-Replayed: true; the handler is not called;
 //   - the store unavailable: 503, or the handler runs unprotected with
 //     RunWithoutStore.
 //
-// Error responses are application/problem+json (RFC 9457). A handler that
-// panics releases the key; the panic goes on. The handler's request context
-// carries the key and fence ([FenceFrom]); the lease is kept alive while the
-// handler runs even if the client hangs up, and if the lease is lost the
-// request context is cancelled with cause ErrLockLost. Once the handler has
-// returned a response to record, the key is never released: if the store
-// fails to take it, the middleware keeps the lease and retries until it is
-// recorded or the lease can no longer be held. A response too large to
-// record is recorded as a 500 problem response saying so.
+// Error responses are application/problem+json (RFC 9457).
 //
-// Middleware panics if store is nil or a size or duration in c is negative.
+// The replay equals the response the first client got, in status, headers
+// and body, whatever the handler did: an implicit 200 with the headers set
+// before it returned, a Flush before WriteHeader (the client got 200, so
+// 200 is recorded). Headers set before the handler ran, by outer
+// middleware, are not recorded (outer middleware sets them again on the
+// replay); recorded headers replace any of the same name on the replay, so
+// none is doubled. Set-Cookie, Authorization, hop-by-hop headers and
+// ExcludeHeaders are never recorded, whatever the case of their names. The
+// handler's writer passes http.Flusher and http.ResponseController's
+// methods through, so streaming handlers work.
+//
+// Ownership. The handler's request context carries the key and fence
+// ([FenceFrom]). The lease is kept alive while the handler runs even if
+// the client hangs up; if it is lost, the request context is cancelled with
+// cause ErrLockLost. The request context does end when the client hangs
+// up: a handler that stops then and answers (a 500, say) has that answer
+// recorded, unless it answers 503 or calls [ReleaseKey]. Once the handler
+// has returned a response to record, the key is never released: if the
+// store fails to take it, the middleware keeps the lease and retries until
+// it is recorded or the lease can no longer be held (then the key stays in
+// progress until its lease ends, and a retry after that runs the handler
+// again with a higher fence). A handler that panics releases the key; the
+// panic goes on.
+//
+// Middleware panics if store is nil or a size or duration in c is negative
+// ([MiddlewareConfig.Validate]).
 func Middleware(store Store, c MiddlewareConfig) func(http.Handler) http.Handler {
 	if store == nil {
 		panic("idempotency: Middleware: nil store")
 	}
-	if c.MaxBodySize < 0 || c.MaxResponseSize < 0 || c.Lease < 0 || c.Retention < 0 || c.InProgressRetryAfter < 0 {
-		panic(fmt.Sprintf("idempotency: Middleware: negative size or duration in %+v", c))
+	if err := c.Validate(); err != nil {
+		panic(err.Error())
 	}
 	if c.Methods == nil {
 		c.Methods = []string{http.MethodPost, http.MethodPatch}
@@ -117,15 +164,25 @@ func Middleware(store Store, c MiddlewareConfig) func(http.Handler) http.Handler
 	}
 	c.Lease = Options{Lease: c.Lease}.withDefaults().Lease
 	c.Retention = Options{Retention: c.Retention}.withDefaults().Retention
+	exclude := make(map[string]bool, len(unrecorded)+len(c.ExcludeHeaders))
+	for _, name := range slices.Concat(unrecorded, c.ExcludeHeaders) {
+		exclude[textproto.CanonicalMIMEHeaderKey(name)] = true
+	}
+	retryAfter := strconv.FormatInt(int64(c.InProgressRetryAfter/time.Second), 10)
+	if c.InProgressRetryAfter%time.Second != 0 {
+		retryAfter = strconv.FormatInt(int64(c.InProgressRetryAfter/time.Second)+1, 10)
+	}
 	return func(next http.Handler) http.Handler {
-		return &middleware{store: store, c: c, next: next}
+		return &middleware{store: store, c: c, exclude: exclude, retryAfter: retryAfter, next: next}
 	}
 }
 
 type middleware struct {
-	store Store
-	c     MiddlewareConfig
-	next  http.Handler
+	store      Store
+	c          MiddlewareConfig
+	exclude    map[string]bool // canonical names of the headers never recorded
+	retryAfter string          // the 409's Retry-After
+	next       http.Handler
 }
 
 func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -145,7 +202,11 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		m.next.ServeHTTP(w, r)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, m.c.MaxBodySize+1))
+	limit := m.c.MaxBodySize
+	if limit < math.MaxInt64 {
+		limit++ // one byte more tells a body over the bound
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit))
 	switch {
 	case err != nil:
 		problem(w, http.StatusBadRequest, "Unreadable request body", err.Error())
@@ -161,7 +222,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		tenant = m.c.Tenant(r)
 	}
 	skey := scopedKey(tenant, key)
-	fp := fingerprint(r, body, m.c.CanonicalJSON)
+	fp := fingerprint(r, body, m.c.CanonicalJSON, m.c.Tenant == nil)
 	claim, sent, err := claimKey(r.Context(), m.store, skey, fp, m.c.Lease)
 	if err != nil {
 		m.refuse(w, r, err)
@@ -183,7 +244,7 @@ func (m *middleware) refuse(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.As(err, &ip):
 		m.emit(resilience.KindRejected, err)
-		w.Header().Set("Retry-After", strconv.FormatInt(int64(max(1, (m.c.InProgressRetryAfter+time.Second-1)/time.Second)), 10))
+		w.Header().Set("Retry-After", m.retryAfter)
 		problem(w, http.StatusConflict, "Request in progress", "A request with this Idempotency-Key is still being processed; retry later.")
 	case errors.Is(err, ErrMismatch):
 		m.emit(resilience.KindRejected, err)
@@ -205,6 +266,7 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, key string, l
 	// Headers already set belong to outer middleware: they are set again on
 	// every replay, so they are not recorded.
 	rec := &recorder{ResponseWriter: w, limit: m.c.MaxResponseSize, outer: w.Header().Clone()}
+	defer own.stop() // whatever panics (an observer, say), the heartbeat ends
 	finished := false
 	defer func() {
 		if !finished { // the handler panicked
@@ -222,7 +284,7 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, key string, l
 		m.recordPlaceholder(own, "The response was larger than the recording limit.")
 		return
 	}
-	err := own.record(encodeResponse(rec.status, rec.recorded(), rec.body))
+	err := own.record(encodeResponse(rec.status, rec.recorded(m.exclude), rec.body))
 	if errors.Is(err, ErrResultTooLarge) {
 		m.recordPlaceholder(own, "The response was larger than the store accepts.")
 	}

@@ -117,23 +117,30 @@ func TestMiddlewareGuardsOnlyConfiguredMethods(t *testing.T) {
 	assert.Equal(t, int32(4), next.runs.Load())
 }
 
-func TestMiddlewareAnswers409WithRetryAfterWhileTheFirstRuns(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		entered, release := make(chan struct{}), make(chan struct{})
-		slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			close(entered)
-			<-release
+func TestMiddlewareAnswers409WithAShortRetryAfterWhileTheFirstRuns(t *testing.T) {
+	for _, c := range []struct {
+		retryAfter time.Duration
+		want       string
+	}{{0, "1"}, {300 * time.Millisecond, "1"}, {3 * time.Second, "3"}, {2500 * time.Millisecond, "3"}} {
+		synctest.Test(t, func(t *testing.T) {
+			entered, release := make(chan struct{}), make(chan struct{})
+			slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				close(entered)
+				<-release
+			})
+			h := idempotency.Middleware(newStore(), idempotency.MiddlewareConfig{Lease: 30 * time.Second, InProgressRetryAfter: c.retryAfter})(slow)
+			done := make(chan struct{})
+			go func() { defer close(done); serve(h, request("POST", "k", `{}`)) }()
+			<-entered
+			time.Sleep(2500 * time.Millisecond)
+			w := serve(h, request("POST", "k", `{}`))
+			assert.Equal(t, http.StatusConflict, w.Code)
+			assert.Equal(t, c.want, w.Header().Get("Retry-After"), "InProgressRetryAfter %v, not the 27.5s left on the lease", c.retryAfter)
+			assert.Equal(t, "application/problem+json", w.Header().Get("Content-Type"))
+			close(release)
+			<-done
 		})
-		h := idempotency.Middleware(newStore(), idempotency.MiddlewareConfig{Lease: 10 * time.Second})(slow)
-		go serve(h, request("POST", "k", `{}`))
-		<-entered
-		time.Sleep(2500 * time.Millisecond)
-		w := serve(h, request("POST", "k", `{}`))
-		assert.Equal(t, http.StatusConflict, w.Code)
-		assert.Equal(t, "8", w.Header().Get("Retry-After"), "7.5s left on the lease, rounded up")
-		assert.Equal(t, "application/problem+json", w.Header().Get("Content-Type"))
-		close(release)
-	})
+	}
 }
 
 func TestMiddlewareAnswers422ForAKeyReusedWithADifferentRequest(t *testing.T) {
@@ -171,12 +178,13 @@ func TestMiddlewareAnswers413ForAnOversizedBody(t *testing.T) {
 	assert.Equal(t, int32(1), next.runs.Load())
 }
 
-func TestMiddlewareRecordsOnlyQualifyingStatuses(t *testing.T) {
+func TestMiddlewareRecordsEveryStatusButThoseThatMeanNotProcessed(t *testing.T) {
 	cases := []struct {
 		status int
 		stored bool
 	}{{200, true}, {201, true}, {302, true}, {400, true}, {404, true}, {422, true},
-		{408, false}, {409, false}, {425, false}, {429, false}, {500, false}, {503, false}}
+		{500, true}, {502, true}, {504, true},
+		{408, false}, {409, false}, {425, false}, {429, false}, {503, false}}
 	for _, c := range cases {
 		var runs int
 		next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { runs++; w.WriteHeader(c.status) })
@@ -186,19 +194,36 @@ func TestMiddlewareRecordsOnlyQualifyingStatuses(t *testing.T) {
 		assert.Equal(t, c.status, w.Code)
 		if c.stored {
 			assert.Equal(t, 1, runs, "status %d is recorded", c.status)
+			assert.Equal(t, "true", w.Header().Get("Idempotent-Replayed"), "status %d is replayed", c.status)
 		} else {
 			assert.Equal(t, 2, runs, "status %d is not recorded", c.status)
 		}
 	}
 }
 
-func TestMiddlewareStoresServerErrorsWhenAsked(t *testing.T) {
+func TestMiddlewareRecordsA500AfterTheHandlerCharged(t *testing.T) {
+	var charges int
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		charges++ // the card network answered...
+		http.Error(w, "ledger write failed", http.StatusInternalServerError)
+	})
+	h := idempotency.Middleware(newStore(), idempotency.MiddlewareConfig{})(next)
+	first := serve(h, request("POST", "k", `{}`))
+	require.Equal(t, http.StatusInternalServerError, first.Code)
+	again := serve(h, request("POST", "k", `{}`))
+	assert.Equal(t, http.StatusInternalServerError, again.Code)
+	assert.Equal(t, "true", again.Header().Get("Idempotent-Replayed"))
+	assert.Equal(t, first.Body.String(), again.Body.String())
+	assert.Equal(t, 1, charges, "the retry does not charge again")
+}
+
+func TestMiddlewareStoresEveryStatusWhenAsked(t *testing.T) {
 	var runs int
-	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { runs++; w.WriteHeader(500) })
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { runs++; w.WriteHeader(503) })
 	h := idempotency.Middleware(newStore(), idempotency.MiddlewareConfig{StoreAllStatuses: true})(next)
 	serve(h, request("POST", "k", `{}`))
 	w := serve(h, request("POST", "k", `{}`))
-	assert.Equal(t, 500, w.Code)
+	assert.Equal(t, 503, w.Code)
 	assert.Equal(t, "true", w.Header().Get("Idempotent-Replayed"))
 	assert.Equal(t, 1, runs)
 }
@@ -225,7 +250,7 @@ func TestMiddlewareScopesKeysByTenant(t *testing.T) {
 }
 
 func TestMiddlewareAnswers503WhenTheStoreIsDown(t *testing.T) {
-	down := &faultyStore{Store: newStore(), claim: func(context.Context, string, string, time.Duration) (idempotency.Claim, error) {
+	down := &faultyStore{Store: newStore(), claim: func(context.Context, string, string, string, time.Duration) (idempotency.Claim, error) {
 		return idempotency.Claim{}, errors.New("connection refused")
 	}}
 	next := &chargeHandler{}
@@ -250,16 +275,48 @@ func TestMiddlewareReleasesTheKeyWhenTheHandlerPanics(t *testing.T) {
 	assert.Equal(t, int32(1), next.runs.Load())
 }
 
-func TestMiddlewareDoesNotRecordAnOversizedResponse(t *testing.T) {
+func TestMiddlewareRecordsAPlaceholderForAResponseOverMaxResponseSize(t *testing.T) {
 	next := &chargeHandler{}
 	h := idempotency.Middleware(newStore(), idempotency.MiddlewareConfig{MaxResponseSize: 10})(next)
 	first := serve(h, request("POST", "k", `{}`))
+	assert.Equal(t, http.StatusCreated, first.Code)
 	assert.Greater(t, first.Body.Len(), 10, "sent in full")
-	serve(h, request("POST", "k", `{}`))
-	assert.Equal(t, int32(2), next.runs.Load())
+
+	again := serve(h, request("POST", "k", `{}`))
+	assert.Equal(t, http.StatusInternalServerError, again.Code)
+	assert.Equal(t, "true", again.Header().Get("Idempotent-Replayed"))
+	assert.Equal(t, "application/problem+json", again.Header().Get("Content-Type"))
+	assert.Contains(t, again.Body.String(), "processed, but its response could not be recorded")
+	assert.Empty(t, again.Header().Get("X-Charge"), "nothing of the unrecorded response is replayed")
+	assert.Equal(t, int32(1), next.runs.Load(), "the handler does not run again")
+}
+
+func TestMiddlewareRecordsAPlaceholderForAResponseTheStoreRefuses(t *testing.T) {
+	var runs int
+	big := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		runs++
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write(make([]byte, 2000))
+	})
+	s := idempotency.NewMemoryStore(idempotency.MemoryConfig{MaxResultSize: 1000})
+	h := idempotency.Middleware(s, idempotency.MiddlewareConfig{})(big)
+	first := serve(h, request("POST", "k", `{}`))
+	assert.Equal(t, 2000, first.Body.Len(), "sent in full")
+	again := serve(h, request("POST", "k", `{}`))
+	assert.Equal(t, http.StatusInternalServerError, again.Code)
+	assert.Equal(t, "true", again.Header().Get("Idempotent-Replayed"))
+	assert.Contains(t, again.Body.String(), "larger than the store accepts")
+	assert.Equal(t, 1, runs, "the handler does not run again")
 }
 
 func TestMiddlewarePanicsOnProgrammerErrors(t *testing.T) {
 	assert.PanicsWithValue(t, "idempotency: Middleware: nil store", func() { idempotency.Middleware(nil, idempotency.MiddlewareConfig{}) })
-	assert.Panics(t, func() { idempotency.Middleware(newStore(), idempotency.MiddlewareConfig{MaxBodySize: -1}) })
+	for _, c := range []idempotency.MiddlewareConfig{
+		{MaxBodySize: -1}, {MaxResponseSize: -1}, {Lease: -1}, {Retention: -1}, {InProgressRetryAfter: -1},
+	} {
+		err := c.Validate()
+		require.Error(t, err, "%+v", c)
+		assert.PanicsWithValue(t, err.Error(), func() { idempotency.Middleware(newStore(), c) })
+	}
+	assert.NoError(t, idempotency.MiddlewareConfig{}.Validate())
 }

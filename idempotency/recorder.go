@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"net/textproto"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // recorder passes a handler's response through to the client and keeps a
@@ -42,17 +44,21 @@ func (rec *recorder) Write(p []byte) (int, error) {
 	return rec.ResponseWriter.Write(p)
 }
 
-// Flush sends what was written so far; before any WriteHeader that means an
-// implicit 200, which is what the client sees and so what is recorded.
-func (rec *recorder) Flush() {
+// FlushError sends what was written so far; before any WriteHeader that
+// means an implicit 200, which is what the client sees and so what is
+// recorded. http.ResponseController's Flush calls it.
+func (rec *recorder) FlushError() error {
 	if rec.status == 0 {
 		rec.WriteHeader(http.StatusOK)
 	}
-	_ = http.NewResponseController(rec.ResponseWriter).Flush()
+	return http.NewResponseController(rec.ResponseWriter).Flush()
 }
 
-// Unwrap lets http.ResponseController reach the underlying writer (Flush,
-// deadlines, hijacking).
+// Flush implements http.Flusher for handlers that assert it.
+func (rec *recorder) Flush() { _ = rec.FlushError() }
+
+// Unwrap lets http.ResponseController reach the underlying writer
+// (deadlines, hijacking).
 func (rec *recorder) Unwrap() http.ResponseWriter { return rec.ResponseWriter }
 
 // finish settles the status of a handler that returned without writing:
@@ -64,15 +70,35 @@ func (rec *recorder) finish() {
 	}
 }
 
-// recorded returns the headers to record: those the handler set or changed,
-// not those outer middleware had set before it ran with the same values.
-func (rec *recorder) recorded() http.Header {
+// recorded returns the headers to record, under their canonical names:
+// those the handler set or changed (not those outer middleware had set
+// before it ran, with the same values), without the names in exclude
+// (canonical), those the Connection header lists, and trailers.
+func (rec *recorder) recorded(exclude map[string]bool) http.Header {
+	var listed []string // hop-by-hop headers named in Connection
+	for name, values := range rec.header {
+		if textproto.CanonicalMIMEHeaderKey(name) != "Connection" {
+			continue
+		}
+		for _, v := range values {
+			for token := range strings.SplitSeq(v, ",") {
+				listed = append(listed, textproto.CanonicalMIMEHeaderKey(strings.TrimSpace(token)))
+			}
+		}
+	}
 	h := make(http.Header, len(rec.header))
 	for name, values := range rec.header {
 		if outer, ok := rec.outer[name]; ok && slices.Equal(outer, values) {
 			continue
 		}
-		h[name] = values
+		c := textproto.CanonicalMIMEHeaderKey(name)
+		if exclude[c] || slices.Contains(listed, c) || strings.HasPrefix(name, http.TrailerPrefix) {
+			continue
+		}
+		if prev, ok := h[c]; ok { // the handler used two spellings of a name
+			values = append(slices.Clip(prev), values...)
+		}
+		h[c] = values
 	}
 	return h
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"net/http"
+	"net/textproto"
 	"strconv"
 )
 
@@ -13,29 +14,22 @@ import (
 //	per line: uvarint len, name, uvarint len, value,
 //	then the body up to the end.
 
-// unstoredHeaders are never recorded: credentials (Set-Cookie,
-// Authorization, per the IETF draft) and headers the replaying server sets
-// itself.
-var unstoredHeaders = map[string]bool{
-	"Set-Cookie":          true,
-	"Authorization":       true,
-	"Proxy-Authorization": true,
-	"Connection":          true,
-	"Keep-Alive":          true,
-	"Transfer-Encoding":   true,
-	"Content-Length":      true,
-	"Date":                true,
-	"Trailer":             true,
-	HeaderReplayed:        true,
+// unrecorded are the headers never recorded, by canonical name:
+// credentials (per the IETF draft), hop-by-hop headers (RFC 9110, 7.6.1)
+// and those the replaying server sets itself. Headers named in Connection
+// and those [MiddlewareConfig.ExcludeHeaders] names are left out too.
+var unrecorded = []string{
+	"Set-Cookie", "Authorization", "Proxy-Authorization",
+	"Connection", "Proxy-Connection", "Keep-Alive", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
+	"Content-Length", "Date", HeaderReplayed,
 }
 
+// encodeResponse encodes a response to record; h holds the headers to
+// record, nothing else.
 func encodeResponse(status int, h http.Header, body []byte) []byte {
 	n := 0
 	size := 2*binary.MaxVarintLen32 + len(body)
 	for name, values := range h {
-		if unstoredHeaders[name] {
-			continue
-		}
 		for _, v := range values {
 			n++
 			size += 2*binary.MaxVarintLen32 + len(name) + len(v)
@@ -45,9 +39,6 @@ func encodeResponse(status int, h http.Header, body []byte) []byte {
 	out = binary.AppendUvarint(out, uint64(status))
 	out = binary.AppendUvarint(out, uint64(n))
 	for name, values := range h {
-		if unstoredHeaders[name] {
-			continue
-		}
 		for _, v := range values {
 			out = binary.AppendUvarint(out, uint64(len(name)))
 			out = append(out, name...)
@@ -78,9 +69,17 @@ func writeResponse(w http.ResponseWriter, stored []byte) error {
 			return errBadResponse
 		}
 	}
-	// Recorded headers replace any of the same name that outer middleware
-	// set again for this request, so none is doubled.
+	// Recorded headers (under canonical names) replace any of the same name
+	// that outer middleware set again for this request, so none is doubled;
+	// an outer header set under a non-canonical name is moved to its
+	// canonical one first, so that it is replaced too.
 	h := w.Header()
+	for name, values := range h {
+		if c := textproto.CanonicalMIMEHeaderKey(name); c != name {
+			delete(h, name)
+			h[c] = append(h[c], values...)
+		}
+	}
 	seen := make(map[string]bool, lines)
 	for range lines {
 		name, r, _ := field(stored)

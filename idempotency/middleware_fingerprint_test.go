@@ -1,0 +1,176 @@
+package idempotency_test
+
+import (
+	"context"
+	"io"
+	"math"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/magicmagnets/resilience/idempotency"
+)
+
+// fingerprintStore records the fingerprint of every claim.
+type fingerprintStore struct {
+	idempotency.Store
+	mu           sync.Mutex
+	fingerprints []string
+}
+
+func (s *fingerprintStore) Claim(ctx context.Context, key, fp, token string, lease time.Duration) (idempotency.Claim, error) {
+	s.mu.Lock()
+	s.fingerprints = append(s.fingerprints, fp)
+	s.mu.Unlock()
+	return s.Store.Claim(ctx, key, fp, token, lease)
+}
+
+func withAuth(r *http.Request, auth string) *http.Request {
+	if auth != "" {
+		r.Header.Set("Authorization", auth)
+	}
+	return r
+}
+
+func TestMiddlewareRefusesAKeyReusedByAnotherCaller(t *testing.T) {
+	next := &chargeHandler{}
+	s := &fingerprintStore{Store: newStore()}
+	h := idempotency.Middleware(s, idempotency.MiddlewareConfig{})(next)
+	first := serve(h, withAuth(request("POST", "k", `{"amount":50}`), "Bearer alice"))
+	require.Equal(t, http.StatusCreated, first.Code)
+
+	for _, auth := range []string{"Bearer mallory", "", "Bearer alice-refreshed"} {
+		w := serve(h, withAuth(request("POST", "k", `{"amount":50}`), auth))
+		assert.Equal(t, http.StatusUnprocessableEntity, w.Code, "Authorization %q", auth)
+		assert.NotContains(t, w.Body.String(), "charge", "never the first caller's response")
+	}
+	again := serve(h, withAuth(request("POST", "k", `{"amount":50}`), "Bearer alice"))
+	assert.Equal(t, "true", again.Header().Get("Idempotent-Replayed"), "the same caller gets the replay")
+	assert.Equal(t, first.Body.String(), again.Body.String())
+	assert.Equal(t, int32(1), next.runs.Load())
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, fp := range s.fingerprints {
+		assert.NotContains(t, fp, "alice", "the store never sees the credentials")
+	}
+}
+
+func TestMiddlewareScopedByTenantIgnoresCredentials(t *testing.T) {
+	next := &chargeHandler{}
+	h := idempotency.Middleware(newStore(), idempotency.MiddlewareConfig{
+		Tenant: func(r *http.Request) string { return r.Header.Get("X-Account") },
+	})(next)
+	post := func(account, auth string) *http.Request {
+		r := withAuth(request("POST", "k", `{"amount":50}`), auth)
+		r.Header.Set("X-Account", account)
+		return r
+	}
+	serve(h, post("acme", "Bearer token-1"))
+	again := serve(h, post("acme", "Bearer token-2"))
+	assert.Equal(t, "true", again.Header().Get("Idempotent-Replayed"), "a refreshed token replays under the same account")
+	other := serve(h, post("globex", "Bearer token-1"))
+	assert.Empty(t, other.Header().Get("Idempotent-Replayed"), "another account has its own keys")
+	assert.Equal(t, int32(2), next.runs.Load())
+}
+
+func TestMiddlewareCanonicalJSONFingerprintsAmbiguousBodiesByTheirBytes(t *testing.T) {
+	// Each group holds different bodies that a lossy canonical form would
+	// make equal; each must match only itself.
+	for _, bodies := range [][]string{
+		{"{\"a\":\"\xff\"}", "{\"a\":\"\xfe\"}", "{\"a\":\"\uFFFD\"}"}, // invalid UTF-8
+		{`{"a":"\ud800"}`, `{"a":"\udbff"}`, `{"a":"\ufffd"}`},         // lone high surrogates
+		{`{"a":"\udc00"}`, `{"a":"\udfff"}`, `{"a":"\ud800\ud800"}`},   // lone low, two highs
+		{`{"a":"\ud800x"}`, `{"a":"\ud800\n"}`},                        // high then not a low
+		{`{"a":1,"a":2}`, `{"a":2}`, `{"a":2,"a":1}`},                  // repeated keys
+	} {
+		next := &chargeHandler{}
+		h := idempotency.Middleware(newStore(), idempotency.MiddlewareConfig{CanonicalJSON: true})(next)
+		for i, body := range bodies {
+			w := serve(h, request("POST", "k"+string(rune('a'+i)), body))
+			require.Equal(t, http.StatusCreated, w.Code)
+			for j, other := range bodies {
+				w := serve(h, request("POST", "k"+string(rune('a'+i)), other))
+				if i == j {
+					assert.Equal(t, "true", w.Header().Get("Idempotent-Replayed"), "%q matches itself", body)
+				} else {
+					assert.Equal(t, http.StatusUnprocessableEntity, w.Code, "%q does not match %q", other, body)
+				}
+			}
+		}
+	}
+}
+
+func TestMiddlewareCanonicalJSONStillMatchesEquivalentDocuments(t *testing.T) {
+	for _, pair := range [][2]string{
+		{`{"a":"\ud83d\ude00","b":1}`, `{ "b":1, "a":"😀" }`},                                // a surrogate pair is one character
+		{`{"a":"\\ud800"}`, `{ "a" : "\\ud800" }`},                                          // an escaped backslash, not an escape
+		{`{"x":[{"b":true,"a":null}],"y":"\u00e9"}`, `{"y":"é","x":[{"a":null,"b":true}]}`}, // nested objects
+	} {
+		next := &chargeHandler{}
+		h := idempotency.Middleware(newStore(), idempotency.MiddlewareConfig{CanonicalJSON: true})(next)
+		serve(h, request("POST", "k", pair[0]))
+		w := serve(h, request("POST", "k", pair[1]))
+		assert.Equal(t, "true", w.Header().Get("Idempotent-Replayed"), "%s matches %s", pair[1], pair[0])
+	}
+}
+
+func TestMiddlewareCanonicalJSONFingerprintsDeepNestingByItsBytes(t *testing.T) {
+	deep := strings.Repeat("[", 600) + strings.Repeat("]", 600)
+	spaced := strings.Repeat("[ ", 600) + strings.Repeat("]", 600)
+	next := &chargeHandler{}
+	h := idempotency.Middleware(newStore(), idempotency.MiddlewareConfig{CanonicalJSON: true})(next)
+	serve(h, request("POST", "k", deep))
+	assert.Equal(t, "true", serve(h, request("POST", "k", deep)).Header().Get("Idempotent-Replayed"))
+	assert.Equal(t, http.StatusUnprocessableEntity, serve(h, request("POST", "k", spaced)).Code)
+}
+
+// echo answers 201 with the request body it read.
+var echo = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	w.WriteHeader(http.StatusCreated)
+	_, _ = w.Write(body)
+})
+
+func TestMiddlewareTakesMaxInt64AsNoBodyBound(t *testing.T) {
+	h := idempotency.Middleware(newStore(), idempotency.MiddlewareConfig{MaxBodySize: math.MaxInt64})(echo)
+	body := strings.Repeat("x", 2<<20) // over the default bound
+	w := serve(h, request("POST", "k", body))
+	require.Equal(t, http.StatusCreated, w.Code)
+	assert.Equal(t, len(body), w.Body.Len(), "the handler reads the whole body")
+
+	limited := idempotency.Middleware(newStore(), idempotency.MiddlewareConfig{})(echo)
+	assert.Equal(t, http.StatusRequestEntityTooLarge, serve(limited, request("POST", "k", body)).Code, "the default bound is 1 MiB")
+}
+
+func TestMiddlewareTakesMaxIntAsTheStoresResponseBound(t *testing.T) {
+	s := idempotency.NewMemoryStore(idempotency.MemoryConfig{MaxResultSize: 4 << 20})
+	h := idempotency.Middleware(s, idempotency.MiddlewareConfig{MaxBodySize: 4 << 20, MaxResponseSize: math.MaxInt})(echo)
+	body := strings.Repeat("x", 2<<20)
+	serve(h, request("POST", "k", body))
+	w := serve(h, request("POST", "k", body))
+	assert.Equal(t, "true", w.Header().Get("Idempotent-Replayed"))
+	assert.Equal(t, len(body), w.Body.Len(), "recorded whole")
+}
+
+func TestMiddlewareSendsAHugeInProgressRetryAfterInWholeSeconds(t *testing.T) {
+	entered, release := make(chan struct{}), make(chan struct{})
+	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(entered)
+		<-release
+	})
+	h := idempotency.Middleware(newStore(), idempotency.MiddlewareConfig{InProgressRetryAfter: math.MaxInt64})(slow)
+	done := make(chan struct{})
+	go func() { defer close(done); serve(h, request("POST", "k", `{}`)) }()
+	<-entered
+	w := serve(h, request("POST", "k", `{}`))
+	assert.Equal(t, http.StatusConflict, w.Code)
+	assert.Equal(t, "9223372037", w.Header().Get("Retry-After"), "math.MaxInt64 ns rounded up, no overflow")
+	close(release)
+	<-done
+}
