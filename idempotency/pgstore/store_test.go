@@ -61,4 +61,5 @@ func TestNewPanicsOnProgrammerErrors(t *testing.T) {
 	pool := newPool(t)
 	assert.Panics(t, func() { pgstore.New(pool, pgstore.Config{MaxResultSize: -1}) })
 	assert.Panics(t, func() { pgstore.New(pool, pgstore.Config{Table: "a..b"}) })
+	assert.Panics(t, func() { pgstore.New(pool, pgstore.Config{Timeout: -time.Second}) })
 }

@@ -99,3 +99,24 @@ func TestCompleteTxRejectsANilTransaction(t *testing.T) {
 	var tx pgx.Tx
 	assert.Error(t, store.CompleteTx(t.Context(), tx, "k", idempotency.Lock{Token: "t", Fence: 1}, nil, time.Minute))
 }
+
+func TestCompleteTxOfATooLargeResultChangesNothingAndLeavesTheTransactionUsable(t *testing.T) {
+	pool := newPool(t)
+	store := pgstore.New(pool, pgstore.Config{MaxResultSize: 8})
+	key := "txbig:" + idempotency.NewKey()
+	c, err := store.Claim(t.Context(), key, "fp", idempotency.NewToken(), time.Minute)
+	require.NoError(t, err)
+
+	tx, err := pool.Begin(t.Context())
+	require.NoError(t, err)
+	defer func() { _ = tx.Rollback(context.Background()) }()
+	err = store.CompleteTx(t.Context(), tx, key, c.Lock, []byte("far too large"), time.Minute)
+	require.ErrorIs(t, err, idempotency.ErrResultTooLarge)
+	require.NoError(t, store.CompleteTx(t.Context(), tx, key, c.Lock, []byte("small"), time.Minute), "the transaction goes on")
+	require.NoError(t, tx.Commit(t.Context()))
+
+	require.NoError(t, store.Complete(t.Context(), key, c.Lock, []byte("small"), time.Minute), "a re-send after the commit")
+	replay, err := store.Claim(t.Context(), key, "fp", idempotency.NewToken(), time.Minute)
+	require.NoError(t, err)
+	assert.Equal(t, []byte("small"), replay.Result)
+}
