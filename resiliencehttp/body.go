@@ -29,6 +29,42 @@ func drain(resp *http.Response, limit int64) bool {
 	return false
 }
 
+// buffer reads the body of resp, which the attempt is about to accept, up
+// to limit bytes. When the whole body fit, it closes the original body
+// (which hands the connection back to the pool), puts the bytes read in its
+// place and returns true. A body announced or found longer than limit is
+// left to stream as drain leaves one, and buffer returns false. A failed
+// read closes the body and returns the error: the attempt failed.
+// Bodies that are not read (none, or an upgraded connection's) are left as
+// they are.
+func buffer(resp *http.Response, limit int64) (bool, error) {
+	if resp.Body == nil || resp.Body == http.NoBody || resp.StatusCode == http.StatusSwitchingProtocols {
+		return false, nil
+	}
+	if resp.ContentLength > limit {
+		return false, nil
+	}
+	n := limit
+	if n < math.MaxInt64 {
+		n++
+	}
+	var buf bytes.Buffer
+	if resp.ContentLength > 0 {
+		buf.Grow(int(resp.ContentLength))
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, n)); err != nil {
+		resp.Body.Close()
+		return false, err
+	}
+	if int64(buf.Len()) <= limit {
+		resp.Body.Close()
+		resp.Body = io.NopCloser(bytes.NewReader(buf.Bytes()))
+		return true, nil
+	}
+	resp.Body = &prefixedBody{Reader: io.MultiReader(bytes.NewReader(buf.Bytes()), resp.Body), Closer: resp.Body}
+	return false, nil
+}
+
 type prefixedBody struct {
 	io.Reader
 	io.Closer

@@ -67,7 +67,17 @@ func (c *call) attempt(actx context.Context) error {
 		resp.Request = r
 	}
 	retryable := c.t.retryResp(resp)
-	drained := retryable && drain(resp, c.t.drainLimit)
+	var drained bool
+	switch {
+	case retryable:
+		drained = drain(resp, c.t.drainLimit)
+	case c.t.bufferBody > 0:
+		if drained, err = buffer(resp, c.t.bufferBody); err != nil {
+			stop()
+			cancel()
+			return c.failed(actx, n, fmt.Errorf("resiliencehttp: %s: reading the body: %w", resp.Status, err))
+		}
+	}
 	if !stop() {
 		// actx ended meanwhile and cancel is running: the response is lost.
 		resp.Body.Close()

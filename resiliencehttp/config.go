@@ -51,6 +51,26 @@ type Config struct {
 	// 64 KiB; negative panics.
 	DrainLimit int64
 
+	// BufferBody, when positive, makes each attempt read the body of the
+	// response it is about to accept, up to BufferBody bytes, before the
+	// policy sees the outcome. A body that fails to arrive whole (the
+	// connection reset, fewer bytes than its Content-Length, a read
+	// stalled past a per-attempt timeout) is then a failed attempt, retried
+	// like a transport error (with the same Idempotency-Key), and the
+	// caller gets a body already read in full, served from memory.
+	//
+	// A body longer than BufferBody (by its Content-Length, or once
+	// BufferBody+1 bytes have been read) is passed through as without a
+	// buffer: the caller reads the bytes already read and then the rest
+	// from the connection, and a cut past that point fails in the caller's
+	// read, outside the policy. Set BufferBody above the largest answer
+	// that must arrive whole. A body cut short with a Content-Length to
+	// match looks complete and cannot be caught here.
+	//
+	// Responses with a retryable status are drained under DrainLimit
+	// instead. Zero means no buffering; negative panics.
+	BufferBody int64
+
 	// Name is copied into every event's Name.
 	Name string
 

@@ -41,7 +41,7 @@ func (b handlerBase) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// readmeClient is the policy of the README's recommended client.
+// readmeClient is the policy per host of the README's recommended client.
 func readmeClient(host string) resilience.Policy {
 	return resilience.Chain(
 		timeout.New(10*time.Second),
@@ -74,7 +74,7 @@ func TestReadmeClientWaitsOutInProgressConflictAndGetsTheReplay(t *testing.T) {
 		synctest.Wait()
 		require.Equal(t, int32(1), runs.Load(), "precondition: the first request holds the key")
 		time.AfterFunc(500*time.Millisecond, func() { close(release) })
-		tr := resiliencehttp.New(resiliencehttp.Config{Base: base, PerHost: readmeClient})
+		tr := resiliencehttp.New(resiliencehttp.Config{Base: base, PerHost: readmeClient, BufferBody: 1 << 20})
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://pay.test/charges", strings.NewReader("pay 10"))
 		start := time.Now()
 

@@ -16,6 +16,7 @@ import (
 	"github.com/magicmagnets/resilience/breaker"
 	"github.com/magicmagnets/resilience/idempotency"
 	"github.com/magicmagnets/resilience/resiliencehttp"
+	"github.com/magicmagnets/resilience/resiliencetest"
 	"github.com/magicmagnets/resilience/retry"
 	"github.com/magicmagnets/resilience/timeout"
 )
@@ -120,6 +121,46 @@ func ExampleNew_idempotencyKey() {
 	// attempt 1 key "order-42"
 	// attempt 2 key "order-42"
 	// paid
+}
+
+// With BufferBody, the answer is read inside the attempt: a body cut off
+// mid-way is a failed attempt, sent again with the same key, and the
+// server's idempotency middleware replays the answer it recorded.
+func ExampleConfig_bufferBody() {
+	var charges atomic.Int32
+	charge := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		charges.Add(1)
+		fmt.Fprint(w, `{"receipt":"r-1001","amount":10}`)
+	})
+	store := idempotency.NewMemoryStore(idempotency.MemoryConfig{})
+	server := resiliencetest.FaultyHandler( // the first answer is cut after 5 bytes
+		idempotency.Middleware(store, idempotency.MiddlewareConfig{})(charge),
+		resiliencetest.Faults{Script: []resiliencetest.HTTPFault{resiliencetest.ResetBody(5)}},
+	)
+	srv := httptest.NewServer(server)
+	defer srv.Close()
+
+	tr := resiliencehttp.New(resiliencehttp.Config{
+		Policy:     retry.New(retry.Config{Backoff: backoff.Constant(time.Millisecond)}),
+		BufferBody: 1 << 20,
+	})
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+
+	ctx := idempotency.WithKey(context.Background(), idempotency.NewKey())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL, strings.NewReader(`{"amount":10}`))
+	resp, err := client.Do(req)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	fmt.Println(string(body))
+	fmt.Println("requests:", server.Stats().Requests, "charges:", charges.Load(), "replayed:", resp.Header.Get("Idempotent-Replayed"))
+	// Output:
+	// {"receipt":"r-1001","amount":10}
+	// requests: 2 charges: 1 replayed: true
 }
 
 func ExampleParseRetryAfter() {

@@ -22,13 +22,14 @@ type Transport struct {
 	retryResp  func(*http.Response) bool
 	errOnEnd   bool
 	drainLimit int64
+	bufferBody int64
 	name       string
 	observer   resilience.Observer
 }
 
 // New returns a Transport. It starts no goroutine. It panics with a
 // "resiliencehttp:" message if both Policy and PerHost are set, or if
-// MaxHosts or DrainLimit is negative.
+// MaxHosts, DrainLimit or BufferBody is negative.
 func New(c Config) *Transport {
 	if c.Policy != nil && c.PerHost != nil {
 		panic("resiliencehttp: both Policy and PerHost are set")
@@ -39,12 +40,16 @@ func New(c Config) *Transport {
 	if c.DrainLimit < 0 {
 		panic(fmt.Sprintf("resiliencehttp: negative DrainLimit %d", c.DrainLimit))
 	}
+	if c.BufferBody < 0 {
+		panic(fmt.Sprintf("resiliencehttp: negative BufferBody %d", c.BufferBody))
+	}
 	t := &Transport{
 		base:       c.Base,
 		shared:     c.Policy,
 		retryResp:  c.RetryResponse,
 		errOnEnd:   c.ErrorOnExhausted,
 		drainLimit: c.DrainLimit,
+		bufferBody: c.BufferBody,
 		name:       c.Name,
 		observer:   c.Observer,
 	}

@@ -323,6 +323,9 @@ func TestNewPanicsOnProgrammerErrors(t *testing.T) {
 	assert.PanicsWithValue(t, "resiliencehttp: negative DrainLimit -1", func() {
 		resiliencehttp.New(resiliencehttp.Config{DrainLimit: -1})
 	})
+	assert.PanicsWithValue(t, "resiliencehttp: negative BufferBody -1", func() {
+		resiliencehttp.New(resiliencehttp.Config{BufferBody: -1})
+	})
 }
 
 func TestTransportIsSafeForConcurrentUse(t *testing.T) {
