@@ -70,6 +70,7 @@
 // their rows are read as they were written: a completed row without a token
 // replays, an in-progress row stays its owner's. Do not run replicas of the
 // earlier release against the table once the new one writes to it: an
-// earlier replica reads a completed row that keeps its token as in
-// progress, and a released row as present.
+// earlier replica reads a completed row, which now keeps its token, as in
+// progress, and would run its operation again once the retention's
+// deadline passes.
 package pgstore
