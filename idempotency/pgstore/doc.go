@@ -71,6 +71,6 @@
 // replays, an in-progress row stays its owner's. Do not run replicas of the
 // earlier release against the table once the new one writes to it: an
 // earlier replica reads a completed row, which now keeps its token, as in
-// progress, and would run its operation again once the retention's
-// deadline passes.
+// progress, and answers "in progress" for it until its retention ends
+// instead of replaying it.
 package pgstore
