@@ -76,8 +76,15 @@ func TestRecipeRetryWaitsForTheBreakerToAdmitAProbe(t *testing.T) {
 		err := p.Do(context.Background(), func(context.Context) error { return nil })
 
 		require.NoError(t, err)
-		assert.Equal(t, []time.Duration{10 * time.Millisecond, 2*time.Second - 10*time.Millisecond}, rec.Delays())
-		assert.Equal(t, []time.Duration{2 * time.Second}, rec.Gaps(), "the probe came exactly when OpenFor ended")
+		// The second wait is the breaker's hint, the rest of OpenFor, with
+		// the retry policy's jitter of up to a tenth on top.
+		delays := rec.Delays()
+		require.Len(t, delays, 2)
+		hint := 2*time.Second - 10*time.Millisecond
+		assert.Equal(t, 10*time.Millisecond, delays[0])
+		assert.GreaterOrEqual(t, delays[1], hint)
+		assert.LessOrEqual(t, delays[1], hint+hint/10)
+		assert.Equal(t, []time.Duration{10*time.Millisecond + delays[1]}, rec.Gaps(), "the probe came once the hint had passed, never before")
 		assert.Equal(t, 1, rec.Count(resilience.KindRejected))
 		assert.Equal(t, breaker.Closed, b.State())
 	})
