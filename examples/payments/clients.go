@@ -242,11 +242,8 @@ func newResilientClient(url string, c resilientConfig, t *tally) *resilientClien
 				timeout.New(c.attemptTimeout),
 			)
 		},
-		// Retry the usual statuses, and 409: with an Idempotency-Key it
-		// means the first attempt is still being processed.
-		RetryResponse: func(r *http.Response) bool {
-			return r.StatusCode == http.StatusConflict || resiliencehttp.RetryableStatus(r)
-		},
+		// The default RetryResponse retries a keyed request's 409 too: the
+		// first attempt is still being processed.
 		ErrorOnExhausted: true,
 	})
 	reads := resiliencehttp.New(resiliencehttp.Config{
