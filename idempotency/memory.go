@@ -5,6 +5,7 @@ import (
 	"container/heap"
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"time"
@@ -84,7 +85,7 @@ func (r *record) size() int64 {
 // NewMemoryStore returns an empty memory store. It panics if a limit in c is
 // negative.
 func NewMemoryStore(c MemoryConfig) *MemoryStore {
-	if c.MaxEntries < 0 || c.MaxBytes < 0 || c.MaxResultSize < 0 {
+	if c.Validate() != nil {
 		panic(fmt.Sprintf("idempotency: NewMemoryStore: negative limit in %+v", c))
 	}
 	if c.MaxEntries == 0 {
@@ -115,6 +116,15 @@ func (s *MemoryStore) Len() int {
 
 func (s *MemoryStore) now() time.Duration { return time.Since(s.epoch) }
 
+// later returns t + d for d ≥ 0, saturating rather than wrapping, so that
+// a lease or retention of math.MaxInt64 means "never" rather than "already".
+func later(t, d time.Duration) time.Duration {
+	if t > math.MaxInt64-d {
+		return math.MaxInt64
+	}
+	return t + d
+}
+
 // Claim implements [Store.Claim]. A replay returns the stored result without
 // copying it: it must not be modified.
 func (s *MemoryStore) Claim(ctx context.Context, key, fingerprint, token string, lease time.Duration) (Claim, error) {
@@ -137,7 +147,7 @@ func (s *MemoryStore) Claim(ctx context.Context, key, fingerprint, token string,
 		}
 		switch {
 		case r.state == inProgress && r.token == token: // our own claim, re-sent
-			r.lease, r.deadline = lease, now+lease
+			r.lease, r.deadline = lease, later(now, lease)
 			heap.Fix(&s.running, r.index)
 			return Claim{Lock: Lock{Token: r.token, Fence: r.fence}}, nil
 		case now >= r.deadline: // expired: taken over below
@@ -149,7 +159,7 @@ func (s *MemoryStore) Claim(ctx context.Context, key, fingerprint, token string,
 	}
 
 	lock := Lock{Token: strings.Clone(token), Fence: 1}
-	fresh := &record{key: strings.Clone(key), fingerprint: strings.Clone(fingerprint), token: lock.Token, lease: lease, deadline: now + lease}
+	fresh := &record{key: strings.Clone(key), fingerprint: strings.Clone(fingerprint), token: lock.Token, lease: lease, deadline: later(now, lease)}
 	if r != nil {
 		lock.Fence = r.fence + 1
 		s.remove(r)
@@ -190,7 +200,7 @@ func (s *MemoryStore) Complete(ctx context.Context, key string, lock Lock, resul
 		s.add(r) // back as it was
 		return fmt.Errorf("%w: no room for a %d-byte result", ErrStoreFull, len(stored))
 	}
-	r.result, r.state, r.deadline = stored, completed, now+retention
+	r.result, r.state, r.deadline = stored, completed, later(now, retention)
 	s.add(r)
 	return nil
 }
@@ -211,7 +221,7 @@ func (s *MemoryStore) Release(ctx context.Context, key string, lock Lock, retent
 		return ErrLockLost
 	}
 	s.remove(r)
-	r.fingerprint, r.state, r.deadline = "", released, now+retention
+	r.fingerprint, r.state, r.deadline = "", released, later(now, retention)
 	s.add(r)
 	return nil
 }
@@ -231,7 +241,7 @@ func (s *MemoryStore) Extend(ctx context.Context, key string, lock Lock, lease t
 	case !r.heldBy(lock, inProgress):
 		return ErrLockLost
 	}
-	r.lease, r.deadline = lease, now+lease
+	r.lease, r.deadline = lease, later(now, lease)
 	heap.Fix(&s.running, r.index)
 	return nil
 }
@@ -249,7 +259,7 @@ func (s *MemoryStore) dropExpired(now time.Duration, n int) {
 		switch {
 		case len(s.held) > 0 && now >= s.held[0].deadline:
 			s.remove(s.held[0])
-		case len(s.running) > 0 && now >= s.running[0].deadline+s.running[0].lease:
+		case len(s.running) > 0 && now >= later(s.running[0].deadline, s.running[0].lease):
 			s.remove(s.running[0])
 		default:
 			return

@@ -51,7 +51,7 @@ func NewPolicy(store Store, c Config) *Policy {
 	if store == nil {
 		panic("idempotency: NewPolicy: nil store")
 	}
-	if c.Lease < 0 || c.Retention < 0 {
+	if c.Validate() != nil {
 		panic(fmt.Sprintf("idempotency: NewPolicy: negative duration (lease %v, retention %v)", c.Lease, c.Retention))
 	}
 	return &Policy{
