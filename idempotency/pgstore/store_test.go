@@ -63,3 +63,31 @@ func TestNewPanicsOnProgrammerErrors(t *testing.T) {
 	assert.Panics(t, func() { pgstore.New(pool, pgstore.Config{Table: "a..b"}) })
 	assert.Panics(t, func() { pgstore.New(pool, pgstore.Config{Timeout: -time.Second}) })
 }
+
+// A row past its retention stays until it is swept, so the next claim's
+// fence is one more than the completed or released record's.
+func TestFenceGoesOnAfterTheRetentionUntilTheRowIsSwept(t *testing.T) {
+	pool := newPool(t)
+	s := pgstore.New(pool, pgstore.Config{})
+	ctx, prefix := t.Context(), "retained:"+idempotency.NewKey()+":"
+	const retention = 50 * time.Millisecond
+	for _, released := range []bool{false, true} {
+		key := fmt.Sprint(prefix, released)
+		c, err := s.Claim(ctx, key, "fp", idempotency.NewToken(), time.Minute)
+		require.NoError(t, err)
+		if released {
+			require.NoError(t, s.Release(ctx, key, c.Lock, retention))
+		} else {
+			require.NoError(t, s.Complete(ctx, key, c.Lock, []byte("r"), retention))
+		}
+		require.Eventually(t, func() bool {
+			var over bool
+			require.NoError(t, pool.QueryRow(ctx, "SELECT purge_at <= clock_timestamp() FROM "+pgstore.DefaultTable+" WHERE key = $1", []byte(key)).Scan(&over))
+			return over
+		}, 10*time.Second, time.Millisecond, "the retention ends on the server's clock")
+		next, err := s.Claim(ctx, key, "fp", idempotency.NewToken(), time.Minute)
+		require.NoError(t, err)
+		require.False(t, next.Replayed)
+		assert.Equal(t, c.Lock.Fence+1, next.Lock.Fence, "released=%v", released)
+	}
+}
