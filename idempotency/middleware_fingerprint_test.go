@@ -2,8 +2,6 @@ package idempotency_test
 
 import (
 	"context"
-	"io"
-	"math"
 	"net/http"
 	"strings"
 	"sync"
@@ -128,49 +126,4 @@ func TestMiddlewareCanonicalJSONFingerprintsDeepNestingByItsBytes(t *testing.T) 
 	serve(h, request("POST", "k", deep))
 	assert.Equal(t, "true", serve(h, request("POST", "k", deep)).Header().Get("Idempotent-Replayed"))
 	assert.Equal(t, http.StatusUnprocessableEntity, serve(h, request("POST", "k", spaced)).Code)
-}
-
-// echo answers 201 with the request body it read.
-var echo = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	w.WriteHeader(http.StatusCreated)
-	_, _ = w.Write(body)
-})
-
-func TestMiddlewareTakesMaxInt64AsNoBodyBound(t *testing.T) {
-	h := idempotency.Middleware(newStore(), idempotency.MiddlewareConfig{MaxBodySize: math.MaxInt64})(echo)
-	body := strings.Repeat("x", 2<<20) // over the default bound
-	w := serve(h, request("POST", "k", body))
-	require.Equal(t, http.StatusCreated, w.Code)
-	assert.Equal(t, len(body), w.Body.Len(), "the handler reads the whole body")
-
-	limited := idempotency.Middleware(newStore(), idempotency.MiddlewareConfig{})(echo)
-	assert.Equal(t, http.StatusRequestEntityTooLarge, serve(limited, request("POST", "k", body)).Code, "the default bound is 1 MiB")
-}
-
-func TestMiddlewareTakesMaxIntAsTheStoresResponseBound(t *testing.T) {
-	s := idempotency.NewMemoryStore(idempotency.MemoryConfig{MaxResultSize: 4 << 20})
-	h := idempotency.Middleware(s, idempotency.MiddlewareConfig{MaxBodySize: 4 << 20, MaxResponseSize: math.MaxInt})(echo)
-	body := strings.Repeat("x", 2<<20)
-	serve(h, request("POST", "k", body))
-	w := serve(h, request("POST", "k", body))
-	assert.Equal(t, "true", w.Header().Get("Idempotent-Replayed"))
-	assert.Equal(t, len(body), w.Body.Len(), "recorded whole")
-}
-
-func TestMiddlewareSendsAHugeInProgressRetryAfterInWholeSeconds(t *testing.T) {
-	entered, release := make(chan struct{}), make(chan struct{})
-	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		close(entered)
-		<-release
-	})
-	h := idempotency.Middleware(newStore(), idempotency.MiddlewareConfig{InProgressRetryAfter: math.MaxInt64})(slow)
-	done := make(chan struct{})
-	go func() { defer close(done); serve(h, request("POST", "k", `{}`)) }()
-	<-entered
-	w := serve(h, request("POST", "k", `{}`))
-	assert.Equal(t, http.StatusConflict, w.Code)
-	assert.Equal(t, "9223372037", w.Header().Get("Retry-After"), "math.MaxInt64 ns rounded up, no overflow")
-	close(release)
-	<-done
 }

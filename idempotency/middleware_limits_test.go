@@ -1,0 +1,111 @@
+package idempotency_test
+
+import (
+	"context"
+	"io"
+	"math"
+	"net/http"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/magicmagnets/resilience/idempotency"
+)
+
+// Every size and duration of MiddlewareConfig has a tested outcome at its
+// extremes; negative ones panic (TestMiddlewarePanicsOnProgrammerErrors).
+
+// echo answers 201 with the request body it read.
+var echo = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	w.WriteHeader(http.StatusCreated)
+	_, _ = w.Write(body)
+})
+
+func TestMiddlewareTakesMaxInt64AsNoBodyBound(t *testing.T) {
+	h := idempotency.Middleware(newStore(), idempotency.MiddlewareConfig{MaxBodySize: math.MaxInt64})(echo)
+	body := strings.Repeat("x", 2<<20) // over the default bound
+	w := serve(h, request("POST", "k", body))
+	require.Equal(t, http.StatusCreated, w.Code)
+	assert.Equal(t, len(body), w.Body.Len(), "the handler reads the whole body")
+
+	limited := idempotency.Middleware(newStore(), idempotency.MiddlewareConfig{})(echo)
+	assert.Equal(t, http.StatusRequestEntityTooLarge, serve(limited, request("POST", "k", body)).Code, "the default bound is 1 MiB")
+}
+
+func TestMiddlewareTakesMaxIntAsTheStoresResponseBound(t *testing.T) {
+	s := idempotency.NewMemoryStore(idempotency.MemoryConfig{MaxResultSize: 4 << 20})
+	h := idempotency.Middleware(s, idempotency.MiddlewareConfig{MaxBodySize: 4 << 20, MaxResponseSize: math.MaxInt})(echo)
+	body := strings.Repeat("x", 2<<20)
+	serve(h, request("POST", "k", body))
+	w := serve(h, request("POST", "k", body))
+	assert.Equal(t, "true", w.Header().Get("Idempotent-Replayed"))
+	assert.Equal(t, len(body), w.Body.Len(), "recorded whole")
+}
+
+func TestMiddlewareSendsAHugeInProgressRetryAfterInWholeSeconds(t *testing.T) {
+	entered, release := make(chan struct{}), make(chan struct{})
+	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(entered)
+		<-release
+	})
+	h := idempotency.Middleware(newStore(), idempotency.MiddlewareConfig{InProgressRetryAfter: math.MaxInt64})(slow)
+	done := make(chan struct{})
+	go func() { defer close(done); serve(h, request("POST", "k", `{}`)) }()
+	<-entered
+	w := serve(h, request("POST", "k", `{}`))
+	assert.Equal(t, http.StatusConflict, w.Code)
+	assert.Equal(t, "9223372037", w.Header().Get("Retry-After"), "math.MaxInt64 ns rounded up, no overflow")
+	close(release)
+	<-done
+}
+
+func TestMiddlewareTakesMaxInt64DurationsAsNever(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		entered, release := make(chan struct{}), make(chan struct{})
+		var runs int
+		next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			runs++
+			if runs == 1 {
+				close(entered)
+				<-release
+			}
+			w.WriteHeader(http.StatusCreated)
+		})
+		h := idempotency.Middleware(newStore(), idempotency.MiddlewareConfig{Lease: math.MaxInt64, Retention: math.MaxInt64})(next)
+		done := make(chan struct{})
+		go func() { defer close(done); serve(h, request("POST", "k", `{}`)) }()
+		<-entered
+		time.Sleep(365 * 24 * time.Hour)
+		assert.Equal(t, http.StatusConflict, serve(h, request("POST", "k", `{}`)).Code, "a lease of math.MaxInt64 does not end")
+		close(release)
+		<-done
+		time.Sleep(365 * 24 * time.Hour)
+		w := serve(h, request("POST", "k", `{}`))
+		assert.Equal(t, "true", w.Header().Get("Idempotent-Replayed"), "a retention of math.MaxInt64 does not end")
+		assert.Equal(t, 1, runs)
+	})
+}
+
+func TestMiddlewareWithANanosecondLeaseCancelsTheHandlerButRecordsItsResponse(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var runs int
+		var cause error
+		next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			runs++
+			time.Sleep(time.Second)
+			cause = context.Cause(r.Context())
+			w.WriteHeader(http.StatusCreated)
+		})
+		h := idempotency.Middleware(newStore(), idempotency.MiddlewareConfig{Lease: time.Nanosecond})(next)
+		serve(h, request("POST", "k", `{}`))
+		assert.ErrorIs(t, cause, idempotency.ErrLockLost, "the lease cannot be proven held")
+		w := serve(h, request("POST", "k", `{}`))
+		assert.Equal(t, "true", w.Header().Get("Idempotent-Replayed"), "recorded: nobody took the key over")
+		assert.Equal(t, 1, runs)
+	})
+}
