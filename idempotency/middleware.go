@@ -79,7 +79,11 @@ type MiddlewareConfig struct {
 	RunWithoutStore bool
 	// Lease and Retention mean what they mean in [Options] (zero means 30s
 	// and 24h); the lease is kept alive while the handler runs, and each
-	// store call is bounded by a third of it (at most 5s).
+	// store call is bounded by a third of it (at most 5s). A lease shorter
+	// than the store's round trip is lost at once (the handler's context is
+	// cancelled with cause ErrLockLost; its response is still recorded if
+	// nobody took the key over). The memory store takes math.MaxInt64 as
+	// never, for both: a crashed owner's lease then never ends either.
 	Lease     time.Duration
 	Retention time.Duration
 	// Name is copied into every Event.
@@ -138,8 +142,10 @@ type MiddlewareConfig struct {
 // store fails to take it, the middleware keeps the lease and retries until
 // it is recorded or the lease can no longer be held (then the key stays in
 // progress until its lease ends, and a retry after that runs the handler
-// again with a higher fence). A handler that panics releases the key; the
-// panic goes on.
+// again with a higher fence). The response goes out as the handler writes
+// it, but the request ends only once it is recorded: while the store fails,
+// for up to a lease. A handler that panics releases the key; the panic goes
+// on.
 //
 // Middleware panics if store is nil or a size or duration in c is negative
 // ([MiddlewareConfig.Validate]).
