@@ -164,6 +164,7 @@ var cases = []case_{
 	{"AnyKeyBytesAreDistinct", binaryKeys},
 	{"FingerprintsAreComparedAsExactBytes", binaryFingerprints},
 	{"NonPositiveDurationsAreRejected", invalidDurations},
+	{"LongestDurationsMeanNever", longestDurations},
 	{"OversizedResultIsRejectedAndKeyStaysInProgress", oversized},
 	{"OneOfManyConcurrentClaimersWins", concurrentClaim},
 	{"OneOfManyConcurrentTakeoversWins", concurrentTakeover},

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -102,6 +103,25 @@ func invalidDurations(t *testing.T, e *env) {
 	// The rejected calls changed nothing.
 	e.requireInProgress(t, e.key("k"))
 	require.NoError(t, e.s.Complete(ctx, e.key("k"), lock, []byte("r"), e.lease))
+}
+
+// longestDurations: a lease or retention of math.MaxInt64 means "never",
+// not a deadline that wrapped around into the past.
+func longestDurations(t *testing.T, e *env) {
+	ctx, key := t.Context(), e.key("k")
+	const never = time.Duration(math.MaxInt64)
+	lock := e.acquire(t, key, never)
+	remaining := e.requireInProgress(t, key)
+	assert.Greater(t, remaining, never/2, "the lease has nearly all of its length left")
+	require.NoError(t, e.s.Extend(ctx, key, lock, never))
+	e.requireInProgress(t, key)
+	require.NoError(t, e.s.Complete(ctx, key, lock, []byte("r"), never))
+	e.requireReplay(t, key, []byte("r"))
+
+	key = e.key("released")
+	lock = e.acquire(t, key, e.lease)
+	require.NoError(t, e.s.Release(ctx, key, lock, never))
+	assert.Equal(t, lock.Fence+1, e.acquire(t, key, e.lease).Fence)
 }
 
 func oversized(t *testing.T, e *env) {
