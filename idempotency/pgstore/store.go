@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -116,7 +117,7 @@ func (s *Store) Claim(ctx context.Context, key, fingerprint, token string, lease
 		case completed:
 			return idempotency.Claim{Replayed: true, Result: result}, nil
 		}
-		return idempotency.Claim{}, &idempotency.InProgressError{Remaining: time.Duration(remaining) * time.Microsecond}
+		return idempotency.Claim{}, &idempotency.InProgressError{Remaining: fromMicros(remaining)}
 	}
 	return idempotency.Claim{}, fmt.Errorf("pgstore: claim: record kept changing during %d attempts", claimAttempts)
 }
@@ -259,7 +260,20 @@ func check(ctx context.Context, key string, d time.Duration) error {
 }
 
 // micros rounds d up to whole microseconds, PostgreSQL's time resolution,
-// so a deadline is never earlier than asked.
+// so a deadline is never earlier than asked; math.MaxInt64, which has no
+// whole microsecond above it, is rounded down instead of wrapping.
 func micros(d time.Duration) time.Duration {
-	return (d + time.Microsecond - 1) / time.Microsecond * time.Microsecond
+	r := d / time.Microsecond * time.Microsecond
+	if r != d && r <= math.MaxInt64-time.Microsecond {
+		r += time.Microsecond
+	}
+	return r
+}
+
+// fromMicros converts us to a Duration, saturating at math.MaxInt64.
+func fromMicros(us int64) time.Duration {
+	if us > math.MaxInt64/int64(time.Microsecond) {
+		return math.MaxInt64
+	}
+	return time.Duration(us) * time.Microsecond
 }

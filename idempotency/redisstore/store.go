@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 
@@ -113,7 +114,7 @@ func parseClaim(reply []any, token string) (idempotency.Claim, error) {
 		}
 	case tag == "p":
 		if left, ok := reply[1].(int64); ok && left > 0 {
-			return idempotency.Claim{}, &idempotency.InProgressError{Remaining: time.Duration(left) * time.Millisecond}
+			return idempotency.Claim{}, &idempotency.InProgressError{Remaining: fromMillis(left)}
 		}
 	}
 	return idempotency.Claim{}, fmt.Errorf("redisstore: claim: unexpected reply %.200q", fmt.Sprint(reply))
@@ -184,7 +185,19 @@ func check(ctx context.Context, key string, d time.Duration) error {
 }
 
 // millis rounds d up to whole milliseconds, Redis's TTL resolution, so a
-// deadline is never earlier than asked.
+// deadline is never earlier than asked (and math.MaxInt64 does not wrap).
 func millis(d time.Duration) int64 {
-	return int64((d + time.Millisecond - 1) / time.Millisecond)
+	ms := int64(d / time.Millisecond)
+	if d%time.Millisecond != 0 {
+		ms++
+	}
+	return ms
+}
+
+// fromMillis converts ms to a Duration, saturating at math.MaxInt64.
+func fromMillis(ms int64) time.Duration {
+	if ms > math.MaxInt64/int64(time.Millisecond) {
+		return math.MaxInt64
+	}
+	return time.Duration(ms) * time.Millisecond
 }
