@@ -87,8 +87,11 @@ func (b *budgetModel) advance(now time.Duration) {
 // slow-call timing nor a consecutive-failure trip: it trips when the window
 // holds at least MinCalls outcomes and failures/calls ≥ FailureRate, stays
 // open for OpenFor (doubling on each failed probe up to MaxOpenFor), then
-// admits HalfOpenProbes probes; all must succeed to close it. Outcomes of
-// calls admitted before a state change are ignored.
+// admits HalfOpenProbes probes; all must succeed to close it. A probe holds
+// its slot for at most OpenFor: a call that finds every slot taken is
+// rejected with the time until the oldest one frees, and a probe that
+// returns after its slot went to another call is ignored. Outcomes of calls
+// admitted before a state change are ignored.
 type breakerModel struct {
 	minCalls, halfOpenProbes int
 	failureRate              float64
@@ -102,10 +105,20 @@ type breakerModel struct {
 	openFor        time.Duration
 	until          time.Duration // while open: when a probe may be admitted
 	probes, probed int
+	slots          []probeSlot // while half-open: the probes in flight
+	tickets        uint64
 }
 
-// permit is a call the breaker model admitted.
-type permit struct{ gen uint64 }
+// probeSlot is a half-open probe slot: its holder's ticket (0 when free)
+// and when the holder was admitted.
+type probeSlot struct {
+	ticket uint64
+	since  time.Duration
+}
+
+// permit is a call the breaker model admitted; ticket is its probe slot's,
+// 0 unless it was a probe.
+type permit struct{ gen, ticket uint64 }
 
 // newBreakerModel applies breaker.New's defaults to c. It supports the
 // configurations described on breakerModel.
@@ -138,12 +151,13 @@ func newBreakerModel(c breaker.Config) *breakerModel {
 	}
 	m.minCalls = min(m.minCalls, len(m.ring))
 	m.openFor = m.baseOpenFor
+	m.slots = make([]probeSlot, m.halfOpenProbes)
 	return m
 }
 
 // allow admits a call at now, or rejects it and tells how long until a
-// probe may be admitted (0 when it cannot tell, as breaker.ErrOpen's
-// RetryAfter does).
+// call may be admitted, as breaker.ErrOpen's RetryAfter does: until the
+// open time ends, or while half-open until the oldest probe's slot frees.
 func (m *breakerModel) allow(now time.Duration) (p permit, retryAfter time.Duration, ok bool) {
 	if m.state == breaker.Open && now >= m.until {
 		m.setState(breaker.HalfOpen, now)
@@ -152,12 +166,59 @@ func (m *breakerModel) allow(now time.Duration) (p permit, retryAfter time.Durat
 	case breaker.Open:
 		return permit{}, m.until - now, false
 	case breaker.HalfOpen:
+		m.expireProbes(now)
 		if m.probes+m.probed >= m.halfOpenProbes {
-			return permit{}, 0, false
+			return permit{}, max(m.oldestProbe()+m.baseOpenFor-now, 0), false
 		}
-		m.probes++
+		return permit{gen: m.gen, ticket: m.takeSlot(now)}, 0, true
 	}
 	return permit{gen: m.gen}, 0, true
+}
+
+// takeSlot gives a free probe slot to a probe admitted at now.
+func (m *breakerModel) takeSlot(now time.Duration) uint64 {
+	for i := range m.slots {
+		if m.slots[i].ticket == 0 {
+			m.tickets++
+			m.slots[i] = probeSlot{m.tickets, now}
+			m.probes++
+			return m.tickets
+		}
+	}
+	panic("retrystorm: no free probe slot")
+}
+
+// freeSlot frees the slot of ticket and reports whether it still held one.
+func (m *breakerModel) freeSlot(ticket uint64) bool {
+	for i := range m.slots {
+		if ticket != 0 && m.slots[i].ticket == ticket {
+			m.slots[i] = probeSlot{}
+			m.probes--
+			return true
+		}
+	}
+	return false
+}
+
+// expireProbes frees the slots of probes admitted OpenFor or longer ago.
+func (m *breakerModel) expireProbes(now time.Duration) {
+	for i, sl := range m.slots {
+		if sl.ticket != 0 && now-sl.since >= m.baseOpenFor {
+			m.slots[i] = probeSlot{}
+			m.probes--
+		}
+	}
+}
+
+// oldestProbe returns when the oldest probe in flight was admitted.
+func (m *breakerModel) oldestProbe() time.Duration {
+	oldest, found := time.Duration(0), false
+	for _, sl := range m.slots {
+		if sl.ticket != 0 && (!found || sl.since < oldest) {
+			oldest, found = sl.since, true
+		}
+	}
+	return oldest
 }
 
 // done records the outcome of an admitted call at now.
@@ -172,7 +233,9 @@ func (m *breakerModel) done(p permit, failed bool, now time.Duration) {
 			m.setState(breaker.Open, now)
 		}
 	case breaker.HalfOpen:
-		m.probes--
+		if !m.freeSlot(p.ticket) {
+			return // it returned too late: its slot went to another call
+		}
 		if failed {
 			m.openFor = min(2*m.openFor, m.maxOpenFor)
 			m.setState(breaker.Open, now)
@@ -214,6 +277,7 @@ func (m *breakerModel) setState(to breaker.State, now time.Duration) {
 	m.state = to
 	m.gen++
 	m.probes, m.probed = 0, 0
+	clear(m.slots)
 	switch to {
 	case breaker.Open:
 		m.until = now + m.openFor

@@ -73,6 +73,8 @@ func TestBreakerModelDecidesAsBreaker(t *testing.T) {
 	for _, cfg := range []breaker.Config{
 		{},
 		{WindowSize: 20, MinCalls: 10, FailureRate: 0.3, OpenFor: time.Second, MaxOpenFor: 4 * time.Second, HalfOpenProbes: 2},
+		// Open for less than calls take, so that probes outlive their slots.
+		{WindowSize: 10, MinCalls: 5, OpenFor: 30 * time.Millisecond, MaxOpenFor: 120 * time.Millisecond, HalfOpenProbes: 2},
 	} {
 		synctest.Test(t, func(t *testing.T) {
 			real := breaker.New(cfg)
@@ -85,6 +87,7 @@ func TestBreakerModelDecidesAsBreaker(t *testing.T) {
 			}
 			var inFlight []call
 			seen := map[breaker.State]bool{}
+			halfOpenHints := 0
 			for i := range 20000 {
 				time.Sleep(time.Duration(r.IntN(10)) * time.Millisecond)
 				now := time.Since(start)
@@ -103,6 +106,9 @@ func TestBreakerModelDecidesAsBreaker(t *testing.T) {
 				} else {
 					rp, err := real.Allow()
 					mp, wait, ok := model.allow(now)
+					if !ok && model.state == breaker.HalfOpen && wait > 0 {
+						halfOpenHints++
+					}
 					require.Equal(t, ok, err == nil, "call %d at %v: admitted", i, now)
 					if ok {
 						inFlight = append(inFlight, call{rp, mp})
@@ -117,6 +123,7 @@ func TestBreakerModelDecidesAsBreaker(t *testing.T) {
 				seen[st] = true
 			}
 			assert.Len(t, seen, 3, "the script visits every state")
+			assert.Positive(t, halfOpenHints, "the script exercises rejections while half-open, with their hint")
 		})
 	}
 }
