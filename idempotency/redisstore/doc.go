@@ -32,10 +32,12 @@
 // for longer. In go-redis v9 (as of v9.22.0) a context's deadline reaches
 // the socket only when the client's options have ContextTimeoutEnabled set:
 // without it, socket reads and writes are bounded by the client's
-// ReadTimeout and WriteTimeout alone (5s by default in v9.22.0), and the
-// context is consulted only while waiting for a pooled connection and
-// between retries. With it, each read and write ends at the earlier of the
-// context's deadline and the read or write timeout. redis.ParseURL does not
+// ReadTimeout and WriteTimeout alone (5s by default in v9.22.0); the
+// context is consulted while getting a connection from the pool and between
+// retries, never by a read waiting for a reply. With it, each read and write
+// ends at the earlier of the context's deadline and the read or write
+// timeout. TestWithoutContextTimeoutEnabledACallWaitsForTheReadTimeout
+// shows the difference. redis.ParseURL does not
 // read the setting, so set the field:
 //
 //	opts, err := redis.ParseURL(url)
