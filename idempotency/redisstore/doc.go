@@ -36,8 +36,7 @@
 // context is consulted while getting a connection from the pool and between
 // retries, never by a read waiting for a reply. With it, each read and write
 // ends at the earlier of the context's deadline and the read or write
-// timeout. redis.ParseURL does not
-// read the setting, so set the field:
+// timeout. redis.ParseURL does not read the setting, so set the field:
 //
 //	opts, err := redis.ParseURL(url)
 //	...
