@@ -72,3 +72,28 @@ func ExampleConstant() {
 	fmt.Println(d >= 200*time.Millisecond && d <= 300*time.Millisecond)
 	// Output: true
 }
+
+// WithSeed makes a jittered schedule reproducible with one call, and the
+// strategy stays safe to share between goroutines.
+func ExampleBackoff_WithSeed() {
+	a := backoff.Exponential(100*time.Millisecond, 2, 10*time.Second).WithJitter(backoff.Full).WithSeed(42)
+	b := backoff.Exponential(100*time.Millisecond, 2, 10*time.Second).WithJitter(backoff.Full).WithSeed(42)
+	same := true
+	for n := 1; n <= 10; n++ {
+		same = same && a.Delay(n, 0) == b.Delay(n, 0)
+	}
+	fmt.Println("same schedule:", same)
+	// Output: same schedule: true
+}
+
+// A zero base waits nothing at any attempt; a cap below the base panics
+// rather than turn every delay into zero.
+func ExampleExponential_zeroBase() {
+	b := backoff.Exponential(0, 2, time.Second)
+	fmt.Println(b.Delay(1, 0), b.Delay(1025, 0))
+	defer func() { fmt.Println(recover()) }()
+	backoff.Exponential(time.Second, 2, 0)
+	// Output:
+	// 0s 0s
+	// backoff: Exponential: cap 0s below base 1s
+}
