@@ -109,15 +109,17 @@ func scopedKey(tenant, key string) string {
 // withCredentials is set, and the body. Only the hash is stored, never the
 // credentials.
 func fingerprint(r *http.Request, body []byte, canonicalJSON, withCredentials bool) string {
-	h := sha256.New()
-	for _, part := range []string{r.Method, r.URL.EscapedPath(), r.URL.RawQuery} {
-		writePart(h, part)
-	}
+	// The parts before the body are length-prefixed, so that no two
+	// sequences of parts hash alike, and written in one piece.
+	var buf [256]byte
+	parts := appendPart(buf[:0], r.Method)
+	parts = appendPart(parts, r.URL.EscapedPath())
+	parts = appendPart(parts, r.URL.RawQuery)
 	if withCredentials {
 		auth := r.Header.Values("Authorization")
-		writePart(h, strconv.Itoa(len(auth)))
+		parts = append(strconv.AppendInt(parts, int64(len(auth)), 10), ':')
 		for _, v := range auth {
-			writePart(h, v)
+			parts = appendPart(parts, v)
 		}
 	}
 	// The body's form is part of the hash, so a body hashed raw never
@@ -128,17 +130,18 @@ func fingerprint(r *http.Request, body []byte, canonicalJSON, withCredentials bo
 			form, body = "json", c
 		}
 	}
-	writePart(h, form)
+	parts = appendPart(parts, form)
+	h := sha256.New()
+	_, _ = h.Write(parts)
 	_, _ = h.Write(body)
-	return string(h.Sum(nil))
+	return string(h.Sum(parts[:0]))
 }
 
-// writePart writes part length-prefixed, so no two sequences of parts hash
-// alike.
-func writePart(w io.Writer, part string) {
-	_, _ = io.WriteString(w, strconv.Itoa(len(part)))
-	_, _ = io.WriteString(w, ":")
-	_, _ = io.WriteString(w, part)
+// appendPart appends part, prefixed with its length.
+func appendPart(b []byte, part string) []byte {
+	b = strconv.AppendInt(b, int64(len(part)), 10)
+	b = append(b, ':')
+	return append(b, part...)
 }
 
 func isJSON(contentType string) bool {

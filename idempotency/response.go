@@ -80,25 +80,39 @@ func writeResponse(w http.ResponseWriter, stored []byte) error {
 			h[c] = append(h[c], values...)
 		}
 	}
-	seen := make(map[string]bool, lines)
-	for range lines {
-		name, r, _ := field(stored)
-		value, r, _ := field(r)
-		stored = r
-		if !seen[string(name)] {
-			seen[string(name)] = true
-			h[string(name)] = nil
+	// Names and values are substrings of one string, and the value slices
+	// share one array: two allocations whatever the number of headers. The
+	// lines of one name are consecutive (encodeResponse writes them so).
+	n := int(lines)
+	block := string(stored[:len(stored)-len(rest)])
+	values := make([]string, n+2)
+	pos, run, prev := 0, 0, ""
+	for i := range n {
+		ns, ne := span(stored, pos)
+		vs, ve := span(stored, ne)
+		pos = ve
+		name := block[ns:ne]
+		values[i] = block[vs:ve]
+		if i == 0 || name != prev {
+			run, prev = i, name
 		}
-		h[string(name)] = append(h[string(name)], string(value))
+		h[name] = values[run : i+1 : i+1]
 	}
-	h[HeaderReplayed] = replayedTrue
-	h["Content-Length"] = []string{strconv.Itoa(len(rest))}
+	values[n] = "true"
+	h[HeaderReplayed] = values[n : n+1 : n+1]
+	values[n+1] = strconv.Itoa(len(rest))
+	h["Content-Length"] = values[n+1 : n+2 : n+2]
 	w.WriteHeader(int(status))
 	_, err := w.Write(rest)
 	return err
 }
 
-var replayedTrue = []string{"true"}
+// span returns where the field that starts at b[pos:] (a uvarint length,
+// then the bytes) has its bytes. The field must have been checked.
+func span(b []byte, pos int) (start, end int) {
+	n, k := binary.Uvarint(b[pos:])
+	return pos + k, pos + k + int(n)
+}
 
 func uvarint(b []byte) (uint64, []byte, bool) {
 	v, n := binary.Uvarint(b)
