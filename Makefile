@@ -4,7 +4,7 @@ MODULES := $(sort $(patsubst %/go.mod,%,$(shell find . -name go.mod -not -path '
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
 BENCHSTAT := golang.org/x/perf/cmd/benchstat@v0.0.0-20250813145418-2f7363a06fe1
 
-.PHONY: test lint bench compare demo quickstart integration bench-stores
+.PHONY: test lint bench compare demo quickstart integration bench-stores chaos
 
 ## test: run every module's tests with the race detector.
 test:
@@ -43,3 +43,7 @@ integration:
 ## bench-stores: the Redis and PostgreSQL store benchmarks, next to redis-benchmark and pgbench.
 bench-stores:
 	bash .ci/services.sh sh -c 'idempotency/redisstore/bench.sh && idempotency/pgstore/bench.sh'
+
+## chaos: the real-fault suite: keyed orders through Toxiproxy faults, two replicas, Redis then PostgreSQL; fails on a double charge or a lost order.
+chaos:
+	bash .ci/services.sh sh -c 'cd chaos && go run .'

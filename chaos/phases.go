@@ -1,0 +1,111 @@
+package main
+
+import (
+	"time"
+
+	toxiproxy "github.com/Shopify/toxiproxy/v2/client"
+)
+
+// redrawEvery is how often a toxic with a toxicity below 1 is drawn again.
+const redrawEvery = 750 * time.Millisecond
+
+// phase is one kind of fault, applied for the phase's duration (shorter
+// than the lease) and then removed.
+type phase struct {
+	name  string
+	apply func(t *trial) error
+}
+
+// toxic is one Toxiproxy toxic: a type, a direction, how many connections
+// it affects (drawn once per connection) and its attributes.
+type toxic struct {
+	typ      string
+	stream   string
+	toxicity float32
+	attrs    toxiproxy.Attributes
+}
+
+// added is a toxic on a proxy, kept to draw it again.
+type added struct {
+	proxy *toxiproxy.Proxy
+	toxic toxic
+}
+
+func (a added) name() string { return a.toxic.typ + "_" + a.toxic.stream }
+
+func (a added) add() error {
+	_, err := a.proxy.AddToxic(a.name(), a.toxic.typ, a.toxic.stream, a.toxic.toxicity, a.toxic.attrs)
+	return err
+}
+
+// redraw removes the toxic and adds it again, so that every connection
+// draws its toxicity anew.
+func (a added) redraw() error {
+	if err := a.proxy.RemoveToxic(a.name()); err != nil {
+		return err
+	}
+	return a.add()
+}
+
+// on adds tx to every proxy in ps.
+func (t *trial) on(ps []*toxiproxy.Proxy, tx toxic) error {
+	for _, p := range ps {
+		a := added{proxy: p, toxic: tx}
+		if err := a.add(); err != nil {
+			return err
+		}
+		if tx.toxicity < 1 {
+			t.partial = append(t.partial, a)
+		}
+	}
+	return nil
+}
+
+func disable(ps ...*toxiproxy.Proxy) error {
+	for _, p := range ps {
+		if err := p.Disable(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// phases are the faults the orders go through, in order. Faults between
+// the clients and the replicas hit both replicas' proxies; faults of the
+// store hit both replicas' store proxies. Toxiproxy draws a toxic's
+// toxicity once per connection, and the clients keep their connections:
+// a toxic with a toxicity below 1 is drawn again every redrawEvery while
+// its phase lasts.
+var phases = []phase{
+	{"latency", func(t *trial) error {
+		return t.on(t.httpProxies(), toxic{"latency", "downstream", 1, toxiproxy.Attributes{"latency": 300, "jitter": 250}})
+	}},
+	{"hangs", func(t *trial) error {
+		return t.on(t.httpProxies(), toxic{"timeout", "downstream", 0.4, toxiproxy.Attributes{"timeout": 0}})
+	}},
+	{"resets", func(t *trial) error {
+		return t.on(t.httpProxies(), toxic{"reset_peer", "downstream", 0.5, toxiproxy.Attributes{"timeout": 0}})
+	}},
+	{"slicing", func(t *trial) error {
+		slicer := toxiproxy.Attributes{"average_size": 24, "size_variation": 16, "delay": 2000}
+		if err := t.on(t.httpProxies(), toxic{"slicer", "downstream", 1, slicer}); err != nil {
+			return err
+		}
+		return t.on(t.httpProxies(), toxic{"slicer", "upstream", 1, slicer})
+	}},
+	{"cut-off bodies", func(t *trial) error {
+		return t.on(t.httpProxies(), toxic{"limit_data", "downstream", 0.5, toxiproxy.Attributes{"bytes": 700}})
+	}},
+	{"replica down", func(t *trial) error {
+		return disable(t.httpProxy[0])
+	}},
+	{"store slow", func(t *trial) error {
+		return t.on(t.storeProxies(), toxic{"latency", "downstream", 1, toxiproxy.Attributes{"latency": 250, "jitter": 100}})
+	}},
+	{"store hung", func(t *trial) error {
+		return t.on(t.storeProxies(), toxic{"timeout", "upstream", 1, toxiproxy.Attributes{"timeout": 0}})
+	}},
+	{"store unreachable", func(t *trial) error {
+		return disable(t.storeProxies()...)
+	}},
+}
