@@ -107,7 +107,7 @@ type MiddlewareConfig struct {
 //   - missing key: passes through, or 400 with RequireKey;
 //   - malformed key (empty, over 255 bytes, not printable ASCII, repeated
 //     header): 400;
-//   - body over MaxBodySize: 413;
+//   - body over MaxBodySize: 413; a body that cannot be read: 400;
 //   - the first request with the key: the handler runs and its response is
 //     sent and, unless its status means "not processed" (408, 409, 425,
 //     429, 503), recorded;

@@ -109,3 +109,20 @@ func TestMiddlewareWithANanosecondLeaseCancelsTheHandlerButRecordsItsResponse(t 
 		assert.Equal(t, 1, runs)
 	})
 }
+
+// failingBody fails every read, as a body cut off by the client does.
+type failingBody struct{}
+
+func (failingBody) Read([]byte) (int, error) { return 0, io.ErrUnexpectedEOF }
+
+func TestMiddlewareAnswers400ForABodyThatCannotBeRead(t *testing.T) {
+	next := &chargeHandler{}
+	h := idempotency.Middleware(newStore(), idempotency.MiddlewareConfig{})(next)
+	r := request("POST", "k", "")
+	r.Body = io.NopCloser(failingBody{})
+	w := serve(h, r)
+	assert.Equal(t, http.StatusBadRequest, w.Code)
+	assert.Equal(t, "application/problem+json", w.Header().Get("Content-Type"))
+	assert.Equal(t, int32(0), next.runs.Load())
+	assert.Equal(t, http.StatusCreated, serve(h, request("POST", "k", `{}`)).Code, "nothing was claimed")
+}
