@@ -31,17 +31,8 @@ type Transport struct {
 // "resiliencehttp:" message if both Policy and PerHost are set, or if
 // MaxHosts, DrainLimit or BufferBody is negative.
 func New(c Config) *Transport {
-	if c.Policy != nil && c.PerHost != nil {
-		panic("resiliencehttp: both Policy and PerHost are set")
-	}
-	if c.MaxHosts < 0 {
-		panic(fmt.Sprintf("resiliencehttp: negative MaxHosts %d", c.MaxHosts))
-	}
-	if c.DrainLimit < 0 {
-		panic(fmt.Sprintf("resiliencehttp: negative DrainLimit %d", c.DrainLimit))
-	}
-	if c.BufferBody < 0 {
-		panic(fmt.Sprintf("resiliencehttp: negative BufferBody %d", c.BufferBody))
+	if err := c.Validate(); err != nil {
+		panic(err.Error())
 	}
 	t := &Transport{
 		base:       c.Base,
@@ -69,6 +60,23 @@ func New(c Config) *Transport {
 		t.shared = retry.New(retry.Config{})
 	}
 	return t
+}
+
+// Validate reports what [New] would panic on in c: both Policy and PerHost
+// set, or a negative MaxHosts, DrainLimit or BufferBody. It returns nil for
+// a usable configuration.
+func (c Config) Validate() error {
+	switch {
+	case c.Policy != nil && c.PerHost != nil:
+		return errors.New("resiliencehttp: both Policy and PerHost are set")
+	case c.MaxHosts < 0:
+		return fmt.Errorf("resiliencehttp: negative MaxHosts %d", c.MaxHosts)
+	case c.DrainLimit < 0:
+		return fmt.Errorf("resiliencehttp: negative DrainLimit %d", c.DrainLimit)
+	case c.BufferBody < 0:
+		return fmt.Errorf("resiliencehttp: negative BufferBody %d", c.BufferBody)
+	}
+	return nil
 }
 
 func cmpOr(v, def int) int {

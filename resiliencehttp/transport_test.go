@@ -370,3 +370,19 @@ func TestTransportPassesAttemptContextValuesToBase(t *testing.T) {
 	}
 	assert.Equal(t, []int{1, 2, 3}, attempts)
 }
+
+func TestConfigValidateReportsWhatNewPanicsOn(t *testing.T) {
+	perHost := func(string) resilience.Policy { return quickRetry(1) }
+	for _, c := range []resiliencehttp.Config{
+		{Policy: quickRetry(1), PerHost: perHost},
+		{PerHost: perHost, MaxHosts: -1},
+		{DrainLimit: -1},
+		{BufferBody: -1},
+	} {
+		err := c.Validate()
+		require.Error(t, err)
+		assert.PanicsWithValue(t, err.Error(), func() { resiliencehttp.New(c) })
+	}
+	assert.NoError(t, resiliencehttp.Config{}.Validate())
+	assert.NoError(t, resiliencehttp.Config{PerHost: perHost, MaxHosts: 3, BufferBody: 1 << 20}.Validate())
+}
