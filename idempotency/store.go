@@ -51,7 +51,7 @@ var (
 	ErrResultTooLarge = errors.New("idempotency: result too large")
 
 	// ErrInvalidToken: the owner token passed to Claim is empty or longer
-	// than MaxTokenLen bytes. Nothing was stored.
+	// than MaxTokenLen bytes, or not printable ASCII. Nothing was stored.
 	ErrInvalidToken = errors.New("idempotency: invalid owner token")
 
 	// ErrStoreFull: a bounded store has no room for a new record and none it
@@ -141,7 +141,7 @@ type Claim struct {
 //
 // Validation. Keys are 1 to MaxKeyLen bytes of any value (binary and NUL
 // included); fingerprints are any bytes, compared exactly; tokens are 1 to
-// MaxTokenLen bytes. Every method checks its key with [ValidateKey], Claim
+// MaxTokenLen bytes of printable ASCII. Every method checks its key with [ValidateKey], Claim
 // its token with [ValidateToken], and every method its duration with
 // [ValidateDuration], before the store is touched. A done ctx may make a
 // method return ctx's error; the store is then left either unchanged or
@@ -207,14 +207,20 @@ func ValidateKey(key string) error {
 }
 
 // ValidateToken returns an error matching [ErrInvalidToken] if token is
-// empty or longer than [MaxTokenLen] bytes, and nil otherwise. Stores call it
-// in Claim before touching their storage.
+// empty, longer than [MaxTokenLen] bytes or holds a byte outside printable
+// ASCII ('!' to '~'), and nil otherwise. Stores call it in Claim before
+// touching their storage.
 func ValidateToken(token string) error {
 	switch {
 	case token == "":
 		return fmt.Errorf("%w: empty", ErrInvalidToken)
 	case len(token) > MaxTokenLen:
 		return fmt.Errorf("%w: %d bytes, more than %d", ErrInvalidToken, len(token), MaxTokenLen)
+	}
+	for i := 0; i < len(token); i++ {
+		if token[i] < '!' || token[i] > '~' {
+			return fmt.Errorf("%w: byte %#x at %d is not printable ASCII", ErrInvalidToken, token[i], i)
+		}
 	}
 	return nil
 }

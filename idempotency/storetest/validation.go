@@ -31,7 +31,7 @@ func invalidKeys(t *testing.T, e *env) {
 
 func invalidTokens(t *testing.T, e *env) {
 	ctx, key := t.Context(), e.key("k")
-	for _, token := range []string{"", strings.Repeat("t", idempotency.MaxTokenLen+1)} {
+	for _, token := range []string{"", strings.Repeat("t", idempotency.MaxTokenLen+1), "tok en", "tok\x00en", "jeton-\xc3\xa9"} {
 		_, err := e.s.Claim(ctx, key, "fp", token, e.lease)
 		assert.ErrorIs(t, err, idempotency.ErrInvalidToken, "a %d-byte token", len(token))
 	}
