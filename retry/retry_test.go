@@ -456,7 +456,7 @@ func (ownMarker) Error() string   { return "declined elsewhere" }
 func (ownMarker) Permanent() bool { return true }
 
 // TestForeignPermanentMarkerStopsRetries: an error with a Permanent() bool
-// method that returns true (idempotency.Permanent, say) is not retried and
+// method that returns true (idempotency.Final, say) is not retried and
 // comes back unchanged.
 func TestForeignPermanentMarkerStopsRetries(t *testing.T) {
 	calls := 0
