@@ -67,7 +67,10 @@ type Config struct {
 	// OpenFor after it was admitted no longer holds its slot: the next call
 	// is admitted as a probe in its place, and the late probe's result is
 	// then ignored, so a probe that hangs cannot keep the breaker half-open
-	// for ever. Zero means 1.
+	// for ever. A call turned away while every slot is taken carries a
+	// RetryAfter hint of about the oldest probe's age so far, at least
+	// OpenFor/50 and at most the time until its slot frees (see [ErrOpen]).
+	// Zero means 1.
 	HalfOpenProbes int
 
 	// IsFailure reports whether a non-nil error counts as a failure; an error

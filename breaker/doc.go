@@ -23,10 +23,13 @@
 // closes with a fresh window; when one fails, or (with SlowCallDuration set)
 // SlowCallRate of them were slow, it opens again, for twice as long as
 // before, up to MaxOpenFor. A close sets the open time back to OpenFor.
-// Callers turned away while every probe slot is taken are told to come back
-// when the oldest probe's slot frees: a probe that has not returned OpenFor
-// after it was admitted gives its slot to the next call, so a probe that
-// hangs cannot keep the breaker half-open for ever.
+// A probe that has not returned OpenFor after it was admitted gives its slot
+// to the next call, so a probe that hangs cannot keep the breaker half-open
+// for ever. Callers turned away while every probe slot is taken are told to
+// come back after about as long again as the oldest probe has taken so far
+// (at least OpenFor/50, at most until its slot frees): their hint tracks the
+// probe's latency, so a probe that answers in 50ms does not leave them
+// parked for the whole OpenFor, and they do not all return at once.
 //
 // Each state change starts a new generation: the result of a call admitted
 // in an earlier one is ignored, so a slow call admitted while closed cannot

@@ -56,13 +56,12 @@ func TestHalfOpenAdmitsExactlyHalfOpenProbesOfManyConcurrentCallers(t *testing.T
 	})
 }
 
-func TestHalfOpenRejectionWhileProbesBusyTellsWhenTheSlotFrees(t *testing.T) {
+func TestHalfOpenRejectionHintIsTheFloorRightAfterTheProbeIsAdmitted(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		b := halfOpen(t, 1) // OpenFor is one second
+		b := halfOpen(t, 1) // OpenFor is one second: the floor is 20ms
 		p, err := b.Allow()
 		require.NoError(t, err)
 		defer p.Done(nil)
-		time.Sleep(300 * time.Millisecond)
 
 		err = b.Do(t.Context(), ok)
 
@@ -70,8 +69,100 @@ func TestHalfOpenRejectionWhileProbesBusyTellsWhenTheSlotFrees(t *testing.T) {
 		assert.ErrorIs(t, err, resilience.ErrRejected)
 		wait, hinted := resilience.RetryAfter(err)
 		assert.True(t, hinted)
-		assert.Equal(t, 700*time.Millisecond, wait, "until the probe has held its slot for OpenFor")
+		assert.Equal(t, 20*time.Millisecond, wait, "OpenFor/50 while the probe is younger than that")
 		assert.Equal(t, wait, b.Metrics().RetryAfter)
+		time.Sleep(15 * time.Millisecond)
+		assert.Equal(t, 20*time.Millisecond, retryAfter(t, b.Do(t.Context(), ok)), "a 15ms-old probe: still the floor")
+	})
+}
+
+func TestHalfOpenRejectionHintAtTheDefaultOpenForIs100ms(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := breaker.New(breaker.Config{ConsecutiveFailures: 1})
+		run(b, 1, boom)
+		time.Sleep(5 * time.Second)
+		p, err := b.Allow()
+		require.NoError(t, err)
+		defer p.Done(nil)
+
+		assert.Equal(t, 100*time.Millisecond, retryAfter(t, b.Do(t.Context(), ok)))
+	})
+}
+
+func TestHalfOpenRejectionHintGrowsWithTheProbesAge(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := halfOpen(t, 1) // OpenFor is one second
+		p, err := b.Allow()
+		require.NoError(t, err)
+		defer p.Done(nil)
+		admitted := time.Now()
+
+		for _, age := range []time.Duration{100, 300, 500} {
+			time.Sleep(time.Until(admitted.Add(age * time.Millisecond)))
+			err := b.Do(t.Context(), ok)
+			require.ErrorIs(t, err, breaker.ErrOpen)
+			assert.Equal(t, age*time.Millisecond, retryAfter(t, err), "as long again as the probe has taken")
+			assert.Equal(t, age*time.Millisecond, b.Metrics().RetryAfter)
+		}
+	})
+}
+
+func TestHalfOpenRejectionHintIsCappedByTheSlotsRelease(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := halfOpen(t, 1) // OpenFor is one second
+		p, err := b.Allow()
+		require.NoError(t, err)
+		defer p.Done(nil)
+
+		time.Sleep(700 * time.Millisecond)
+		assert.Equal(t, 300*time.Millisecond, retryAfter(t, b.Do(t.Context(), ok)), "the slot frees 300ms from now")
+		time.Sleep(300*time.Millisecond - time.Nanosecond)
+		assert.Equal(t, time.Nanosecond, retryAfter(t, b.Do(t.Context(), ok)))
+		time.Sleep(time.Nanosecond)
+		assert.Equal(t, 1, run(b, 1, ok), "a call made when the hint ends takes the freed slot")
+	})
+}
+
+func TestKeptHalfOpenRejectionHintFollowsTheClock(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := halfOpen(t, 1) // OpenFor is one second
+		p, err := b.Allow()
+		require.NoError(t, err)
+		defer p.Done(nil)
+		time.Sleep(100 * time.Millisecond)
+		err = b.Do(t.Context(), ok)
+		require.Equal(t, 100*time.Millisecond, retryAfter(t, err))
+
+		time.Sleep(200 * time.Millisecond)
+		assert.Equal(t, 300*time.Millisecond, retryAfter(t, err), "the probe is 300ms old now")
+		time.Sleep(600 * time.Millisecond)
+		assert.Equal(t, 100*time.Millisecond, retryAfter(t, err), "its slot frees in 100ms")
+		time.Sleep(200 * time.Millisecond)
+		assert.Zero(t, retryAfter(t, err), "past the slot's release")
+	})
+}
+
+func TestCallerFollowingTheHalfOpenHintReturnsAtDoublingIntervals(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := halfOpen(t, 1) // OpenFor is one second: the floor is 20ms
+		p, err := b.Allow()
+		require.NoError(t, err)
+		defer p.Done(nil)
+		start := time.Now()
+
+		var tries []time.Duration
+		for {
+			err := b.Do(t.Context(), ok)
+			tries = append(tries, time.Since(start))
+			if err == nil {
+				break
+			}
+			time.Sleep(retryAfter(t, err))
+		}
+
+		ms := time.Millisecond
+		assert.Equal(t, []time.Duration{0, 20 * ms, 40 * ms, 80 * ms, 160 * ms, 320 * ms, 640 * ms, time.Second}, tries,
+			"the wait doubles with the probe's age until the slot frees at OpenFor")
 	})
 }
 
@@ -86,10 +177,10 @@ func TestHalfOpenRejectionHintNamesTheOldestOfSeveralProbes(t *testing.T) {
 		defer second.Done(nil)
 		time.Sleep(100 * time.Millisecond)
 
-		assert.Equal(t, 700*time.Millisecond, retryAfter(t, b.Do(t.Context(), ok)))
+		assert.Equal(t, 300*time.Millisecond, retryAfter(t, b.Do(t.Context(), ok)), "the first probe's age")
 
 		first.Done(nil) // one of two probes succeeded; the slots stay taken
-		assert.Equal(t, 900*time.Millisecond, retryAfter(t, b.Do(t.Context(), ok)),
+		assert.Equal(t, 100*time.Millisecond, retryAfter(t, b.Do(t.Context(), ok)),
 			"the oldest probe still out is the second")
 	})
 }

@@ -29,9 +29,10 @@ type Metrics struct {
 	// failed probe since the last close, up to Config.MaxOpenFor.
 	OpenFor time.Duration
 
-	// RetryAfter is the time until the breaker admits a call while it
-	// rejects them: open, until a probe; half-open with every probe slot
-	// taken, until the oldest probe's slot frees. It is 0 otherwise, and
+	// RetryAfter is the hint a call rejected now would carry (see
+	// [ErrOpen]): open, the time until a probe; half-open with every probe
+	// slot taken, about the oldest probe's age, at least OpenFor/50 and at
+	// most the time until that probe's slot frees. It is 0 otherwise, and
 	// when the breaker is forced open.
 	RetryAfter time.Duration
 
@@ -75,9 +76,9 @@ func (b *Breaker) Metrics() Metrics {
 	}
 	switch {
 	case b.state == Open && b.mode != forcedOpen:
-		m.RetryAfter = max(b.openErr.until.Sub(now), 0)
+		m.RetryAfter = b.openErr.retryAfter(now)
 	case b.state == HalfOpen && b.busy != nil:
-		m.RetryAfter = max(b.busy.until.Sub(now), 0)
+		m.RetryAfter = b.busy.retryAfter(now)
 	}
 	b.mu.Unlock()
 	b.changed(ch)

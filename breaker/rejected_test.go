@@ -102,6 +102,6 @@ func TestRejectionObservedIsTheErrorReturned(t *testing.T) {
 		require.Len(t, rejected, 1)
 		assert.True(t, errors.Is(rejected[0].Err, resilience.ErrRejected))
 		assert.Same(t, err, rejected[0].Err)
-		assert.Equal(t, 600*time.Millisecond, rejected[0].Delay)
+		assert.Equal(t, 400*time.Millisecond, rejected[0].Delay, "the probe's age")
 	})
 }

@@ -209,9 +209,10 @@ func (b *Breaker) expireProbes(now time.Time) {
 }
 
 // refreshBusy publishes the rejection of a half-open breaker after its probe
-// slots changed: while every slot is taken, an error whose RetryAfter is the
-// time until the oldest probe's slot frees; nil while one is free. The
-// caller holds b.mu and the breaker is half-open.
+// slots changed: while every slot is taken, an error that rejects calls until
+// the oldest probe's slot frees and whose RetryAfter follows that probe's
+// age (see ErrOpen); nil while one is free. The caller holds b.mu and the
+// breaker is half-open.
 func (b *Breaker) refreshBusy() {
 	if b.probes+b.probed < b.s.halfOpenProbes {
 		b.busy = nil
@@ -224,11 +225,11 @@ func (b *Breaker) refreshBusy() {
 			oldest = sl.since
 		}
 	}
-	until := oldest.Add(b.s.openFor)
-	if b.busy != nil && b.busy.until.Equal(until) {
+	if b.busy != nil && b.busy.probe.Equal(oldest) {
 		return
 	}
-	b.busy = &openError{until: until, end: until.Sub(b.epoch), halfOpen: true}
+	until := oldest.Add(b.s.openFor)
+	b.busy = &openError{until: until, end: until.Sub(b.epoch), halfOpen: true, probe: oldest}
 	b.open.Store(b.busy)
 }
 
