@@ -102,6 +102,11 @@ var phases = []phase{
 	{"store slow", func(t *trial) error {
 		return t.on(t.storeProxies(), toxic{"latency", "downstream", 1, toxiproxy.Attributes{"latency": 250, "jitter": 100}})
 	}},
+	{"slow store link (a)", func(t *trial) error {
+		// Replica a's store answers after the client's 2s per-attempt
+		// timeout: the retry reaches replica b while a still owns the key.
+		return t.on(t.storeProxy[:1], toxic{"latency", "downstream", 1, toxiproxy.Attributes{"latency": 2500, "jitter": 200}})
+	}},
 	{"store hung", func(t *trial) error {
 		return t.on(t.storeProxies(), toxic{"timeout", "upstream", 1, toxiproxy.Attributes{"timeout": 0}})
 	}},
