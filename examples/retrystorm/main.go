@@ -5,8 +5,10 @@
 // "Exponential Backoff And Jitter" (2015) for its five backoff strategies
 // and backoff.DecorrelatedWithin, which the study did not have. Part 2
 // runs an overloaded server through a 30-second outage and compares plain
-// retries, retries with a retry.Budget and retries behind a breaker. Both
-// are discrete-event simulations in simulated time, deterministic for a seed:
+// retries, retries with a retry.Budget and retries behind a breaker, then
+// the breaker variant under three rules for the hint given to callers
+// turned away while a probe is in flight (part2-hints.*). Both are
+// discrete-event simulations in simulated time, deterministic for a seed:
 //
 //	go run ./examples/retrystorm                # full sweep into docs/retry-storms
 //	go run ./examples/retrystorm -quick -out storm-out
@@ -70,9 +72,9 @@ func run(o options, w io.Writer) error {
 		sc.OutageAt, sc.Arrivals, runs2 = 20*time.Second, 80*time.Second, min(runs2, 3)
 	}
 	start = time.Now()
-	res := overloadSweep(sc, runs2, o.seed)
+	res := overloadSweep(sc, variants(), runs2, o.seed)
 	fmt.Fprintf(w, "part 2: %d variants × %d runs in %v\n", len(res), runs2, time.Since(start).Round(time.Millisecond))
-	if err := writePart2(o.out, sc, res); err != nil {
+	if err := writePart2(o.out, "part2", sc, variants(), res); err != nil {
 		return err
 	}
 	for _, r := range res {
@@ -84,7 +86,19 @@ func run(o options, w io.Writer) error {
 	}
 	table = part2Table(res)
 	fmt.Fprint(w, table)
-	return os.WriteFile(filepath.Join(o.out, "part2.md"), []byte(table), 0o644)
+	if err := os.WriteFile(filepath.Join(o.out, "part2.md"), []byte(table), 0o644); err != nil {
+		return err
+	}
+
+	start = time.Now()
+	hints := overloadSweep(sc, hintVariants(), runs2, o.seed)
+	fmt.Fprintf(w, "part 2, the breaker's half-open hint: %d rules × %d runs in %v\n", len(hints), runs2, time.Since(start).Round(time.Millisecond))
+	if err := writePart2(o.out, "part2-hints", sc, hintVariants(), hints); err != nil {
+		return err
+	}
+	table = hintTable(hints)
+	fmt.Fprint(w, table)
+	return os.WriteFile(filepath.Join(o.out, "part2-hints.md"), []byte(table), 0o644)
 }
 
 // part1Ns returns the numbers of clients of part 1: 10, 20, …, 190, or a

@@ -21,8 +21,9 @@ func TestQuickRunWritesEveryOutput(t *testing.T) {
 	assert.Contains(t, out.String(), "| full jitter |")
 	assert.Contains(t, out.String(), "| decorrelated-within jitter |")
 	assert.Contains(t, out.String(), "| 3 attempts, 10% budget |")
+	assert.Contains(t, out.String(), "| until the probe's slot frees |")
 
-	for _, name := range []string{"part1-calls.svg", "part1-time.svg", "part2-load.svg", "part2-success.svg"} {
+	for _, name := range []string{"part1-calls.svg", "part1-time.svg", "part2-load.svg", "part2-success.svg", "part2-hints-load.svg", "part2-hints-success.svg"} {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		require.NoError(t, err, name)
 		assert.NoError(t, wellFormed(b), name)
@@ -32,7 +33,9 @@ func TestQuickRunWritesEveryOutput(t *testing.T) {
 	assert.Len(t, rows, 1+6*3, "a header, then 6 strategies × 3 N")
 	rows = readCSV(t, filepath.Join(dir, "part2.csv"))
 	assert.Len(t, rows, 1+4*80, "a header, then 4 variants × 80 seconds")
-	for _, name := range []string{"part1.md", "part2.md"} {
+	rows = readCSV(t, filepath.Join(dir, "part2-hints.csv"))
+	assert.Len(t, rows, 1+3*80, "a header, then 3 half-open hint rules × 80 seconds")
+	for _, name := range []string{"part1.md", "part2.md", "part2-hints.md"} {
 		_, err := os.Stat(filepath.Join(dir, name))
 		assert.NoError(t, err, name)
 	}
@@ -42,7 +45,7 @@ func TestQuickRunIsDeterministicForASeed(t *testing.T) {
 	a, b := t.TempDir(), t.TempDir()
 	require.NoError(t, run(options{out: a, runs: 3, runs2: 1, seed: 9, quick: true}, io.Discard))
 	require.NoError(t, run(options{out: b, runs: 3, runs2: 1, seed: 9, quick: true}, io.Discard))
-	for _, name := range []string{"part1.csv", "part2.csv", "part1-calls.svg", "part2-load.svg", "part1.md", "part2.md"} {
+	for _, name := range []string{"part1.csv", "part2.csv", "part2-hints.csv", "part1-calls.svg", "part2-load.svg", "part2-hints-load.svg", "part1.md", "part2.md", "part2-hints.md"} {
 		x, err := os.ReadFile(filepath.Join(a, name))
 		require.NoError(t, err)
 		y, err := os.ReadFile(filepath.Join(b, name))

@@ -88,14 +88,16 @@ func (b *budgetModel) advance(now time.Duration) {
 // holds at least MinCalls outcomes and failures/calls ≥ FailureRate, stays
 // open for OpenFor (doubling on each failed probe up to MaxOpenFor), then
 // admits HalfOpenProbes probes; all must succeed to close it. A probe holds
-// its slot for at most OpenFor: a call that finds every slot taken is
-// rejected with the time until the oldest one frees, and a probe that
-// returns after its slot went to another call is ignored. Outcomes of calls
-// admitted before a state change are ignored.
+// its slot for at most OpenFor, and a probe that returns after its slot went
+// to another call is ignored. A call that finds every slot taken is rejected
+// with a hint that follows the model's halfOpenHint rule; the default is the
+// breaker's own. Outcomes of calls admitted before a state change are
+// ignored.
 type breakerModel struct {
 	minCalls, halfOpenProbes int
 	failureRate              float64
 	baseOpenFor, maxOpenFor  time.Duration
+	hint                     halfOpenHint
 
 	state          breaker.State
 	gen            uint64
@@ -108,6 +110,24 @@ type breakerModel struct {
 	slots          []probeSlot // while half-open: the probes in flight
 	tickets        uint64
 }
+
+// halfOpenHint is a rule for the RetryAfter hint of a call turned away while
+// every probe slot of a half-open breaker is taken. Only hintProbeAge is
+// breaker.Breaker's; the others are what it did before, kept so that part 2
+// can compare them.
+type halfOpenHint uint8
+
+const (
+	// hintProbeAge is breaker.Breaker's rule: about as long again as the
+	// oldest probe in flight has taken, at least OpenFor/50, and no later
+	// than its slot frees.
+	hintProbeAge halfOpenHint = iota
+	// hintSlotFrees is the time until the oldest probe's slot frees: up to
+	// OpenFor after it was admitted.
+	hintSlotFrees
+	// hintNone is no hint (0): the retry policy waits its own backoff.
+	hintNone
+)
 
 // probeSlot is a half-open probe slot: its holder's ticket (0 when free)
 // and when the holder was admitted.
@@ -155,9 +175,9 @@ func newBreakerModel(c breaker.Config) *breakerModel {
 	return m
 }
 
-// allow admits a call at now, or rejects it and tells how long until a
-// call may be admitted, as breaker.ErrOpen's RetryAfter does: until the
-// open time ends, or while half-open until the oldest probe's slot frees.
+// allow admits a call at now, or rejects it with the hint breaker.ErrOpen's
+// RetryAfter gives: while open, the time until the open time ends; while
+// half-open, what the model's halfOpenHint rule says.
 func (m *breakerModel) allow(now time.Duration) (p permit, retryAfter time.Duration, ok bool) {
 	if m.state == breaker.Open && now >= m.until {
 		m.setState(breaker.HalfOpen, now)
@@ -168,11 +188,26 @@ func (m *breakerModel) allow(now time.Duration) (p permit, retryAfter time.Durat
 	case breaker.HalfOpen:
 		m.expireProbes(now)
 		if m.probes+m.probed >= m.halfOpenProbes {
-			return permit{}, max(m.oldestProbe()+m.baseOpenFor-now, 0), false
+			return permit{}, m.busyHint(now), false
 		}
 		return permit{gen: m.gen, ticket: m.takeSlot(now)}, 0, true
 	}
 	return permit{gen: m.gen}, 0, true
+}
+
+// busyHint is the hint of a call turned away at now while every probe slot
+// is taken.
+func (m *breakerModel) busyHint(now time.Duration) time.Duration {
+	oldest := m.oldestProbe()
+	left := max(oldest+m.baseOpenFor-now, 0)
+	switch m.hint {
+	case hintSlotFrees:
+		return left
+	case hintNone:
+		return 0
+	}
+	floor := max(m.baseOpenFor/50, time.Nanosecond)
+	return min(left, max(now-oldest, floor))
 }
 
 // takeSlot gives a free probe slot to a probe admitted at now.

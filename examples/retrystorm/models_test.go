@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"testing/synctest"
@@ -70,6 +71,9 @@ func TestBudgetModelDecidesAsRetryBudget(t *testing.T) {
 // The breaker model must admit, reject (with the same RetryAfter) and change
 // state exactly as breaker.Breaker does, on the same script of calls.
 func TestBreakerModelDecidesAsBreaker(t *testing.T) {
+	// How each half-open hint was set, over every configuration: by the
+	// floor, by the oldest probe's age, or by its slot's release.
+	halfOpenHints := map[string]int{}
 	for _, cfg := range []breaker.Config{
 		{},
 		{WindowSize: 20, MinCalls: 10, FailureRate: 0.3, OpenFor: time.Second, MaxOpenFor: 4 * time.Second, HalfOpenProbes: 2},
@@ -87,7 +91,6 @@ func TestBreakerModelDecidesAsBreaker(t *testing.T) {
 			}
 			var inFlight []call
 			seen := map[breaker.State]bool{}
-			halfOpenHints := 0
 			for i := range 20000 {
 				time.Sleep(time.Duration(r.IntN(10)) * time.Millisecond)
 				now := time.Since(start)
@@ -106,8 +109,8 @@ func TestBreakerModelDecidesAsBreaker(t *testing.T) {
 				} else {
 					rp, err := real.Allow()
 					mp, wait, ok := model.allow(now)
-					if !ok && model.state == breaker.HalfOpen && wait > 0 {
-						halfOpenHints++
+					if !ok && model.state == breaker.HalfOpen {
+						halfOpenHints[hintCase(model, now, wait)]++
 					}
 					require.Equal(t, ok, err == nil, "call %d at %v: admitted", i, now)
 					if ok {
@@ -123,7 +126,56 @@ func TestBreakerModelDecidesAsBreaker(t *testing.T) {
 				seen[st] = true
 			}
 			assert.Len(t, seen, 3, "the script visits every state")
-			assert.Positive(t, halfOpenHints, "the script exercises rejections while half-open, with their hint")
 		})
+	}
+	for _, c := range []string{"floor", "age", "slot"} {
+		assert.Positive(t, halfOpenHints[c], "the script exercises half-open hints set by the %s (%v)", c, halfOpenHints)
+	}
+}
+
+// hintCase tells which part of the half-open rule set a hint the model gave
+// at now: "floor" (OpenFor/50), "age" (the oldest probe's age) or "slot"
+// (the time until its slot frees).
+func hintCase(m *breakerModel, now, hint time.Duration) string {
+	oldest := m.oldestProbe()
+	switch hint {
+	case oldest + m.baseOpenFor - now:
+		return "slot"
+	case now - oldest:
+		return "age"
+	case m.baseOpenFor / 50:
+		return "floor"
+	}
+	return fmt.Sprintf("unexplained hint %v", hint)
+}
+
+// The rules part 2 compares give, for a call turned away while a probe is
+// in flight, the hints they are named for.
+func TestBreakerModelHalfOpenHintRules(t *testing.T) {
+	ms := time.Millisecond
+	for _, tc := range []struct {
+		hint               halfOpenHint
+		at10, at300, at900 time.Duration // the hint when the probe is that old
+	}{
+		{hintProbeAge, 20 * ms, 300 * ms, 100 * ms},
+		{hintSlotFrees, 990 * ms, 700 * ms, 100 * ms},
+		{hintNone, 0, 0, 0},
+	} {
+		m := newBreakerModel(breaker.Config{WindowSize: 10, MinCalls: 5, OpenFor: time.Second})
+		m.hint = tc.hint
+		for range 5 {
+			p, _, ok := m.allow(0)
+			require.True(t, ok)
+			m.done(p, true, 0)
+		}
+		require.Equal(t, breaker.Open, m.stateAt(0))
+		_, _, ok := m.allow(time.Second)
+		require.True(t, ok, "the probe")
+
+		for _, c := range []struct{ age, want time.Duration }{{10 * ms, tc.at10}, {300 * ms, tc.at300}, {900 * ms, tc.at900}} {
+			_, hint, ok := m.allow(time.Second + c.age)
+			require.False(t, ok)
+			assert.Equal(t, c.want, hint, "rule %d, probe %v old", tc.hint, c.age)
+		}
 	}
 }

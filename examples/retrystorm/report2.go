@@ -31,11 +31,10 @@ func runSource(seed uint64, i int) *rand.Rand {
 	return rand.New(rand.NewPCG(seed, 1<<40|uint64(i)))
 }
 
-// overloadSweep runs every variant runs times; run i of every variant draws
-// from runSource(seed, i). The variants run in parallel;
+// overloadSweep runs every variant of vs runs times; run i of every variant
+// draws from runSource(seed, i). The variants run in parallel;
 // overloadSweep returns when all are done.
-func overloadSweep(sc scenario, runs int, seed uint64) []overloadResult {
-	vs := variants()
+func overloadSweep(sc scenario, vs []variant, runs int, seed uint64) []overloadResult {
 	out := make([]overloadResult, len(vs))
 	var wg sync.WaitGroup
 	for vi, v := range vs {
@@ -101,10 +100,10 @@ func successRate(s second2) float64 {
 	return float64(s.Succeeded) / float64(s.Arrived)
 }
 
-// writePart2 writes part2.csv (the first run, second by second) and the two
-// charts of part 2.
-func writePart2(dir string, sc scenario, res []overloadResult) error {
-	f, err := os.Create(filepath.Join(dir, "part2.csv"))
+// writePart2 writes prefix.csv (the first run of every variant of vs, second
+// by second, from res in the same order) and its two charts.
+func writePart2(dir, prefix string, sc scenario, vs []variant, res []overloadResult) error {
+	f, err := os.Create(filepath.Join(dir, prefix+".csv"))
 	if err != nil {
 		return err
 	}
@@ -127,29 +126,31 @@ func writePart2(dir string, sc scenario, res []overloadResult) error {
 	for i, r := range res {
 		runs[i] = r.Seconds
 	}
-	return writeCharts2(dir, "part2", "", sc, runs)
+	return writeCharts2(dir, prefix, "", sc, vs, runs)
 }
 
 // writeStuck2 charts every variant on run i, one in which plain retries did
 // not recover, as part2-stuck-*.svg.
 func writeStuck2(dir string, sc scenario, seed uint64, i int) error {
 	var runs [][]second2
-	for _, v := range variants() {
+	vs := variants()
+	for _, v := range vs {
 		runs = append(runs, overload(sc, v, runSource(seed, i)))
 	}
-	return writeCharts2(dir, "part2-stuck", fmt.Sprintf(" (run %d)", i), sc, runs)
+	return writeCharts2(dir, "part2-stuck", fmt.Sprintf(" (run %d)", i), sc, vs, runs)
 }
 
 // writeCharts2 draws the load and success charts of one run of every
-// variant, as prefix-load.svg and prefix-success.svg.
-func writeCharts2(dir, prefix, note string, sc scenario, runs [][]second2) error {
+// variant of vs (runs in the same order), as prefix-load.svg and
+// prefix-success.svg.
+func writeCharts2(dir, prefix, note string, sc scenario, vs []variant, runs [][]second2) error {
 	outage := &band{From: sc.OutageAt.Seconds(), To: (sc.OutageAt + sc.OutageFor).Seconds(), Label: "outage"}
 	capacity := float64(sc.Workers) / sc.Service.Seconds() / sc.Rate
 	load := chart{Title: "Load offered to the server" + note, XLabel: "time (s)", YLabel: "attempts a second ÷ base rate", Band: outage,
 		Refs: []ref{{Y: capacity, Label: fmt.Sprintf("server capacity (%.1f×)", capacity)}, {Y: 1, Label: "base rate"}}}
 	success := chart{Title: "Requests that succeed, by arrival second" + note, XLabel: "time (s)", YLabel: "success rate (%)", Band: outage,
 		Refs: []ref{{Y: 99, Label: "99%"}}, YMax: 100}
-	for vi, v := range variants() {
+	for vi, v := range vs {
 		l, s := series{Name: v.name}, series{Name: v.name}
 		for i, x := range runs[vi][:int(sc.Arrivals/time.Second)] {
 			t := float64(i) + 0.5
@@ -169,14 +170,30 @@ func part2Table(res []overloadResult) string {
 	var b strings.Builder
 	b.WriteString("| clients | peak load in outage | mean load in outage | peak load after | recovery to ≥ 99% success |\n|---|--:|--:|--:|--:|\n")
 	for _, r := range res {
-		rec := "never"
-		switch {
-		case r.Recovered == r.Runs:
-			rec = fmt.Sprintf("%.1f ± %.1f s", r.Recovery.Mean, r.Recovery.SE)
-		case r.Recovered > 0:
-			rec = fmt.Sprintf("%.1f ± %.1f s in %d of %d runs, else never", r.Recovery.Mean, r.Recovery.SE, r.Recovered, r.Runs)
-		}
-		fmt.Fprintf(&b, "| %s | %.2f× | %.2f× | %.2f× | %s |\n", r.Variant, r.PeakLoad.Mean, r.MeanLoad.Mean, r.AfterLoad.Mean, rec)
+		fmt.Fprintf(&b, "| %s | %.2f× | %.2f× | %.2f× | %s |\n", r.Variant, r.PeakLoad.Mean, r.MeanLoad.Mean, r.AfterLoad.Mean, recoveryCell(r))
 	}
 	return b.String()
+}
+
+// hintTable returns a Markdown table of part 2's breaker variant under each
+// rule for the half-open hint.
+func hintTable(res []overloadResult) string {
+	var b strings.Builder
+	b.WriteString("| hint while half-open | peak load after | recovery to ≥ 99% success | runs recovered |\n|---|--:|--:|--:|\n")
+	for _, r := range res {
+		fmt.Fprintf(&b, "| %s | %.2f× | %s | %d of %d |\n", r.Variant, r.AfterLoad.Mean, recoveryCell(r), r.Recovered, r.Runs)
+	}
+	return b.String()
+}
+
+// recoveryCell is the recovery time of r for a table: its mean ± its
+// standard error over the runs that recovered.
+func recoveryCell(r overloadResult) string {
+	switch {
+	case r.Recovered == r.Runs:
+		return fmt.Sprintf("%.1f ± %.1f s", r.Recovery.Mean, r.Recovery.SE)
+	case r.Recovered > 0:
+		return fmt.Sprintf("%.1f ± %.1f s in %d of %d runs, else never", r.Recovery.Mean, r.Recovery.SE, r.Recovered, r.Runs)
+	}
+	return "never"
 }

@@ -45,12 +45,14 @@ func defaultScenario() scenario {
 
 // variant is one client configuration. Every variant retries with
 // retry.Policy's defaults (MaxAttempts, backoff, MaxDelay); attempts 1 means
-// no retries.
+// no retries. hint is the rule of the breaker's hint while half-open; its
+// zero value is breaker.Breaker's own.
 type variant struct {
 	name     string
 	attempts int
 	budget   *retry.BudgetConfig
 	breaker  *breaker.Config
+	hint     halfOpenHint
 }
 
 func variants() []variant {
@@ -59,6 +61,17 @@ func variants() []variant {
 		{name: "3 attempts", attempts: 3},
 		{name: "3 attempts, 10% budget", attempts: 3, budget: &retry.BudgetConfig{Ratio: 0.1, MinPerSecond: -1}},
 		{name: "3 attempts, breaker", attempts: 3, breaker: &breaker.Config{}},
+	}
+}
+
+// hintVariants are part 2's breaker variant under each rule for the hint of
+// a call turned away while the breaker is half-open and its probe in
+// flight: none, the rule breaker.Breaker had before, and its own.
+func hintVariants() []variant {
+	return []variant{
+		{name: "0: the retry's own backoff", attempts: 3, breaker: &breaker.Config{}, hint: hintNone},
+		{name: "until the probe's slot frees", attempts: 3, breaker: &breaker.Config{}, hint: hintSlotFrees},
+		{name: "the probe's age (OpenFor/50 to the slot)", attempts: 3, breaker: &breaker.Config{}, hint: hintProbeAge},
 	}
 }
 
@@ -116,6 +129,7 @@ func overload(sc scenario, v variant, r *rand.Rand) []second2 {
 		}
 		if v.breaker != nil {
 			clients[i].breaker = newBreakerModel(*v.breaker)
+			clients[i].breaker.hint = v.hint
 		}
 	}
 	stats := make([]second2, int((sc.Arrivals+time.Minute)/time.Second))

@@ -109,3 +109,26 @@ func TestRecoveryIsTheStartOfTheLastHealthyStretch(t *testing.T) {
 	_, ok = recovery(sc, secs)
 	assert.False(t, ok, "not recovered when the last second is unhealthy")
 }
+
+// Parking callers until the probe's slot frees sends them back together
+// seconds after the dependency is healthy again; a hint that follows the
+// probe's age lets them back as soon as it answers.
+func TestProbeAgeHintRecoversFasterThanParkingUntilTheSlotFrees(t *testing.T) {
+	sc := shortScenario()
+	const runs = 5
+	after := map[halfOpenHint]float64{}
+	rec := map[halfOpenHint]time.Duration{}
+	for _, v := range hintVariants() {
+		for i := range runs {
+			secs := overload(sc, v, runSource(1, i))
+			_, _, a := loads(sc, secs)
+			d, ok := recovery(sc, secs)
+			require.True(t, ok, "%s, run %d recovers", v.name, i)
+			after[v.hint] += a / runs
+			rec[v.hint] += d / runs
+		}
+	}
+	assert.Less(t, after[hintProbeAge], after[hintSlotFrees]-0.5, "peak load after the outage")
+	assert.Less(t, rec[hintProbeAge], rec[hintSlotFrees]/3, "recovery")
+	assert.LessOrEqual(t, rec[hintProbeAge], rec[hintNone]+time.Second, "about as fast as no hint at all")
+}
