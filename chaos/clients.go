@@ -83,18 +83,22 @@ type client interface {
 
 // resilientClient is the README's recommended client: the resiliencehttp
 // Transport under Chain(total timeout, retry, breaker, per-attempt
-// timeout), and one idempotency key per order, the same on every attempt.
+// timeout) per host, reading each answer within its attempt, and one
+// idempotency key per order, the same on every attempt.
 type resilientClient struct{ http *http.Client }
 
 func newResilientClient(targets []string) *resilientClient {
 	tr := resiliencehttp.New(resiliencehttp.Config{
 		Base: newBalancer(targets),
-		Policy: resilience.Chain(
-			timeout.New(10*time.Second),
-			retry.New(retry.Config{MaxAttempts: 4}),
-			breaker.New(breaker.Config{}),
-			timeout.New(2*time.Second),
-		),
+		PerHost: func(host string) resilience.Policy {
+			return resilience.Chain(
+				timeout.New(10*time.Second),
+				retry.New(retry.Config{MaxAttempts: 4}),
+				breaker.New(breaker.Config{Name: host}),
+				timeout.New(2*time.Second),
+			)
+		},
+		BufferBody: 1 << 20,
 	})
 	return &resilientClient{http: &http.Client{Transport: tr}}
 }
