@@ -22,19 +22,25 @@ const (
 	KindReplay      Kind = "replay"       // an idempotency key's recorded result was returned instead of running
 	KindFallback    Kind = "fallback"     // a fallback ran in place of a failed call
 	KindRecorded    Kind = "recorded"     // an idempotency outcome was recorded after the store had failed to take it
+	KindCall        Kind = "call"         // a call of the policy finished: Duration is how long it took, Err its outcome (nil: success)
 )
 
 // Event is a small value describing one thing a policy did. Fields that do
 // not apply to a Kind are zero.
 type Event struct {
-	Policy  string        // the emitting package: "retry", "breaker", "timeout", ...
-	Name    string        // the policy instance's configured name, if any
-	Kind    Kind          // what happened
-	Attempt int           // 1-based attempt number, where it applies
-	Delay   time.Duration // the wait before the next attempt, or the time a call took
-	Err     error         // the error that caused the event, if any
-	From    string        // previous state, for KindStateChange
-	To      string        // new state, for KindStateChange
+	Policy  string // the emitting package: "retry", "breaker", "timeout", ...
+	Name    string // the policy instance's configured name, if any
+	Kind    Kind   // what happened
+	Attempt int    // 1-based attempt number, where it applies
+	// Delay is a wait: before the next attempt (KindRetry), or until a
+	// rejected caller may come back (KindRejected).
+	Delay time.Duration
+	// Duration is how long something ran (KindCall, KindSlowCall) or was
+	// allowed to run (KindTimeout).
+	Duration time.Duration
+	Err      error  // the outcome or the error that caused the event, if any
+	From     string // previous state, for KindStateChange
+	To       string // new state, for KindStateChange
 }
 
 // Observer receives events from policies. Observe is called synchronously on
