@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/magicmagnets/resilience"
+	"github.com/magicmagnets/resilience/internal/emit"
 )
 
 // errNilStore is returned by Do when the store is nil.
@@ -36,12 +37,12 @@ type Options struct {
 	Codec Codec
 	// Name is copied into every Event.
 	Name string
-	// Observer receives a KindReplay event for every replay, a
-	// KindRejected event for every in-progress or mismatch refusal, and,
-	// when the store fails to take an outcome, a KindRetry event (Delay,
-	// Err) before each new try, then KindRecorded once it is recorded or
-	// KindGiveUp (Err matching ErrNotRecorded) when it cannot be. Nil means
-	// no events.
+	// Observer receives a KindCall event for every call (Duration, Err),
+	// a KindReplay event for every replay, a KindRejected event for every
+	// in-progress or mismatch refusal, and, when the store fails to take an
+	// outcome, a KindRetry event (Delay, Err) before each new try, then
+	// KindRecorded once it is recorded or KindGiveUp (Err matching
+	// ErrNotRecorded) when it cannot be. Nil means no events.
 	Observer resilience.Observer
 }
 
@@ -112,16 +113,19 @@ func Do[T any](ctx context.Context, store Store, key string, fn func(context.Con
 		return v, false, err
 	}
 	o := opts.withDefaults()
-	c, sent, err := claim(ctx, store, key, &o)
+	em := &emit.Emitter{Policy: "idempotency", Name: o.Name, Observer: o.Observer}
+	start := em.Start()
+	defer func() { em.Call(start, err) }()
+	c, sent, err := claim(ctx, store, key, &o, em)
 	if err != nil {
 		return v, false, err
 	}
 	if c.Replayed {
-		o.emit(resilience.KindReplay, 0, nil)
+		em.Emit(resilience.Event{Kind: resilience.KindReplay})
 		v, err = decode[T](c.Result, o.Codec)
 		return v, true, err
 	}
-	v, err = run(own(ctx, store, key, c.Lock, sent, o.Lease, o.Retention, o.emit), fn, &o)
+	v, err = run(own(ctx, store, key, c.Lock, sent, o.Lease, o.Retention, em), fn, &o)
 	return v, false, err
 }
 
@@ -138,14 +142,8 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-func (o *Options) emit(kind resilience.Kind, delay time.Duration, err error) {
-	if o.Observer != nil {
-		o.Observer.Observe(resilience.Event{Policy: "idempotency", Name: o.Name, Kind: kind, Delay: delay, Err: err})
-	}
-}
-
 // claim claims key, waiting for an in-progress run when o.Wait is set.
-func claim(ctx context.Context, store Store, key string, o *Options) (Claim, time.Time, error) {
+func claim(ctx context.Context, store Store, key string, o *Options, em *emit.Emitter) (Claim, time.Time, error) {
 	delay := firstPoll
 	for {
 		c, sent, err := claimKey(ctx, store, key, o.Fingerprint, o.Lease)
@@ -155,7 +153,7 @@ func claim(ctx context.Context, store Store, key string, o *Options) (Claim, tim
 		var ip *InProgressError
 		if !errors.As(err, &ip) || !o.Wait {
 			if errors.Is(err, ErrInProgress) || errors.Is(err, ErrMismatch) {
-				o.emit(resilience.KindRejected, 0, err)
+				em.Emit(resilience.Event{Kind: resilience.KindRejected, Err: err})
 			}
 			return Claim{}, sent, err
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/magicmagnets/resilience"
 	"github.com/magicmagnets/resilience/idempotency"
+	"github.com/magicmagnets/resilience/resiliencetest"
 )
 
 // faultyStore wraps a store and lets a test replace any method.
@@ -246,7 +247,7 @@ func TestDoKeepsTheKeyWhenTheStoreNeverTakesTheOutcome(t *testing.T) {
 		s := &faultyStore{Store: mem, complete: func(context.Context, string, idempotency.Lock, []byte, time.Duration) error {
 			return down
 		}}
-		var events eventLog
+		var events resiliencetest.Recorder
 		start := time.Now()
 		v, _, err := idempotency.Do(t.Context(), s, "k", func(context.Context) (int, error) { return 5, nil },
 			idempotency.Options{Lease: 3 * time.Second, Observer: &events})
@@ -254,7 +255,7 @@ func TestDoKeepsTheKeyWhenTheStoreNeverTakesTheOutcome(t *testing.T) {
 		assert.ErrorIs(t, err, down)
 		assert.Equal(t, 5, v, "the operation's value is still returned")
 		assert.LessOrEqual(t, time.Since(start), 3*time.Second, "gave up within a lease")
-		assert.Equal(t, resilience.KindGiveUp, events.last().Kind)
+		assert.Equal(t, []resilience.Kind{resilience.KindGiveUp}, kinds(events.Events(), resilience.KindGiveUp, resilience.KindRecorded))
 
 		_, err = mem.Claim(t.Context(), "k", "", idempotency.NewToken(), time.Second)
 		assert.ErrorIs(t, err, idempotency.ErrInProgress, "an outcome that may have had effects never releases the key")
@@ -275,7 +276,7 @@ func TestDoRetriesTheRecordUntilTheStoreTakesIt(t *testing.T) {
 			}
 			return mem.Complete(ctx, key, lock, result, retention)
 		}}
-		var events eventLog
+		var events resiliencetest.Recorder
 		var runs atomic.Int32
 		op := func(context.Context) (int, error) { runs.Add(1); return 7, nil }
 		ctx, cancel := context.WithCancel(t.Context())
@@ -284,8 +285,8 @@ func TestDoRetriesTheRecordUntilTheStoreTakesIt(t *testing.T) {
 		v, _, err := idempotency.Do(context.WithoutCancel(ctx), s, "k", op, opts)
 		require.NoError(t, err)
 		assert.Equal(t, 7, v)
-		kinds := events.kinds()
-		assert.Equal(t, []resilience.Kind{resilience.KindRetry, resilience.KindRetry, resilience.KindRetry, resilience.KindRecorded}, kinds)
+		assert.Equal(t, []resilience.Kind{resilience.KindRetry, resilience.KindRetry, resilience.KindRetry, resilience.KindRecorded},
+			kinds(events.Events(), resilience.KindRetry, resilience.KindRecorded, resilience.KindGiveUp))
 
 		v, replayed, err := idempotency.Do(t.Context(), s, "k", op, opts)
 		require.NoError(t, err)
@@ -455,37 +456,6 @@ func TestDoRecordsAPlaceholderForAnOversizedResult(t *testing.T) {
 	assert.Equal(t, int32(1), runs.Load())
 }
 
-// eventLog records events, safe for concurrent use.
-type eventLog struct {
-	mu     sync.Mutex
-	events []resilience.Event
-}
-
-func (l *eventLog) Observe(e resilience.Event) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.events = append(l.events, e)
-}
-
-func (l *eventLog) kinds() []resilience.Kind {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var k []resilience.Kind
-	for _, e := range l.events {
-		k = append(k, e.Kind)
-	}
-	return k
-}
-
-func (l *eventLog) last() resilience.Event {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.events) == 0 {
-		return resilience.Event{}
-	}
-	return l.events[len(l.events)-1]
-}
-
 func TestDoReportsAMismatchedFingerprint(t *testing.T) {
 	s := newStore()
 	op := func(context.Context) (int, error) { return 1, nil }
@@ -535,7 +505,29 @@ func TestDoEmitsReplayAndRejectedEvents(t *testing.T) {
 	_, _, _ = idempotency.Do(t.Context(), s, "k", op, opts)
 	opts.Fingerprint = "other"
 	_, _, _ = idempotency.Do(t.Context(), s, "k", op, opts)
-	assert.Equal(t, []resilience.Kind{resilience.KindReplay, resilience.KindRejected}, kinds)
+	assert.Equal(t, []resilience.Kind{
+		resilience.KindCall,
+		resilience.KindReplay, resilience.KindCall,
+		resilience.KindRejected, resilience.KindCall,
+	}, kinds)
+}
+
+func TestDoEmitsOneCallEventWithItsDurationAndOutcome(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var rec resiliencetest.Recorder
+		boom := errors.New("boom")
+		_, _, err := idempotency.Do(t.Context(), newStore(), "k", func(context.Context) (int, error) {
+			time.Sleep(300 * time.Millisecond)
+			return 0, boom
+		}, idempotency.Options{Name: "charges", Observer: &rec})
+		require.ErrorIs(t, err, boom)
+		events := rec.Events()
+		require.Len(t, events, 1)
+		assert.Equal(t, resilience.KindCall, events[0].Kind)
+		assert.Equal(t, "charges", events[0].Name)
+		assert.Equal(t, 300*time.Millisecond, events[0].Duration)
+		assert.ErrorIs(t, events[0].Err, boom)
+	})
 }
 
 func TestDoGivesUpTheLeaseWhenNoExtensionSucceedsForAWholeLease(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/magicmagnets/resilience"
+	"github.com/magicmagnets/resilience/internal/emit"
 )
 
 // MiddlewareConfig configures [Middleware]. The zero value of every field
@@ -88,7 +89,9 @@ type MiddlewareConfig struct {
 	Retention time.Duration
 	// Name is copied into every Event.
 	Name string
-	// Observer receives KindReplay and KindRejected events, and, when the
+	// Observer receives a KindCall event for every request that carries a
+	// key (Duration; Err is the claim's error when the request was refused,
+	// nil otherwise), KindReplay and KindRejected events, and, when the
 	// store fails to take a response, KindRetry before each new try, then
 	// KindRecorded or KindGiveUp (as for [Options.Observer]). Nil means
 	// none.
@@ -179,7 +182,8 @@ func Middleware(store Store, c MiddlewareConfig) func(http.Handler) http.Handler
 		retryAfter = strconv.FormatInt(int64(c.InProgressRetryAfter/time.Second)+1, 10)
 	}
 	return func(next http.Handler) http.Handler {
-		return &middleware{store: store, c: c, exclude: exclude, retryAfter: retryAfter, next: next}
+		return &middleware{store: store, c: c, exclude: exclude, retryAfter: retryAfter, next: next,
+			em: &emit.Emitter{Policy: "idempotency", Name: c.Name, Observer: c.Observer}}
 	}
 }
 
@@ -189,6 +193,7 @@ type middleware struct {
 	exclude    map[string]bool // canonical names of the headers never recorded
 	retryAfter string          // the 409's Retry-After
 	next       http.Handler
+	em         *emit.Emitter
 }
 
 func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -208,6 +213,9 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		m.next.ServeHTTP(w, r)
 		return
 	}
+	start := m.em.Start()
+	var refused error
+	defer func() { m.em.Call(start, refused) }()
 	limit := m.c.MaxBodySize
 	if limit < math.MaxInt64 {
 		limit++ // one byte more tells a body over the bound
@@ -231,6 +239,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fp := fingerprint(r, body, m.c.CanonicalJSON, m.c.Tenant == nil)
 	claim, sent, err := claimKey(r.Context(), m.store, skey, fp, m.c.Lease)
 	if err != nil {
+		refused = err
 		m.refuse(w, r, err)
 		return
 	}
@@ -268,7 +277,7 @@ func (m *middleware) refuse(w http.ResponseWriter, r *http.Request, err error) {
 
 // serve runs the handler as the key's owner and records its response.
 func (m *middleware) serve(w http.ResponseWriter, r *http.Request, key string, lock Lock, sent time.Time) {
-	own := own(r.Context(), m.store, key, lock, sent, m.c.Lease, m.c.Retention, m.emitDelay)
+	own := own(r.Context(), m.store, key, lock, sent, m.c.Lease, m.c.Retention, m.em)
 	// Headers already set belong to outer middleware: they are set again on
 	// every replay, so they are not recorded.
 	rec := &recorder{ResponseWriter: w, limit: m.c.MaxResponseSize, outer: w.Header().Clone()}
@@ -315,10 +324,6 @@ func (m *middleware) storable(status int) bool {
 	return status >= 200
 }
 
-func (m *middleware) emit(kind resilience.Kind, err error) { m.emitDelay(kind, 0, err) }
-
-func (m *middleware) emitDelay(kind resilience.Kind, delay time.Duration, err error) {
-	if m.c.Observer != nil {
-		m.c.Observer.Observe(resilience.Event{Policy: "idempotency", Name: m.c.Name, Kind: kind, Delay: delay, Err: err})
-	}
+func (m *middleware) emit(kind resilience.Kind, err error) {
+	m.em.Emit(resilience.Event{Kind: kind, Err: err})
 }

@@ -271,3 +271,30 @@ func TestMiddlewareKeepsAShortLeaseAliveForALongHandler(t *testing.T) {
 		assert.Equal(t, int32(1), runs.Load())
 	})
 }
+
+func TestMiddlewareEmitsOneCallEventPerKeyedRequest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var obs resiliencetest.Recorder
+		slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			time.Sleep(200 * time.Millisecond)
+			w.WriteHeader(http.StatusCreated)
+		})
+		h := idempotency.Middleware(newStore(), idempotency.MiddlewareConfig{Name: "charges", Observer: &obs})(slow)
+		serve(h, request("POST", "k", `{}`))          // runs
+		serve(h, request("POST", "k", `{}`))          // replays
+		serve(h, request("POST", "k", `{"other":1}`)) // refused: another request
+		serve(h, request("POST", "", `{}`))           // no key: not guarded, no event
+		var calls []resilience.Event
+		for _, e := range obs.Events() {
+			if e.Kind == resilience.KindCall {
+				calls = append(calls, e)
+			}
+		}
+		require.Len(t, calls, 3)
+		assert.Equal(t, 200*time.Millisecond, calls[0].Duration)
+		assert.NoError(t, calls[0].Err)
+		assert.NoError(t, calls[1].Err)
+		assert.ErrorIs(t, calls[2].Err, idempotency.ErrMismatch)
+		assert.Equal(t, "charges", calls[2].Name)
+	})
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/magicmagnets/resilience"
+	"github.com/magicmagnets/resilience/internal/emit"
 )
 
 // The owner sequence — claim, keep the lease alive while the operation runs,
@@ -62,7 +63,7 @@ type owner struct {
 	lock      Lock
 	lease     time.Duration
 	retention time.Duration
-	emit      func(resilience.Kind, time.Duration, error)
+	emit      *emit.Emitter
 
 	opCtx    context.Context // the operation's context
 	cancelOp context.CancelCauseFunc
@@ -119,9 +120,9 @@ func storeFailure(ctx context.Context, err error) bool {
 // context derives from ctx (it ends with the caller), carries the key and
 // fence ([FenceFrom]) and is cancelled with cause ErrLockLost when the lease
 // is lost.
-func own(ctx context.Context, store Store, key string, lock Lock, sent time.Time, lease, retention time.Duration, emit func(resilience.Kind, time.Duration, error)) *owner {
+func own(ctx context.Context, store Store, key string, lock Lock, sent time.Time, lease, retention time.Duration, em *emit.Emitter) *owner {
 	o := &owner{
-		store: store, key: key, lock: lock, lease: lease, retention: retention, emit: emit,
+		store: store, key: key, lock: lock, lease: lease, retention: retention, emit: em,
 		quit: make(chan struct{}), done: make(chan struct{}), lostCh: make(chan struct{}),
 	}
 	o.opCtx, o.cancelOp = context.WithCancelCause(context.WithValue(ctx, ownerCtx{}, o))
@@ -225,17 +226,17 @@ func (o *owner) record(result []byte) error {
 		switch {
 		case err == nil:
 			if delay > firstRetry {
-				o.emit(resilience.KindRecorded, 0, nil)
+				o.emit.Emit(resilience.Event{Kind: resilience.KindRecorded})
 			}
 			return nil
 		case errors.Is(err, ErrLockLost), errors.Is(err, ErrResultTooLarge):
 			return err
 		case o.leaseLost(), time.Now().Add(delay).After(giveUp):
 			err = fmt.Errorf("%w: %w", ErrNotRecorded, err)
-			o.emit(resilience.KindGiveUp, 0, err)
+			o.emit.Emit(resilience.Event{Kind: resilience.KindGiveUp, Err: err})
 			return err
 		}
-		o.emit(resilience.KindRetry, delay, err)
+		o.emit.Emit(resilience.Event{Kind: resilience.KindRetry, Delay: delay, Err: err})
 		t := time.NewTimer(delay)
 		select {
 		case <-t.C:
