@@ -22,7 +22,7 @@ var ErrInvalid = errors.New("resilience: invalid result")
 //	order, err := resilience.DoValue(ctx, p, resilience.Validate(fetchOrder, checkOrder))
 //
 // When fn fails, its error is returned as is and check is not called. If
-// check's error should not be retried, make it permanent (retry.Permanent):
+// check's error should not be retried, make it permanent ([Permanent]):
 // the wrapping keeps it reachable with errors.Is and errors.As.
 //
 // A nil fn gives a nil operation, which every policy and [DoValue] reject

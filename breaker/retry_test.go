@@ -51,7 +51,7 @@ func TestPermanentErrorsStillCountAsBreakerFailures(t *testing.T) {
 	b := breaker.New(breaker.Config{ConsecutiveFailures: 1})
 	r := retry.New(retry.Config{})
 
-	err := resilience.Chain(r, b).Do(t.Context(), func(context.Context) error { return retry.Permanent(errBoom) })
+	err := resilience.Chain(r, b).Do(t.Context(), func(context.Context) error { return resilience.Permanent(errBoom) })
 
 	assert.ErrorIs(t, err, errBoom)
 	assert.Equal(t, breaker.Open, b.State())

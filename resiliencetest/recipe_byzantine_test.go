@@ -43,7 +43,7 @@ func TestRecipeClientSurvivesEveryServerFault(t *testing.T) {
 		var r orderReply
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
 		if err != nil {
-			return r, retry.Permanent(err)
+			return r, resilience.Permanent(err)
 		}
 		resp, body, err := do(c, req)
 		if err != nil {
