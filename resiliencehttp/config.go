@@ -74,7 +74,11 @@ type Config struct {
 	// Name is copied into every event's Name.
 	Name string
 
-	// Observer receives events. Nil means none.
+	// Observer receives a KindCall event for every RoundTrip (Duration, and
+	// Err the error RoundTrip returns: a response the policy gave up on but
+	// returned is not an error), KindRejected when a request that cannot be
+	// repeated would have been sent again, and KindGiveUp when such a
+	// request's only attempt failed. Nil means none.
 	Observer resilience.Observer
 }
 

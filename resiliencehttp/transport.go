@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/magicmagnets/resilience"
+	"github.com/magicmagnets/resilience/internal/emit"
 	"github.com/magicmagnets/resilience/retry"
 )
 
@@ -23,8 +24,7 @@ type Transport struct {
 	errOnEnd   bool
 	drainLimit int64
 	bufferBody int64
-	name       string
-	observer   resilience.Observer
+	em         emit.Emitter
 }
 
 // New returns a Transport. It starts no goroutine. It panics with a
@@ -41,8 +41,7 @@ func New(c Config) *Transport {
 		errOnEnd:   c.ErrorOnExhausted,
 		drainLimit: c.DrainLimit,
 		bufferBody: c.BufferBody,
-		name:       c.Name,
-		observer:   c.Observer,
+		em:         emit.Emitter{Policy: "resiliencehttp", Name: c.Name, Observer: c.Observer},
 	}
 	if t.base == nil {
 		t.base = http.DefaultTransport
@@ -127,8 +126,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, fmt.Errorf("resiliencehttp: PerHost(%q): %w", host, resilience.ErrNilPolicy)
 		}
 	}
+	start := t.em.Start()
 	c := newCall(t, req)
-	return c.finish(p.Do(c.ctx, c.attempt))
+	resp, err := c.finish(p.Do(c.ctx, c.attempt))
+	t.em.Call(start, err)
+	return resp, err
 }
 
 // CloseIdleConnections closes the idle connections of the base transport,
@@ -140,8 +142,5 @@ func (t *Transport) CloseIdleConnections() {
 }
 
 func (t *Transport) emit(kind resilience.Kind, attempt int, err error) {
-	if t.observer == nil {
-		return
-	}
-	t.observer.Observe(resilience.Event{Policy: "resiliencehttp", Name: t.name, Kind: kind, Attempt: attempt, Err: err})
+	t.em.Emit(resilience.Event{Kind: kind, Attempt: attempt, Err: err})
 }

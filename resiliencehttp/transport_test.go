@@ -18,6 +18,7 @@ import (
 	"github.com/magicmagnets/resilience/breaker"
 	"github.com/magicmagnets/resilience/idempotency"
 	"github.com/magicmagnets/resilience/resiliencehttp"
+	"github.com/magicmagnets/resilience/resiliencetest"
 	"github.com/magicmagnets/resilience/retry"
 	"github.com/magicmagnets/resilience/timeout"
 )
@@ -254,7 +255,8 @@ func TestTransportEmitsGiveUpForFailureOfUnsafeRequest(t *testing.T) {
 	_, err := tr.RoundTrip(req)
 
 	require.Error(t, err)
-	require.Len(t, events, 1)
+	require.Len(t, events, 2)
+	assert.Equal(t, resilience.KindCall, events[1].Kind, "then the call's own event")
 	assert.Equal(t, "resiliencehttp", events[0].Policy)
 	assert.Equal(t, "payments", events[0].Name)
 	assert.Equal(t, resilience.KindGiveUp, events[0].Kind)
@@ -385,4 +387,28 @@ func TestConfigValidateReportsWhatNewPanicsOn(t *testing.T) {
 	}
 	assert.NoError(t, resiliencehttp.Config{}.Validate())
 	assert.NoError(t, resiliencehttp.Config{PerHost: perHost, MaxHosts: 3, BufferBody: 1 << 20}.Validate())
+}
+
+func TestTransportEmitsOneCallEventPerRoundTrip(t *testing.T) {
+	var rec resiliencetest.Recorder
+	base := &fakeBase{respond: func(_ int, req *http.Request) (*http.Response, error) {
+		return reply(req, http.StatusOK, "hello"), nil
+	}}
+	tr := resiliencehttp.New(resiliencehttp.Config{Base: base, Policy: quickRetry(2), Name: "payments", Observer: &rec})
+	for range 2 {
+		req, _ := http.NewRequest(http.MethodGet, "http://example.test/", nil)
+		resp, err := tr.RoundTrip(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+	}
+	calls := 0
+	for _, e := range rec.Events() {
+		if e.Kind == resilience.KindCall {
+			calls++
+			assert.Equal(t, "payments", e.Name)
+			assert.Equal(t, "resiliencehttp", e.Policy)
+			assert.NoError(t, e.Err)
+		}
+	}
+	assert.Equal(t, 2, calls)
 }
