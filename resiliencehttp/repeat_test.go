@@ -101,10 +101,12 @@ func TestTransportRefusesSecondSendOfKeylessPost(t *testing.T) {
 	assert.True(t, errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF), "the first send's failure stays reachable: %v", err)
 	mu.Lock()
 	defer mu.Unlock()
-	require.Len(t, events, 2)
+	require.Len(t, events, 3)
 	assert.Equal(t, resilience.KindGiveUp, events[0].Kind)
 	assert.Equal(t, resilience.KindRejected, events[1].Kind)
 	assert.Equal(t, 2, events[1].Attempt)
+	assert.Equal(t, resilience.KindCall, events[2].Kind)
+	assert.ErrorIs(t, events[2].Err, resiliencehttp.ErrNotRepeatable)
 }
 
 func TestTransportRefusesSecondSendAndReturnsFirstRetryableResponse(t *testing.T) {
