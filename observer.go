@@ -62,8 +62,11 @@ func (f ObserverFunc) Observe(e Event) { f(e) }
 
 // SlogObserver returns an [Observer] that writes every event to logger as one
 // record with the message "resilience event", at the default level of its
-// kind: retries and replays at Debug; state changes, timeouts, slow calls,
-// fallbacks and every other kind at Info; rejections and give-ups at Warn.
+// kind: calls (KindCall, one per finished call of every policy), retries and
+// replays at Debug; state changes, timeouts, slow calls, fallbacks and every
+// other kind at Info; rejections and give-ups at Warn. A record carries the
+// event's fields that are set: policy, kind, name, attempt, delay (a wait),
+// duration (how long something ran or was allowed), from, to and error.
 // A nil logger returns nil: no events. To choose the levels, use
 // [SlogObserverLevels].
 func SlogObserver(logger *slog.Logger) Observer {
@@ -98,7 +101,7 @@ func (o slogObserver) level(k Kind) slog.Level {
 		return l
 	}
 	switch k {
-	case KindRetry, KindReplay:
+	case KindCall, KindRetry, KindReplay:
 		return slog.LevelDebug
 	case KindRejected, KindGiveUp:
 		return slog.LevelWarn
@@ -112,7 +115,7 @@ func (o slogObserver) Observe(e Event) {
 	if !o.l.Enabled(ctx, level) {
 		return
 	}
-	attrs := make([]slog.Attr, 0, 8)
+	attrs := make([]slog.Attr, 0, 9)
 	attrs = append(attrs, slog.String("policy", e.Policy), slog.String("kind", string(e.Kind)))
 	if e.Name != "" {
 		attrs = append(attrs, slog.String("name", e.Name))
@@ -122,6 +125,9 @@ func (o slogObserver) Observe(e Event) {
 	}
 	if e.Delay != 0 {
 		attrs = append(attrs, slog.Duration("delay", e.Delay))
+	}
+	if e.Duration != 0 {
+		attrs = append(attrs, slog.Duration("duration", e.Duration))
 	}
 	if e.From != "" || e.To != "" {
 		attrs = append(attrs, slog.String("from", e.From), slog.String("to", e.To))
