@@ -35,7 +35,7 @@ func moduleSubjects() []moduleSubject {
 	var errDegraded = errors.New("degraded")
 	injector := func(in *resiliencetest.Injector) func(resilience.Observer) (resilience.Policy, func() any) {
 		return func(resilience.Observer) (resilience.Policy, func() any) {
-			return in, func() any { return [2]int{in.Calls(), in.Faults()} }
+			return in, func() any { return [2]int{in.Calls(), in.Injected()} }
 		}
 	}
 	return []moduleSubject{
@@ -66,8 +66,8 @@ func moduleSubjects() []moduleSubject {
 		{name: "resiliencetest.Script", make: func(obs resilience.Observer) (resilience.Policy, func() any) {
 			return injector(resiliencetest.Script(resiliencetest.Lose(nil), resiliencetest.Delay(20*time.Millisecond), resiliencetest.Pass()))(obs)
 		}},
-		{name: "resiliencetest.Panics", make: func(obs resilience.Observer) (resilience.Policy, func() any) {
-			return injector(resiliencetest.Panics("injected"))(obs)
+		{name: "resiliencetest.Panic", make: func(obs resilience.Observer) (resilience.Policy, func() any) {
+			return injector(resiliencetest.Always(resiliencetest.Panic("injected")))(obs)
 		}},
 		{name: "resiliencetest.Recorder", make: func(resilience.Observer) (resilience.Policy, func() any) {
 			rec := new(resiliencetest.Recorder)

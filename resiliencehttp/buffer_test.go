@@ -36,7 +36,7 @@ func TestTransportBufferRetriesBodyCutMidwayWithTheSameKey(t *testing.T) {
 	})
 	store := idempotency.NewMemoryStore(idempotency.MemoryConfig{})
 	faulty := resiliencetest.FaultyHandler(idempotency.Middleware(store, idempotency.MiddlewareConfig{})(charge),
-		resiliencetest.Faults{Script: []resiliencetest.HTTPFault{resiliencetest.ResetBody(100)}})
+		resiliencetest.HandlerConfig{Script: []resiliencetest.HTTPFault{resiliencetest.ResetBody(100)}})
 	url := serveHandler(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		keys = append(keys, r.Header.Get("Idempotency-Key"))
@@ -64,7 +64,7 @@ func TestTransportBufferRetriesBodyCutMidwayWithTheSameKey(t *testing.T) {
 func TestTransportWithoutBufferReturnsBodyCutMidway(t *testing.T) {
 	faulty := resiliencetest.FaultyHandler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		io.WriteString(w, strings.Repeat("r", 2000))
-	}), resiliencetest.Faults{Script: []resiliencetest.HTTPFault{resiliencetest.ResetBody(100)}})
+	}), resiliencetest.HandlerConfig{Script: []resiliencetest.HTTPFault{resiliencetest.ResetBody(100)}})
 	tr := newTransport(t, resiliencehttp.Config{Policy: quickRetry(3)})
 	req, err := http.NewRequest(http.MethodGet, serveHandler(t, faulty), nil)
 	require.NoError(t, err)
@@ -79,7 +79,7 @@ func TestTransportWithoutBufferReturnsBodyCutMidway(t *testing.T) {
 func TestTransportBufferFailsKeylessPostWhoseBodyIsCut(t *testing.T) {
 	faulty := resiliencetest.FaultyHandler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		io.WriteString(w, strings.Repeat("r", 2000))
-	}), resiliencetest.Faults{Script: []resiliencetest.HTTPFault{resiliencetest.ResetBody(100)}})
+	}), resiliencetest.HandlerConfig{Script: []resiliencetest.HTTPFault{resiliencetest.ResetBody(100)}})
 	tr := newTransport(t, resiliencehttp.Config{Policy: quickRetry(3), BufferBody: 1 << 20})
 	req, err := http.NewRequest(http.MethodPost, serveHandler(t, faulty), strings.NewReader("pay 10"))
 	require.NoError(t, err)
@@ -142,7 +142,7 @@ func TestTransportBufferPassesLongerBodyThrough(t *testing.T) {
 func TestTransportBufferLeavesCutPastTheLimitToTheCaller(t *testing.T) {
 	faulty := resiliencetest.FaultyHandler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		io.WriteString(w, strings.Repeat("r", 2000))
-	}), resiliencetest.Faults{Script: []resiliencetest.HTTPFault{resiliencetest.ResetBody(500)}})
+	}), resiliencetest.HandlerConfig{Script: []resiliencetest.HTTPFault{resiliencetest.ResetBody(500)}})
 	tr := newTransport(t, resiliencehttp.Config{Policy: quickRetry(3), BufferBody: 100})
 	req, err := http.NewRequest(http.MethodGet, serveHandler(t, faulty), nil)
 	require.NoError(t, err)

@@ -135,7 +135,7 @@ func ExampleConfig_bufferBody() {
 	store := idempotency.NewMemoryStore(idempotency.MemoryConfig{})
 	server := resiliencetest.FaultyHandler( // the first answer is cut after 5 bytes
 		idempotency.Middleware(store, idempotency.MiddlewareConfig{})(charge),
-		resiliencetest.Faults{Script: []resiliencetest.HTTPFault{resiliencetest.ResetBody(5)}},
+		resiliencetest.HandlerConfig{Script: []resiliencetest.HTTPFault{resiliencetest.ResetBody(5)}},
 	)
 	srv := httptest.NewServer(server)
 	defer srv.Close()

@@ -22,7 +22,7 @@ func BenchmarkInjectorPass(b *testing.B) {
 
 func BenchmarkInjectorFailRate(b *testing.B) {
 	b.ReportAllocs()
-	in := resiliencetest.FailRate(0.5, 1, nil)
+	in := resiliencetest.AtRate(0.5, 1, resiliencetest.Fail(nil))
 	ctx := context.Background()
 	op := func(context.Context) error { return nil }
 	for b.Loop() {
@@ -32,7 +32,7 @@ func BenchmarkInjectorFailRate(b *testing.B) {
 
 func BenchmarkInjectorParallel(b *testing.B) {
 	b.ReportAllocs()
-	in := resiliencetest.FailRate(0.5, 1, nil)
+	in := resiliencetest.AtRate(0.5, 1, resiliencetest.Fail(nil))
 	op := func(context.Context) error { return nil }
 	b.RunParallel(func(pb *testing.PB) {
 		ctx := context.Background()
@@ -68,8 +68,8 @@ func BenchmarkFaultyHandler(b *testing.B) {
 		h    http.Handler
 	}{
 		{"bare", ok},
-		{"pass", resiliencetest.FaultyHandler(ok, resiliencetest.Faults{})},
-		{"digest", resiliencetest.FaultyHandler(ok, resiliencetest.Faults{Digest: true})},
+		{"pass", resiliencetest.FaultyHandler(ok, resiliencetest.HandlerConfig{})},
+		{"digest", resiliencetest.FaultyHandler(ok, resiliencetest.HandlerConfig{Digest: true})},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()

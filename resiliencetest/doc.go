@@ -8,24 +8,27 @@
 // dependency. Put it innermost in a chain, and the policies around it see
 // the failures it makes up:
 //
-//	in := resiliencetest.FailFirst(2, nil)          // the first 2 calls fail with ErrInjected
-//	in := resiliencetest.FailRate(0.3, 42, nil)     // 30% of calls fail, the same ones for seed 42
-//	in := resiliencetest.Latency(3 * time.Second)   // every call waits 3s (or until ctx ends)
-//	in := resiliencetest.Panics("boom")             // every call panics
+//	in := resiliencetest.FailFirst(2, nil)                           // the first 2 calls fail with ErrInjected
+//	in := resiliencetest.AtRate(0.3, 42, resiliencetest.Fail(nil))   // 30% of calls fail, the same ones for seed 42
+//	in := resiliencetest.Always(resiliencetest.Delay(3*time.Second)) // every call waits 3s (or until ctx ends)
+//	in := resiliencetest.Always(resiliencetest.Panic("boom"))        // every call panics
+//	in := resiliencetest.Cycle(resiliencetest.Fail(nil), resiliencetest.Pass()) // every other call fails
 //	in := resiliencetest.Script(resiliencetest.Fail(err), resiliencetest.Delay(time.Second),
 //		resiliencetest.Lose(nil), resiliencetest.Panic("boom")) // then every call passes
 //
-// [Injector.Calls] and [Injector.Faults] count what happened.
-// [WithoutFaults] and [WithFault] override the injector for one call.
+// A [Fault] is what one call gets; [Injector.Calls] and [Injector.Injected]
+// count the calls and those that got a fault other than [Pass]. [WithFault]
+// overrides the injector for the calls made under a context.
 //
 // # Faults in HTTP responses
 //
 // [FaultyHandler] wraps an http.Handler, for an httptest.Server, and injects
-// the faults of a [Faults] configuration, scripted or at seeded rates:
+// the [HTTPFault]s its [HandlerConfig] names, scripted or at seeded rates:
 // error statuses with Retry-After, stalls, dropped connections, responses
 // lost after the handler ran, bodies reset halfway, and byzantine responses
-// (truncated, corrupted, or with a wrong Content-Digest). [Handler.Stats]
-// counts every fault, so a test can account for each one.
+// (truncated, corrupted, or with a wrong Content-Digest, which a client
+// checks with resiliencehttp.VerifyDigest). [Handler.Stats] counts every
+// fault, so a test can account for each one.
 //
 // # Recording
 //
@@ -81,7 +84,7 @@
 //			assert.NoError(t, call())                              // the probe succeeds
 //			assert.Equal(t, breaker.Closed, b.State())
 //			assert.Equal(t, "[closed->open open->half-open half-open->closed]", fmt.Sprint(rec.StateChanges()))
-//			assert.Equal(t, 2, dep.Faults())
+//			assert.Equal(t, 2, dep.Injected())
 //		})
 //	}
 //

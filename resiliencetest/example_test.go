@@ -13,6 +13,7 @@ import (
 	"github.com/magicmagnets/resilience"
 	"github.com/magicmagnets/resilience/backoff"
 	"github.com/magicmagnets/resilience/breaker"
+	"github.com/magicmagnets/resilience/resiliencehttp"
 	"github.com/magicmagnets/resilience/resiliencetest"
 	"github.com/magicmagnets/resilience/retry"
 )
@@ -23,17 +24,17 @@ func ExampleFailFirst() {
 	for range 3 {
 		fmt.Println(dep.Do(context.Background(), op))
 	}
-	fmt.Println("calls:", dep.Calls(), "faults:", dep.Faults())
+	fmt.Println("calls:", dep.Calls(), "injected:", dep.Injected())
 	// Output:
 	// connection refused
 	// connection refused
 	// <nil>
-	// calls: 3 faults: 2
+	// calls: 3 injected: 2
 }
 
-func ExampleFailRate() {
+func ExampleAtRate() {
 	// The same seed fails the same calls, run after run.
-	dep := resiliencetest.FailRate(0.5, 42, nil)
+	dep := resiliencetest.AtRate(0.5, 42, resiliencetest.Fail(nil))
 	for range 8 {
 		if dep.Do(context.Background(), func(context.Context) error { return nil }) != nil {
 			fmt.Print("x")
@@ -42,10 +43,10 @@ func ExampleFailRate() {
 		}
 	}
 	fmt.Println()
-	fmt.Println("faults:", dep.Faults())
+	fmt.Println("injected:", dep.Injected())
 	// Output:
 	// xx.xxx.x
-	// faults: 6
+	// injected: 6
 }
 
 func ExampleScript() {
@@ -68,11 +69,12 @@ func ExampleScript() {
 	// operation ran 3 times
 }
 
-func ExampleWithoutFaults() {
+func ExampleWithFault() {
 	dep := resiliencetest.Always(resiliencetest.Fail(nil))
 	op := func(context.Context) error { return nil }
 	fmt.Println(dep.Do(context.Background(), op))
-	fmt.Println(dep.Do(resiliencetest.WithoutFaults(context.Background()), op))
+	// A check at the end of a test must reach the real operation.
+	fmt.Println(dep.Do(resiliencetest.WithFault(context.Background(), resiliencetest.Pass()), op))
 	// Output:
 	// resiliencetest: injected fault
 	// <nil>
@@ -102,7 +104,7 @@ func ExampleFaultyHandler() {
 	orders := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"order_id":"ord-1","amount":100}`)
 	})
-	fh := resiliencetest.FaultyHandler(orders, resiliencetest.Faults{
+	fh := resiliencetest.FaultyHandler(orders, resiliencetest.HandlerConfig{
 		Script: []resiliencetest.HTTPFault{
 			resiliencetest.Status(http.StatusServiceUnavailable, 0),
 			resiliencetest.LoseResponse(),
@@ -126,7 +128,7 @@ func ExampleFaultyHandler() {
 		resp.Body.Close()
 		var o struct{ Amount int }
 		_ = json.Unmarshal(body, &o)
-		fmt.Println(resp.StatusCode, "amount", o.Amount, "digest ok:", resiliencetest.VerifyDigest(resp.Header, body) == nil)
+		fmt.Println(resp.StatusCode, "amount", o.Amount, "digest ok:", resiliencehttp.VerifyDigest(resp.Header, body) == nil)
 	}
 	s := fh.Stats()
 	fmt.Printf("requests %d: passed %d, status %d, lost %d, corrupted %d\n", s.Requests, s.Passed, s.Status, s.Lost, s.Corrupted)
@@ -136,17 +138,6 @@ func ExampleFaultyHandler() {
 	// 200 amount -100 digest ok: true
 	// 200 amount 100 digest ok: true
 	// requests 4: passed 1, status 1, lost 1, corrupted 1
-}
-
-func ExampleVerifyDigest() {
-	body := []byte(`{"amount":100}`)
-	h := http.Header{}
-	h.Set(resiliencetest.DigestHeader, resiliencetest.ContentDigest(body))
-	fmt.Println(resiliencetest.VerifyDigest(h, body))
-	fmt.Println(resiliencetest.VerifyDigest(h, body[:8]))
-	// Output:
-	// <nil>
-	// resiliencetest: content digest mismatch
 }
 
 func ExampleRecorder_retrySchedule() {

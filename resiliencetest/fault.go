@@ -72,10 +72,6 @@ func Panic(v any) Fault {
 	return Fault{kind: kindPanic, value: v}
 }
 
-// Injected reports whether f interferes with the call, that is, whether it
-// is anything but [Pass].
-func (f Fault) Injected() bool { return f.kind != kindPass }
-
 // String describes f: "pass", "fail(err)", "delay(1s)", "lose(err)",
 // "panic(v)".
 func (f Fault) String() string {

@@ -8,8 +8,9 @@ import (
 	"sync/atomic"
 )
 
-// Faults configures a [FaultyHandler]. The zero Faults injects nothing.
-type Faults struct {
+// HandlerConfig configures a [FaultyHandler]: which requests get which
+// [HTTPFault]. The zero HandlerConfig injects nothing.
+type HandlerConfig struct {
 	// Script gives the faults of the first requests, one per request in
 	// the order they arrive (exempt requests not included). After the
 	// script, Odds apply.
@@ -30,10 +31,11 @@ type Faults struct {
 	// verify the server's state. It is called for every request.
 	Exempt func(*http.Request) bool
 
-	// Digest makes every non-exempt response carry a Content-Digest (see
-	// [DigestHeader]) over the body the handler wrote, so a client can
-	// catch truncated bodies and wrong digests with [VerifyDigest]. It
-	// requires holding every response in memory before sending it.
+	// Digest makes every non-exempt response carry an RFC 9530
+	// Content-Digest over the body the handler wrote, so a client can
+	// catch truncated bodies and wrong digests with
+	// resiliencehttp.VerifyDigest. It requires holding every response in
+	// memory before sending it.
 	Digest bool
 }
 
@@ -43,11 +45,11 @@ type Odds struct {
 	Fault HTTPFault
 }
 
-// Stats counts what a [FaultyHandler] did. Requests = Exempt + Passed + the
-// sum of the fault counts.
+// Stats counts what a [FaultyHandler] did. Requests = Exempt + Passed +
+// Injected().
 type Stats struct {
 	Requests    int // requests seen
-	Exempt      int // requests picked by Faults.Exempt
+	Exempt      int // requests picked by HandlerConfig.Exempt
 	Passed      int // other requests served normally
 	Status      int // answered with an injected status code
 	Stalled     int // delayed before the handler ran
@@ -59,8 +61,9 @@ type Stats struct {
 	WrongDigest int // sent with a wrong Content-Digest
 }
 
-// Faults returns the number of requests that got a fault.
-func (s Stats) Faults() int {
+// Injected returns the number of requests that got a fault: the sum of the
+// counts from Status to WrongDigest.
+func (s Stats) Injected() int {
 	return s.Status + s.Stalled + s.Dropped + s.Lost + s.Reset + s.Truncated + s.Corrupted + s.WrongDigest
 }
 
@@ -83,7 +86,7 @@ type Handler struct {
 }
 
 // FaultyHandler returns a handler that serves requests with h, but injects
-// the faults f describes: scripted faults first, then faults drawn at the
+// the faults c describes: scripted faults first, then faults drawn at the
 // configured rates. Counters of every fault injected are available at any
 // time from [Handler.Stats].
 //
@@ -97,12 +100,12 @@ type Handler struct {
 //
 // FaultyHandler starts no goroutine. It panics if h is nil or the odds are
 // out of range.
-func FaultyHandler(h http.Handler, f Faults) *Handler {
+func FaultyHandler(h http.Handler, c HandlerConfig) *Handler {
 	if h == nil {
 		panic("resiliencetest: FaultyHandler with a nil handler")
 	}
 	sum := 0.0
-	for i, o := range f.Odds {
+	for i, o := range c.Odds {
 		if !(o.Rate >= 0 && o.Rate <= 1) {
 			panic(fmt.Sprintf("resiliencetest: Odds[%d].Rate %v outside [0, 1]", i, o.Rate))
 		}
@@ -113,11 +116,11 @@ func FaultyHandler(h http.Handler, f Faults) *Handler {
 	}
 	return &Handler{
 		h:      h,
-		script: append([]HTTPFault(nil), f.Script...),
-		odds:   append([]Odds(nil), f.Odds...),
-		exempt: f.Exempt,
-		digest: f.Digest,
-		src:    rand.New(rand.NewPCG(f.Seed, f.Seed)),
+		script: append([]HTTPFault(nil), c.Script...),
+		odds:   append([]Odds(nil), c.Odds...),
+		exempt: c.Exempt,
+		digest: c.Digest,
+		src:    rand.New(rand.NewPCG(c.Seed, c.Seed)),
 	}
 }
 
@@ -199,7 +202,7 @@ func (fh *Handler) send(w http.ResponseWriter, f HTTPFault, resp *bufferedRespon
 	body := resp.body.Bytes()
 	digest := ""
 	if fh.digest {
-		digest = ContentDigest(body)
+		digest = contentDigest(body)
 	}
 	switch f.kind {
 	case httpLose:
@@ -215,7 +218,7 @@ func (fh *Handler) send(w http.ResponseWriter, f HTTPFault, resp *bufferedRespon
 	case httpCorrupt:
 		body = f.corrupt(append([]byte(nil), body...))
 		if fh.digest {
-			digest = ContentDigest(body)
+			digest = contentDigest(body)
 		}
 	case httpWrongDigest:
 		digest = wrongDigest(body)

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/magicmagnets/resilience/resiliencehttp"
 	"github.com/magicmagnets/resilience/resiliencetest"
 )
 
@@ -33,10 +34,10 @@ func (o *order) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 // serve starts a loopback server running FaultyHandler(o, f) and returns it
 // with a client that opens a fresh connection per request, so that no
 // dropped connection is retried by the transport.
-func serve(t *testing.T, f resiliencetest.Faults) (*httptest.Server, *http.Client, *resiliencetest.Handler, *order) {
+func serve(t *testing.T, cfg resiliencetest.HandlerConfig) (*httptest.Server, *http.Client, *resiliencetest.Handler, *order) {
 	t.Helper()
 	o := new(order)
-	fh := resiliencetest.FaultyHandler(o, f)
+	fh := resiliencetest.FaultyHandler(o, cfg)
 	srv := httptest.NewServer(fh)
 	tr := &http.Transport{DisableKeepAlives: true}
 	t.Cleanup(func() {
@@ -67,18 +68,18 @@ func do(c *http.Client, req *http.Request) (*http.Response, []byte, error) {
 }
 
 func TestFaultyHandlerWithoutFaultsServesNormally(t *testing.T) {
-	srv, c, fh, o := serve(t, resiliencetest.Faults{})
+	srv, c, fh, o := serve(t, resiliencetest.HandlerConfig{})
 	resp, body, err := get(c, srv.URL)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.JSONEq(t, orderJSON, string(body))
-	assert.Empty(t, resp.Header.Get(resiliencetest.DigestHeader))
+	assert.Empty(t, resp.Header.Get(resiliencehttp.DigestHeader))
 	assert.EqualValues(t, 1, o.runs.Load())
 	assert.Equal(t, resiliencetest.Stats{Requests: 1, Passed: 1}, fh.Stats())
 }
 
 func TestStatusAnswersWithTheCodeAndRetryAfter(t *testing.T) {
-	srv, c, fh, o := serve(t, resiliencetest.Faults{Script: []resiliencetest.HTTPFault{
+	srv, c, fh, o := serve(t, resiliencetest.HandlerConfig{Script: []resiliencetest.HTTPFault{
 		resiliencetest.Status(http.StatusServiceUnavailable, 1500*time.Millisecond),
 		resiliencetest.Status(http.StatusTooManyRequests, 0),
 	}})
@@ -101,7 +102,7 @@ func TestStatusPanicsOnAnInvalidCode(t *testing.T) {
 }
 
 func TestDropClosesTheConnectionWithoutRunningTheHandler(t *testing.T) {
-	srv, c, fh, o := serve(t, resiliencetest.Faults{Script: []resiliencetest.HTTPFault{resiliencetest.Drop()}})
+	srv, c, fh, o := serve(t, resiliencetest.HandlerConfig{Script: []resiliencetest.HTTPFault{resiliencetest.Drop()}})
 	_, _, err := get(c, srv.URL)
 	assert.Error(t, err)
 	srv.Close()
@@ -110,7 +111,7 @@ func TestDropClosesTheConnectionWithoutRunningTheHandler(t *testing.T) {
 }
 
 func TestLoseResponseRunsTheHandlerButTheClientGetsAnError(t *testing.T) {
-	srv, c, fh, o := serve(t, resiliencetest.Faults{Script: []resiliencetest.HTTPFault{resiliencetest.LoseResponse()}})
+	srv, c, fh, o := serve(t, resiliencetest.HandlerConfig{Script: []resiliencetest.HTTPFault{resiliencetest.LoseResponse()}})
 	_, _, err := get(c, srv.URL)
 	assert.Error(t, err)
 	srv.Close()
@@ -119,7 +120,7 @@ func TestLoseResponseRunsTheHandlerButTheClientGetsAnError(t *testing.T) {
 }
 
 func TestResetBodyFailsTheBodyReadPartway(t *testing.T) {
-	srv, c, fh, _ := serve(t, resiliencetest.Faults{Script: []resiliencetest.HTTPFault{resiliencetest.ResetBody(5)}})
+	srv, c, fh, _ := serve(t, resiliencetest.HandlerConfig{Script: []resiliencetest.HTTPFault{resiliencetest.ResetBody(5)}})
 	resp, body, err := get(c, srv.URL)
 	require.NotNil(t, resp, "status and headers arrive")
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
@@ -130,24 +131,24 @@ func TestResetBodyFailsTheBodyReadPartway(t *testing.T) {
 }
 
 func TestResetBodyNeverSendsTheWholeBody(t *testing.T) {
-	srv, c, _, _ := serve(t, resiliencetest.Faults{Script: []resiliencetest.HTTPFault{resiliencetest.ResetBody(1000)}})
+	srv, c, _, _ := serve(t, resiliencetest.HandlerConfig{Script: []resiliencetest.HTTPFault{resiliencetest.ResetBody(1000)}})
 	_, body, err := get(c, srv.URL)
 	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
 	assert.Equal(t, orderJSON[:len(orderJSON)-1], string(body))
 }
 
 func TestTruncateSendsAShortBodyWithoutATransportError(t *testing.T) {
-	srv, c, fh, _ := serve(t, resiliencetest.Faults{Digest: true, Script: []resiliencetest.HTTPFault{resiliencetest.Truncate(10)}})
+	srv, c, fh, _ := serve(t, resiliencetest.HandlerConfig{Digest: true, Script: []resiliencetest.HTTPFault{resiliencetest.Truncate(10)}})
 	resp, body, err := get(c, srv.URL)
 	require.NoError(t, err)
 	assert.Equal(t, orderJSON[:10], string(body))
-	assert.ErrorIs(t, resiliencetest.VerifyDigest(resp.Header, body), resiliencetest.ErrDigestMismatch)
+	assert.ErrorIs(t, resiliencehttp.VerifyDigest(resp.Header, body), resiliencehttp.ErrDigestMismatch)
 	assert.Error(t, json.Unmarshal(body, new(map[string]any)))
 	assert.Equal(t, 1, fh.Stats().Truncated)
 }
 
 func TestCorruptSendsABodyThatDecodesButBreaksAnInvariant(t *testing.T) {
-	srv, c, fh, _ := serve(t, resiliencetest.Faults{Digest: true, Script: []resiliencetest.HTTPFault{
+	srv, c, fh, _ := serve(t, resiliencetest.HandlerConfig{Digest: true, Script: []resiliencetest.HTTPFault{
 		resiliencetest.Corrupt(resiliencetest.SetJSONField("amount", -100)),
 		resiliencetest.Corrupt(resiliencetest.SetJSONField("order_id", "ord-other")),
 	}})
@@ -160,7 +161,7 @@ func TestCorruptSendsABodyThatDecodesButBreaksAnInvariant(t *testing.T) {
 	require.NoError(t, json.Unmarshal(body, &got))
 	assert.Equal(t, -100, got.Amount)
 	assert.Equal(t, "ord-1", got.OrderID)
-	assert.NoError(t, resiliencetest.VerifyDigest(resp.Header, body), "a byzantine server vouches for its wrong answer")
+	assert.NoError(t, resiliencehttp.VerifyDigest(resp.Header, body), "a byzantine server vouches for its wrong answer")
 
 	_, body, err = get(c, srv.URL)
 	require.NoError(t, err)
@@ -174,25 +175,25 @@ func TestCorruptPanicsOnANilFunc(t *testing.T) {
 }
 
 func TestWrongDigestKeepsTheBodyButBreaksTheChecksum(t *testing.T) {
-	srv, c, fh, _ := serve(t, resiliencetest.Faults{Script: []resiliencetest.HTTPFault{resiliencetest.WrongDigest()}})
+	srv, c, fh, _ := serve(t, resiliencetest.HandlerConfig{Script: []resiliencetest.HTTPFault{resiliencetest.WrongDigest()}})
 	resp, body, err := get(c, srv.URL)
 	require.NoError(t, err)
 	assert.JSONEq(t, orderJSON, string(body))
-	assert.ErrorIs(t, resiliencetest.VerifyDigest(resp.Header, body), resiliencetest.ErrDigestMismatch)
+	assert.ErrorIs(t, resiliencehttp.VerifyDigest(resp.Header, body), resiliencehttp.ErrDigestMismatch)
 	assert.Equal(t, 1, fh.Stats().WrongDigest)
 }
 
 func TestDigestOptionSignsEveryHealthyResponse(t *testing.T) {
-	srv, c, _, _ := serve(t, resiliencetest.Faults{Digest: true})
+	srv, c, _, _ := serve(t, resiliencetest.HandlerConfig{Digest: true})
 	resp, body, err := get(c, srv.URL)
 	require.NoError(t, err)
-	assert.Equal(t, resiliencetest.ContentDigest([]byte(orderJSON)), resp.Header.Get(resiliencetest.DigestHeader))
-	assert.NoError(t, resiliencetest.VerifyDigest(resp.Header, body))
+	assert.Equal(t, resiliencehttp.ContentDigest([]byte(orderJSON)), resp.Header.Get(resiliencehttp.DigestHeader))
+	assert.NoError(t, resiliencehttp.VerifyDigest(resp.Header, body))
 	assert.Equal(t, "application/json", resp.Header.Get("Content-Type"))
 }
 
 func TestStallGivenUpByTheClientNeverRunsTheHandler(t *testing.T) {
-	srv, c, fh, o := serve(t, resiliencetest.Faults{Script: []resiliencetest.HTTPFault{resiliencetest.Stall(time.Hour)}})
+	srv, c, fh, o := serve(t, resiliencetest.HandlerConfig{Script: []resiliencetest.HTTPFault{resiliencetest.Stall(time.Hour)}})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
@@ -207,7 +208,7 @@ func TestStallGivenUpByTheClientNeverRunsTheHandler(t *testing.T) {
 func TestStallDelaysTheHandler(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		o := new(order)
-		fh := resiliencetest.FaultyHandler(o, resiliencetest.Faults{Script: []resiliencetest.HTTPFault{resiliencetest.Stall(2 * time.Second)}})
+		fh := resiliencetest.FaultyHandler(o, resiliencetest.HandlerConfig{Script: []resiliencetest.HTTPFault{resiliencetest.Stall(2 * time.Second)}})
 		start := time.Now()
 		rec := httptest.NewRecorder()
 		fh.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
@@ -218,7 +219,7 @@ func TestStallDelaysTheHandler(t *testing.T) {
 }
 
 func TestExemptRequestsGetNoFaultAndKeepTheScriptInPlace(t *testing.T) {
-	srv, c, fh, _ := serve(t, resiliencetest.Faults{
+	srv, c, fh, _ := serve(t, resiliencetest.HandlerConfig{
 		Script: []resiliencetest.HTTPFault{resiliencetest.Status(http.StatusInternalServerError, 0)},
 		Exempt: func(r *http.Request) bool { return r.URL.Path == "/healthz" },
 	})
@@ -243,8 +244,8 @@ func codes(fh *resiliencetest.Handler, n int) []int {
 }
 
 func TestOddsAreDeterministicForASeed(t *testing.T) {
-	faults := func(seed uint64) resiliencetest.Faults {
-		return resiliencetest.Faults{Seed: seed, Odds: []resiliencetest.Odds{
+	faults := func(seed uint64) resiliencetest.HandlerConfig {
+		return resiliencetest.HandlerConfig{Seed: seed, Odds: []resiliencetest.Odds{
 			{Rate: 0.2, Fault: resiliencetest.Status(http.StatusServiceUnavailable, 0)},
 			{Rate: 0.1, Fault: resiliencetest.Status(http.StatusBadGateway, 0)},
 		}}
@@ -257,7 +258,7 @@ func TestOddsAreDeterministicForASeed(t *testing.T) {
 }
 
 func TestOddsInjectEachFaultAtItsRate(t *testing.T) {
-	fh := resiliencetest.FaultyHandler(new(order), resiliencetest.Faults{Seed: 3, Odds: []resiliencetest.Odds{
+	fh := resiliencetest.FaultyHandler(new(order), resiliencetest.HandlerConfig{Seed: 3, Odds: []resiliencetest.Odds{
 		{Rate: 0.2, Fault: resiliencetest.Status(http.StatusServiceUnavailable, 0)},
 		{Rate: 0.1, Fault: resiliencetest.Corrupt(resiliencetest.Garble)},
 	}})
@@ -265,11 +266,11 @@ func TestOddsInjectEachFaultAtItsRate(t *testing.T) {
 	s := fh.Stats()
 	assert.InDelta(t, 2000, s.Status, 150)
 	assert.InDelta(t, 1000, s.Corrupted, 100)
-	assert.Equal(t, 10000, s.Passed+s.Faults())
+	assert.Equal(t, 10000, s.Passed+s.Injected())
 }
 
 func TestScriptComesBeforeOdds(t *testing.T) {
-	fh := resiliencetest.FaultyHandler(new(order), resiliencetest.Faults{
+	fh := resiliencetest.FaultyHandler(new(order), resiliencetest.HandlerConfig{
 		Script: []resiliencetest.HTTPFault{resiliencetest.Status(http.StatusBadGateway, 0), {}},
 		Odds:   []resiliencetest.Odds{{Rate: 1, Fault: resiliencetest.Status(http.StatusServiceUnavailable, 0)}},
 	})
@@ -278,16 +279,16 @@ func TestScriptComesBeforeOdds(t *testing.T) {
 
 func TestFaultyHandlerPanicsOnBadOdds(t *testing.T) {
 	assert.PanicsWithValue(t, "resiliencetest: Odds[0].Rate 2 outside [0, 1]", func() {
-		resiliencetest.FaultyHandler(new(order), resiliencetest.Faults{Odds: []resiliencetest.Odds{{Rate: 2}}})
+		resiliencetest.FaultyHandler(new(order), resiliencetest.HandlerConfig{Odds: []resiliencetest.Odds{{Rate: 2}}})
 	})
 	assert.Panics(t, func() {
-		resiliencetest.FaultyHandler(new(order), resiliencetest.Faults{Odds: []resiliencetest.Odds{{Rate: 0.6}, {Rate: 0.6}}})
+		resiliencetest.FaultyHandler(new(order), resiliencetest.HandlerConfig{Odds: []resiliencetest.Odds{{Rate: 0.6}, {Rate: 0.6}}})
 	})
-	assert.Panics(t, func() { resiliencetest.FaultyHandler(nil, resiliencetest.Faults{}) })
+	assert.Panics(t, func() { resiliencetest.FaultyHandler(nil, resiliencetest.HandlerConfig{}) })
 }
 
 func TestFaultyHandlerCountsConcurrentRequestsExactly(t *testing.T) {
-	fh := resiliencetest.FaultyHandler(new(order), resiliencetest.Faults{Seed: 1, Odds: []resiliencetest.Odds{
+	fh := resiliencetest.FaultyHandler(new(order), resiliencetest.HandlerConfig{Seed: 1, Odds: []resiliencetest.Odds{
 		{Rate: 0.5, Fault: resiliencetest.Status(http.StatusServiceUnavailable, 0)},
 	}})
 	var wg sync.WaitGroup
@@ -318,6 +319,4 @@ func TestHTTPFaultStringNamesTheFault(t *testing.T) {
 	assert.Equal(t, "truncate(4)", resiliencetest.Truncate(4).String())
 	assert.Equal(t, "corrupt", resiliencetest.Corrupt(resiliencetest.Garble).String())
 	assert.Equal(t, "wrong_digest", resiliencetest.WrongDigest().String())
-	assert.False(t, resiliencetest.HTTPFault{}.Injected())
-	assert.True(t, resiliencetest.Drop().Injected())
 }

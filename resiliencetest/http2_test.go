@@ -14,10 +14,10 @@ import (
 
 // serveHTTP2 is serve over TLS with HTTP/2, where connections cannot be
 // hijacked and faults abort the stream instead.
-func serveHTTP2(t *testing.T, f resiliencetest.Faults) (*httptest.Server, *http.Client, *order) {
+func serveHTTP2(t *testing.T, cfg resiliencetest.HandlerConfig) (*httptest.Server, *http.Client, *order) {
 	t.Helper()
 	o := new(order)
-	srv := httptest.NewUnstartedServer(resiliencetest.FaultyHandler(o, f))
+	srv := httptest.NewUnstartedServer(resiliencetest.FaultyHandler(o, cfg))
 	srv.EnableHTTP2 = true
 	srv.StartTLS()
 	c := srv.Client()
@@ -29,7 +29,7 @@ func serveHTTP2(t *testing.T, f resiliencetest.Faults) (*httptest.Server, *http.
 }
 
 func TestDropOverHTTP2AbortsTheStream(t *testing.T) {
-	srv, c, o := serveHTTP2(t, resiliencetest.Faults{Script: []resiliencetest.HTTPFault{resiliencetest.Drop()}})
+	srv, c, o := serveHTTP2(t, resiliencetest.HandlerConfig{Script: []resiliencetest.HTTPFault{resiliencetest.Drop()}})
 	_, _, err := get(c, srv.URL)
 	assert.Error(t, err)
 	srv.Close()
@@ -37,7 +37,7 @@ func TestDropOverHTTP2AbortsTheStream(t *testing.T) {
 }
 
 func TestResetBodyOverHTTP2FailsTheBodyRead(t *testing.T) {
-	srv, c, _ := serveHTTP2(t, resiliencetest.Faults{Script: []resiliencetest.HTTPFault{resiliencetest.ResetBody(5)}})
+	srv, c, _ := serveHTTP2(t, resiliencetest.HandlerConfig{Script: []resiliencetest.HTTPFault{resiliencetest.ResetBody(5)}})
 	resp, body, err := get(c, srv.URL)
 	require.NotNil(t, resp)
 	assert.Equal(t, 2, resp.ProtoMajor)

@@ -83,7 +83,7 @@ func Truncate(n int) HTTPFault { return HTTPFault{kind: httpTruncate, n: max(n, 
 // Corrupt runs the handler and sends corrupt(body) instead of its body, as a
 // well-formed response. corrupt gets a copy of the body it may change. Like
 // a server that computes a wrong answer and vouches for it, the
-// Content-Digest (when [Faults.Digest] is set) matches the corrupted body:
+// Content-Digest (when [HandlerConfig.Digest] is set) matches the corrupted body:
 // only the client's validation of the content catches it. See
 // [SetJSONField] and [Garble] for ready corruptions. A nil corrupt panics.
 func Corrupt(corrupt func(body []byte) []byte) HTTPFault {
@@ -95,11 +95,8 @@ func Corrupt(corrupt func(body []byte) []byte) HTTPFault {
 
 // WrongDigest runs the handler and sends its response unchanged but with a
 // Content-Digest header that does not match the body, whether or not
-// [Faults.Digest] is set. [VerifyDigest] reports it.
+// [HandlerConfig.Digest] is set: resiliencehttp.VerifyDigest reports it.
 func WrongDigest() HTTPFault { return HTTPFault{kind: httpWrongDigest} }
-
-// Injected reports whether f does anything but serve the request normally.
-func (f HTTPFault) Injected() bool { return f.kind != httpPass }
 
 // String names f: "pass", "status(503)", "stall(2s)", "drop",
 // "lose_response", "reset_body(10)", "truncate(10)", "corrupt",

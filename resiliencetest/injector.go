@@ -6,19 +6,18 @@ import (
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/magicmagnets/resilience"
 )
 
 // Injector is a [resilience.Policy] that imposes a [Fault] on each call it
-// guards, chosen by a rule fixed at construction: [FailFirst], [FailRate],
-// [AtRate], [Latency], [Panics], [Always], [Script] or [Cycle]. Put it
+// guards, chosen by a rule fixed at construction: [FailFirst], [AtRate],
+// [Always], [Script] or [Cycle]. Put it
 // innermost in a [resilience.Chain], where it stands for the dependency:
 //
 //	p := resilience.Chain(retry.New(retry.Config{}), resiliencetest.FailFirst(2, nil))
 //
-// A context made by [WithFault] or [WithoutFaults] overrides the rule for
+// A context made by [WithFault] overrides the rule for
 // the calls made under it; such calls do not advance the rule (a script
 // stays where it was, a rate draws no number).
 //
@@ -56,7 +55,7 @@ func (in *Injector) DoNext(ctx context.Context, next resilience.Policy, fn resil
 	if !ok {
 		f = in.decide()
 	}
-	if f.Injected() {
+	if f.kind != kindPass {
 		in.faults.Add(1)
 	}
 	return f.apply(ctx, next, fn)
@@ -75,17 +74,12 @@ func (in *Injector) decide() Fault {
 // included.
 func (in *Injector) Calls() int { return int(in.calls.Load()) }
 
-// Faults returns how many of those calls got a fault other than [Pass].
-func (in *Injector) Faults() int { return int(in.faults.Load()) }
+// Injected returns how many of those calls got a fault other than [Pass].
+func (in *Injector) Injected() int { return int(in.faults.Load()) }
 
-// Always imposes f on every call.
+// Always imposes f on every call: Always(Delay(d)) is a slow dependency,
+// Always(Panic(v)) one that panics.
 func Always(f Fault) *Injector { return newInjector(func() Fault { return f }) }
-
-// Latency delays every call by d (see [Delay]).
-func Latency(d time.Duration) *Injector { return Always(Delay(d)) }
-
-// Panics makes every call panic with v (see [Panic]).
-func Panics(v any) *Injector { return Always(Panic(v)) }
 
 // FailFirst fails the first n calls with err (nil means [ErrInjected]) and
 // lets every later call through.
@@ -100,17 +94,11 @@ func FailFirst(n int, err error) *Injector {
 	})
 }
 
-// FailRate fails each call with probability rate, with err (nil means
-// [ErrInjected]); see [AtRate].
-func FailRate(rate float64, seed uint64, err error) *Injector {
-	return AtRate(rate, seed, Fail(err))
-}
-
-// AtRate imposes f on each call with probability rate (0 never, 1 always),
-// drawing from a pseudo-random source seeded with seed: the same seed gives
-// the same sequence of outcomes for the same sequence of calls. Concurrent
-// calls draw in the order they reach the Injector. A rate outside [0, 1]
-// panics.
+// AtRate imposes f on each call with probability rate (0 never, 1 always):
+// AtRate(0.3, seed, Fail(nil)) fails 30% of calls. It draws from a
+// pseudo-random source seeded with seed: the same seed gives the same
+// sequence of outcomes for the same sequence of calls. Concurrent calls
+// draw in the order they reach the Injector. A rate outside [0, 1] panics.
 func AtRate(rate float64, seed uint64, f Fault) *Injector {
 	if !(rate >= 0 && rate <= 1) {
 		panic(fmt.Sprintf("resiliencetest: rate %v outside [0, 1]", rate))

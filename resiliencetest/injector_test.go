@@ -44,7 +44,7 @@ func TestFailFirstFailsExactlyTheFirstNCalls(t *testing.T) {
 
 	assert.Equal(t, 2, runs, "failed calls must not run the operation")
 	assert.Equal(t, 4, in.Calls())
-	assert.Equal(t, 2, in.Faults())
+	assert.Equal(t, 2, in.Injected())
 }
 
 func TestFailFirstReturnsTheGivenError(t *testing.T) {
@@ -54,15 +54,15 @@ func TestFailFirstReturnsTheGivenError(t *testing.T) {
 }
 
 func TestFailRateIsDeterministicForASeed(t *testing.T) {
-	a := outcomes(resiliencetest.FailRate(0.5, 42, nil), 200)
-	b := outcomes(resiliencetest.FailRate(0.5, 42, nil), 200)
-	c := outcomes(resiliencetest.FailRate(0.5, 43, nil), 200)
+	a := outcomes(resiliencetest.AtRate(0.5, 42, resiliencetest.Fail(nil)), 200)
+	b := outcomes(resiliencetest.AtRate(0.5, 42, resiliencetest.Fail(nil)), 200)
+	c := outcomes(resiliencetest.AtRate(0.5, 43, resiliencetest.Fail(nil)), 200)
 	assert.Equal(t, a, b)
 	assert.NotEqual(t, a, c)
 }
 
 func TestFailRateFailsRoughlyTheGivenShare(t *testing.T) {
-	in := resiliencetest.FailRate(0.3, 7, nil)
+	in := resiliencetest.AtRate(0.3, 7, resiliencetest.Fail(nil))
 	failed := 0
 	for _, f := range outcomes(in, 10000) {
 		if f {
@@ -70,25 +70,25 @@ func TestFailRateFailsRoughlyTheGivenShare(t *testing.T) {
 		}
 	}
 	assert.InDelta(t, 3000, failed, 200)
-	assert.Equal(t, failed, in.Faults())
+	assert.Equal(t, failed, in.Injected())
 	assert.Equal(t, 10000, in.Calls())
 }
 
 func TestFailRateExtremes(t *testing.T) {
-	assert.NotContains(t, outcomes(resiliencetest.FailRate(0, 1, nil), 100), true)
-	assert.NotContains(t, outcomes(resiliencetest.FailRate(1, 1, nil), 100), false)
+	assert.NotContains(t, outcomes(resiliencetest.AtRate(0, 1, resiliencetest.Fail(nil)), 100), true)
+	assert.NotContains(t, outcomes(resiliencetest.AtRate(1, 1, resiliencetest.Fail(nil)), 100), false)
 }
 
 func TestAtRatePanicsOnARateOutsideZeroToOne(t *testing.T) {
-	assert.PanicsWithValue(t, "resiliencetest: rate 1.5 outside [0, 1]", func() { resiliencetest.FailRate(1.5, 1, nil) })
-	assert.Panics(t, func() { resiliencetest.FailRate(-0.1, 1, nil) })
+	assert.PanicsWithValue(t, "resiliencetest: rate 1.5 outside [0, 1]", func() { resiliencetest.AtRate(1.5, 1, resiliencetest.Fail(nil)) })
+	assert.Panics(t, func() { resiliencetest.AtRate(-0.1, 1, resiliencetest.Fail(nil)) })
 }
 
 func TestLatencyDelaysTheOperation(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		start := time.Now()
 		var ranAt time.Time
-		err := resiliencetest.Latency(3*time.Second).Do(context.Background(), func(context.Context) error {
+		err := resiliencetest.Always(resiliencetest.Delay(3*time.Second)).Do(context.Background(), func(context.Context) error {
 			ranAt = time.Now()
 			return nil
 		})
@@ -103,7 +103,7 @@ func TestLatencyReturnsTheContextErrorWhenItEndsFirst(t *testing.T) {
 		defer cancel()
 		start := time.Now()
 		runs := 0
-		err := resiliencetest.Latency(time.Minute).Do(ctx, counting(&runs, nil))
+		err := resiliencetest.Always(resiliencetest.Delay(time.Minute)).Do(ctx, counting(&runs, nil))
 		assert.ErrorIs(t, err, context.DeadlineExceeded)
 		assert.Equal(t, time.Second, time.Since(start))
 		assert.Zero(t, runs)
@@ -113,11 +113,11 @@ func TestLatencyReturnsTheContextErrorWhenItEndsFirst(t *testing.T) {
 func TestPanicsPanicsWithTheValue(t *testing.T) {
 	runs := 0
 	assert.PanicsWithValue(t, "boom", func() {
-		_ = resiliencetest.Panics("boom").Do(context.Background(), counting(&runs, nil))
+		_ = resiliencetest.Always(resiliencetest.Panic("boom")).Do(context.Background(), counting(&runs, nil))
 	})
 	assert.Zero(t, runs)
 	assert.PanicsWithValue(t, resiliencetest.ErrInjected, func() {
-		_ = resiliencetest.Panics(nil).Do(context.Background(), counting(&runs, nil))
+		_ = resiliencetest.Always(resiliencetest.Panic(nil)).Do(context.Background(), counting(&runs, nil))
 	})
 }
 
@@ -152,7 +152,7 @@ func TestScriptPlaysItsFaultsInOrderThenPasses(t *testing.T) {
 		}
 		assert.Equal(t, 5, runs)
 		assert.Equal(t, 7, in.Calls())
-		assert.Equal(t, 3, in.Faults())
+		assert.Equal(t, 3, in.Injected())
 	})
 }
 
@@ -166,7 +166,7 @@ func TestZeroInjectorLetsEveryCallThrough(t *testing.T) {
 	var in resiliencetest.Injector
 	assert.Equal(t, []bool{false, false}, outcomes(&in, 2))
 	assert.Equal(t, 2, in.Calls())
-	assert.Zero(t, in.Faults())
+	assert.Zero(t, in.Injected())
 }
 
 func TestWithoutFaultsBypassesTheRuleAndKeepsItsPlace(t *testing.T) {
@@ -174,12 +174,12 @@ func TestWithoutFaultsBypassesTheRuleAndKeepsItsPlace(t *testing.T) {
 	runs := 0
 	op := counting(&runs, nil)
 
-	assert.NoError(t, in.Do(resiliencetest.WithoutFaults(context.Background()), op))
+	assert.NoError(t, in.Do(resiliencetest.WithFault(context.Background(), resiliencetest.Pass()), op))
 	assert.ErrorIs(t, in.Do(context.Background(), op), resiliencetest.ErrInjected, "the bypassed call must not use up the script")
 	assert.NoError(t, in.Do(context.Background(), op))
 	assert.Equal(t, 2, runs)
 	assert.Equal(t, 3, in.Calls())
-	assert.Equal(t, 1, in.Faults())
+	assert.Equal(t, 1, in.Injected())
 }
 
 func TestWithFaultForcesAFault(t *testing.T) {
@@ -189,7 +189,7 @@ func TestWithFaultForcesAFault(t *testing.T) {
 	runs := 0
 	assert.ErrorIs(t, in.Do(ctx, counting(&runs, nil)), want)
 	assert.Zero(t, runs)
-	assert.Equal(t, 1, in.Faults())
+	assert.Equal(t, 1, in.Injected())
 }
 
 func TestInjectorInsideAChainSeesTheInnermostCall(t *testing.T) {
@@ -231,7 +231,7 @@ func TestInjectorCountsConcurrentCallsExactly(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, 500, failed)
 	assert.Equal(t, 2000, in.Calls())
-	assert.Equal(t, 500, in.Faults())
+	assert.Equal(t, 500, in.Injected())
 }
 
 func TestFaultStringDescribesTheFault(t *testing.T) {
@@ -240,6 +240,4 @@ func TestFaultStringDescribesTheFault(t *testing.T) {
 	assert.Equal(t, "delay(2s)", resiliencetest.Delay(2*time.Second).String())
 	assert.Equal(t, "lose(x)", resiliencetest.Lose(errors.New("x")).String())
 	assert.Equal(t, "panic(v)", resiliencetest.Panic("v").String())
-	assert.False(t, resiliencetest.Pass().Injected())
-	assert.True(t, resiliencetest.Delay(0).Injected())
 }

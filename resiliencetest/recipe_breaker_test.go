@@ -32,7 +32,7 @@ func TestRecipeBreakerProbesAfterOpenFor(t *testing.T) {
 		assert.NoError(t, call())                              // the probe succeeds
 		assert.Equal(t, breaker.Closed, b.State())
 		assert.Equal(t, "[closed->open open->half-open half-open->closed]", fmt.Sprint(rec.StateChanges()))
-		assert.Equal(t, 2, dep.Faults())
+		assert.Equal(t, 2, dep.Injected())
 		assert.Equal(t, 3, dep.Calls(), "the rejected call never reached the dependency")
 	})
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/magicmagnets/resilience"
 	"github.com/magicmagnets/resilience/backoff"
+	"github.com/magicmagnets/resilience/resiliencehttp"
 	"github.com/magicmagnets/resilience/resiliencetest"
 	"github.com/magicmagnets/resilience/retry"
 )
@@ -26,7 +27,7 @@ type orderReply struct {
 // survives every kind of server fault by retrying, and the handler's
 // counters account for each one.
 func TestRecipeClientSurvivesEveryServerFault(t *testing.T) {
-	srv, c, fh, o := serve(t, resiliencetest.Faults{
+	srv, c, fh, o := serve(t, resiliencetest.HandlerConfig{
 		Digest: true,
 		Script: []resiliencetest.HTTPFault{
 			resiliencetest.Status(http.StatusServiceUnavailable, 0),
@@ -52,7 +53,7 @@ func TestRecipeClientSurvivesEveryServerFault(t *testing.T) {
 		if resp.StatusCode != http.StatusOK {
 			return r, fmt.Errorf("status %d", resp.StatusCode)
 		}
-		if err := resiliencetest.VerifyDigest(resp.Header, body); err != nil {
+		if err := resiliencehttp.VerifyDigest(resp.Header, body); err != nil {
 			return r, err
 		}
 		return r, json.Unmarshal(body, &r)
@@ -75,6 +76,6 @@ func TestRecipeClientSurvivesEveryServerFault(t *testing.T) {
 	assert.Equal(t, resiliencetest.Stats{
 		Requests: 9, Passed: 1, Status: 1, Dropped: 1, Lost: 1, Reset: 1, Truncated: 1, Corrupted: 2, WrongDigest: 1,
 	}, s)
-	assert.Equal(t, s.Faults(), rec.Count(resilience.KindRetry), "one retry per injected fault")
+	assert.Equal(t, s.Injected(), rec.Count(resilience.KindRetry), "one retry per injected fault")
 	assert.EqualValues(t, 7, o.runs.Load(), "every fault but the status and the drop ran the handler")
 }

@@ -56,7 +56,7 @@ func TestRecipeRetryGivesUpAfterMaxAttempts(t *testing.T) {
 		assert.Len(t, rec.Attempts(), 3)
 		assert.Equal(t, 2, rec.Count(resilience.KindRetry))
 		assert.Equal(t, 1, rec.Count(resilience.KindGiveUp))
-		assert.Equal(t, 3, dep.Faults())
+		assert.Equal(t, 3, dep.Injected())
 	})
 }
 

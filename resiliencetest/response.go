@@ -61,7 +61,7 @@ func (b *bufferedResponse) headerFor(h http.Header, length int, digest string) {
 	h.Del("Transfer-Encoding")
 	h.Set("Content-Length", strconv.Itoa(length))
 	if digest != "" {
-		h.Set(DigestHeader, digest)
+		h.Set(digestHeader, digest)
 	}
 }
 

@@ -19,7 +19,6 @@ import (
 	"github.com/magicmagnets/resilience/fallback"
 	"github.com/magicmagnets/resilience/idempotency"
 	"github.com/magicmagnets/resilience/resiliencehttp"
-	"github.com/magicmagnets/resilience/resiliencetest"
 	"github.com/magicmagnets/resilience/retry"
 	"github.com/magicmagnets/resilience/timeout"
 )
@@ -303,7 +302,7 @@ func validReceipt(o charge) func(answer) error {
 		if a.status != http.StatusCreated {
 			return fmt.Errorf("status %d", a.status)
 		}
-		if err := resiliencetest.VerifyDigest(a.header, a.body); err != nil {
+		if err := resiliencehttp.VerifyDigest(a.header, a.body); err != nil {
 			return err
 		}
 		var r receipt
@@ -327,7 +326,7 @@ func (c *resilientClient) rate(ctx context.Context) {
 			return quote{}, err
 		}
 		var q quote
-		if a.status != http.StatusOK || resiliencetest.VerifyDigest(a.header, a.body) != nil || json.Unmarshal(a.body, &q) != nil || q.Rate <= 0 {
+		if a.status != http.StatusOK || resiliencehttp.VerifyDigest(a.header, a.body) != nil || json.Unmarshal(a.body, &q) != nil || q.Rate <= 0 {
 			return quote{}, fmt.Errorf("bad rate answer: status %d", a.status)
 		}
 		return q, nil

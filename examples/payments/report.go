@@ -73,7 +73,7 @@ func doubled(s *server) int {
 }
 
 func faultsMet(s *side) int64 {
-	return int64(s.server.faults.Stats().Faults()) + s.server.outage.refused.Load()
+	return int64(s.server.faults.Stats().Injected()) + s.server.outage.refused.Load()
 }
 
 func dashIfNaive(s *side, n int64) string {

@@ -141,7 +141,7 @@ func startServer(c serverConfig, start time.Time) *server {
 			}
 		}),
 	})(mux)
-	s.faults = resiliencetest.FaultyHandler(protected, resiliencetest.Faults{
+	s.faults = resiliencetest.FaultyHandler(protected, resiliencetest.HandlerConfig{
 		Seed:   c.seed,
 		Digest: true, // every answer carries a Content-Digest a client can check
 		Odds: []resiliencetest.Odds{
