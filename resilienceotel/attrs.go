@@ -11,11 +11,12 @@ import (
 
 // The attribute keys of every data point.
 const (
-	keyPolicy = attribute.Key("policy")
-	keyName   = attribute.Key("name")
-	keyKind   = attribute.Key("kind")
-	keyFrom   = attribute.Key("from")
-	keyTo     = attribute.Key("to")
+	keyPolicy  = attribute.Key("policy")
+	keyName    = attribute.Key("name")
+	keyKind    = attribute.Key("kind")
+	keyFrom    = attribute.Key("from")
+	keyTo      = attribute.Key("to")
+	keyOutcome = attribute.Key("outcome")
 )
 
 // maxCached bounds how many combinations the Observer keeps attributes for.
@@ -24,25 +25,30 @@ const (
 const maxCached = 1024
 
 // key is what an event's attributes depend on. From and To are kept only
-// for state changes, so that other kinds never multiply the combinations.
+// for state changes, and the outcome only for calls, so that other kinds
+// never multiply the combinations.
 type key struct {
 	policy, name string
 	kind         resilience.Kind
 	from, to     string
+	outcome      string
 }
 
 // attrs holds the ready-made options, each wrapping one attribute set, that
 // record the events of one key.
 type attrs struct {
 	event      []metric.AddOption    // policy, name, kind: resilience.events
-	record     []metric.RecordOption // policy, name: the duration histograms
+	record     []metric.RecordOption // policy, name (and outcome, for a call): the duration histograms
 	transition []metric.AddOption    // policy, name, from, to: resilience.breaker.transitions
 }
 
 func keyOf(e resilience.Event) key {
 	k := key{policy: e.Policy, name: e.Name, kind: e.Kind}
-	if e.Kind == resilience.KindStateChange {
+	switch e.Kind {
+	case resilience.KindStateChange:
 		k.from, k.to = e.From, e.To
+	case resilience.KindCall:
+		k.outcome = outcome(e.Err)
 	}
 	return k
 }
@@ -52,6 +58,10 @@ func newAttrs(k key) *attrs {
 	base = append(base, keyPolicy.String(k.policy))
 	if k.name != "" {
 		base = append(base, keyName.String(k.name))
+	}
+	if k.kind == resilience.KindCall {
+		// A call is recorded on its histogram alone.
+		return &attrs{record: []metric.RecordOption{metric.WithAttributes(append(base, keyOutcome.String(k.outcome))...)}}
 	}
 	a := &attrs{
 		event:  []metric.AddOption{metric.WithAttributes(append(base[:len(base):len(base)], keyKind.String(string(k.kind)))...)},

@@ -48,11 +48,16 @@ func Example() {
 			}
 		case metricdata.Histogram[float64]:
 			for _, dp := range data.DataPoints {
-				fmt.Printf("%s: %d recorded, %gs in all\n", m.Name, dp.Count, dp.Sum)
+				if outcome, ok := dp.Attributes.Value("outcome"); ok {
+					fmt.Printf("%s outcome=%s: %d recorded\n", m.Name, outcome.AsString(), dp.Count)
+				} else {
+					fmt.Printf("%s: %d recorded, %gs in all\n", m.Name, dp.Count, dp.Sum)
+				}
 			}
 		}
 	}
-	// Output:
+	// Unordered output:
+	// resilience.call.duration outcome=success: 1 recorded
 	// resilience.events kind=retry: 2
 	// resilience.retry.delay: 2 recorded, 0s in all
 }

@@ -20,10 +20,22 @@ const ScopeName = "github.com/magicmagnets/resilience/resilienceotel"
 var ErrNilMeter = errors.New("resilienceotel: nil meter")
 
 // durationBuckets are the histogram bucket boundaries, in seconds, for retry
-// delays and slow calls: from 5ms to a minute, so that the default 100ms
-// backoff, its 10s cap and the retry policy's 30s maximum delay all fall
-// inside.
+// delays, slow calls and timeouts: from 5ms to a minute, so that the default
+// 100ms backoff, its 10s cap and the retry policy's 30s maximum delay all
+// fall inside.
 var durationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}
+
+// callBuckets are the bucket boundaries, in seconds, for call durations:
+// from 1ms, for a call answered from memory or a local rejection, to a
+// minute.
+var callBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}
+
+// The values of the outcome attribute of resilience.call.duration.
+const (
+	outcomeSuccess  = "success"
+	outcomeFailure  = "failure"
+	outcomeRejected = "rejected"
+)
 
 // Observer is a resilience.Observer that records events as OpenTelemetry
 // metrics (see the package doc for the instruments and attributes). It is
@@ -31,15 +43,18 @@ var durationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 //
 // Observe never blocks on I/O: it adds to the meter's instruments, and
 // exporting is the meter provider's business. Once the attributes of a
-// (policy, name, kind) combination are built they are reused, so recording
-// a known combination allocates nothing of its own.
+// (policy, name, kind) combination, or of a (policy, name, outcome) one for
+// calls, are built they are reused, so recording a known combination
+// allocates nothing.
 //
 // Make one with [New]; the zero value is not usable. A nil *Observer records
 // nothing.
 type Observer struct {
+	calls       metric.Float64Histogram
 	events      metric.Int64Counter
 	retryDelay  metric.Float64Histogram
 	slowCall    metric.Float64Histogram
+	timeouts    metric.Float64Histogram
 	transitions metric.Int64Counter
 
 	// cached maps each combination seen so far to its attributes. Readers
@@ -56,9 +71,13 @@ func New(meter metric.Meter) (*Observer, error) {
 	if meter == nil {
 		return nil, ErrNilMeter
 	}
+	calls, err0 := meter.Float64Histogram("resilience.call.duration",
+		metric.WithUnit("s"),
+		metric.WithDescription("How long each call of a resilience policy took, by outcome: success, failure or rejected."),
+		metric.WithExplicitBucketBoundaries(callBuckets...))
 	events, err1 := meter.Int64Counter("resilience.events",
 		metric.WithUnit("{event}"),
-		metric.WithDescription("Events emitted by resilience policies: retries, give-ups, timeouts, rejections, state changes, slow calls, replays and fallbacks."))
+		metric.WithDescription("Events emitted by resilience policies, calls excepted: retries, give-ups, timeouts, rejections, state changes, slow calls, replays and fallbacks."))
 	retryDelay, err2 := meter.Float64Histogram("resilience.retry.delay",
 		metric.WithUnit("s"),
 		metric.WithDescription("The wait before each retry."),
@@ -67,33 +86,59 @@ func New(meter metric.Meter) (*Observer, error) {
 		metric.WithUnit("s"),
 		metric.WithDescription("How long each call that a circuit breaker counted as slow took."),
 		metric.WithExplicitBucketBoundaries(durationBuckets...))
+	timeouts, err5 := meter.Float64Histogram("resilience.timeout.duration",
+		metric.WithUnit("s"),
+		metric.WithDescription("How long each call that timed out had been allowed to run."),
+		metric.WithExplicitBucketBoundaries(durationBuckets...))
 	transitions, err4 := meter.Int64Counter("resilience.breaker.transitions",
 		metric.WithUnit("{transition}"),
 		metric.WithDescription("Circuit breaker state changes."))
-	if err := errors.Join(err1, err2, err3, err4); err != nil {
+	if err := errors.Join(err0, err1, err2, err3, err4, err5); err != nil {
 		return nil, fmt.Errorf("resilienceotel: creating instruments: %w", err)
 	}
-	o := &Observer{events: events, retryDelay: retryDelay, slowCall: slowCall, transitions: transitions}
+	o := &Observer{calls: calls, events: events, retryDelay: retryDelay, slowCall: slowCall, timeouts: timeouts, transitions: transitions}
 	o.cached.Store(&map[key]*attrs{})
 	return o, nil
 }
 
-// Observe records e: one on resilience.events, and, depending on its kind,
-// its Delay on resilience.retry.delay or resilience.call.slow.duration, or
-// one on resilience.breaker.transitions.
+// Observe records e. A call (resilience.KindCall) records its Duration on
+// resilience.call.duration, with its outcome. Any other event counts one on
+// resilience.events and, depending on its kind, records its Delay on
+// resilience.retry.delay (KindRetry), its Duration on
+// resilience.call.slow.duration (KindSlowCall) or
+// resilience.timeout.duration (KindTimeout), or counts one on
+// resilience.breaker.transitions (KindStateChange).
 func (o *Observer) Observe(e resilience.Event) {
 	if o == nil {
 		return
 	}
 	a := o.attrs(e)
 	ctx := context.Background()
+	if e.Kind == resilience.KindCall {
+		o.calls.Record(ctx, e.Duration.Seconds(), a.record...)
+		return
+	}
 	o.events.Add(ctx, 1, a.event...)
 	switch e.Kind {
 	case resilience.KindRetry:
 		o.retryDelay.Record(ctx, e.Delay.Seconds(), a.record...)
 	case resilience.KindSlowCall:
-		o.slowCall.Record(ctx, e.Delay.Seconds(), a.record...)
+		o.slowCall.Record(ctx, e.Duration.Seconds(), a.record...)
+	case resilience.KindTimeout:
+		o.timeouts.Record(ctx, e.Duration.Seconds(), a.record...)
 	case resilience.KindStateChange:
 		o.transitions.Add(ctx, 1, a.transition...)
 	}
+}
+
+// outcome names how a call ended: nil is a success, an error matching
+// resilience.ErrRejected a rejection, any other error a failure.
+func outcome(err error) string {
+	switch {
+	case err == nil:
+		return outcomeSuccess
+	case errors.Is(err, resilience.ErrRejected):
+		return outcomeRejected
+	}
+	return outcomeFailure
 }

@@ -27,6 +27,8 @@ func BenchmarkObserve(b *testing.B) {
 		name string
 		e    resilience.Event
 	}{
+		{"call", resilience.Event{Policy: "breaker", Name: "payments", Kind: resilience.KindCall, Duration: 20 * time.Millisecond}},
+		{"call_failed", resilience.Event{Policy: "breaker", Name: "payments", Kind: resilience.KindCall, Duration: 20 * time.Millisecond, Err: errBoom}},
 		{"rejected", resilience.Event{Policy: "breaker", Name: "payments", Kind: resilience.KindRejected, Delay: time.Second}},
 		{"retry", resilience.Event{Policy: "retry", Name: "payments", Kind: resilience.KindRetry, Attempt: 1, Delay: 100 * time.Millisecond}},
 		{"state_change", resilience.Event{Policy: "breaker", Name: "payments", Kind: resilience.KindStateChange, From: "closed", To: "open"}},
