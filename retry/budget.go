@@ -1,6 +1,7 @@
 package retry
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"sync"
@@ -14,7 +15,8 @@ import (
 // second, over a 10-second window.
 type BudgetConfig struct {
 	// Ratio is the share of requests that may be retried: with 0.2, five
-	// requests earn one retry. Zero means 0.2; it must lie in [0, 1000].
+	// requests earn one retry. Zero means 0.2; a value outside [0, 1000]
+	// panics.
 	Ratio float64
 
 	// MinPerSecond is a floor of retries allowed each second whatever the
@@ -22,7 +24,8 @@ type BudgetConfig struct {
 	// a negative value means no floor.
 	MinPerSecond int
 
-	// TTL is how long a request counts towards the ratio. Zero means 10s.
+	// TTL is how long a request counts towards the ratio. Zero means 10s; a
+	// negative value panics.
 	TTL time.Duration
 }
 
@@ -77,15 +80,9 @@ func NewBudget(c BudgetConfig) *Budget {
 	if err := c.Validate(); err != nil {
 		panic(err.Error())
 	}
-	if c.Ratio == 0 {
-		c.Ratio = 0.2
-	}
-	if c.MinPerSecond == 0 {
-		c.MinPerSecond = 10
-	}
-	if c.TTL == 0 {
-		c.TTL = 10 * time.Second
-	}
+	c.Ratio = cmp.Or(c.Ratio, 0.2)
+	c.MinPerSecond = cmp.Or(c.MinPerSecond, 10)
+	c.TTL = cmp.Or(c.TTL, 10*time.Second)
 	b := &Budget{
 		ratio:   c.Ratio,
 		width:   max(c.TTL/budgetBuckets, time.Nanosecond),

@@ -10,13 +10,15 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/magicmagnets/resilience"
 	"github.com/magicmagnets/resilience/backoff"
+	"github.com/magicmagnets/resilience/resiliencetest"
 	"github.com/magicmagnets/resilience/retry"
 )
 
-func alwaysFail(calls *int) func(context.Context) error {
-	return func(context.Context) error { *calls++; return errFlaky }
-}
+// down stands for a dependency that fails every call with errFlaky and
+// counts the calls.
+func down() *resiliencetest.Injector { return resiliencetest.Always(resiliencetest.Fail(errFlaky)) }
 
 // TestBudgetCapsRetriesToRatio: with a 10% budget and no floor, 1000 failing
 // requests through a 3-attempt policy make about 1100 calls, not 3000.
@@ -24,14 +26,14 @@ func TestBudgetCapsRetriesToRatio(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		budget := retry.NewBudget(retry.BudgetConfig{Ratio: 0.1, MinPerSecond: -1})
 		p := retry.New(retry.Config{MaxAttempts: 3, Backoff: backoff.Constant(0), Budget: budget})
-		calls, denied := 0, 0
+		dep, denied := down(), 0
 		for range 1000 {
-			err := p.Do(t.Context(), alwaysFail(&calls))
+			err := resilience.Chain(p, dep).Do(t.Context(), succeed)
 			if assert.Error(t, err) && errorIsBudget(err) {
 				denied++
 			}
 		}
-		assert.Equal(t, 1100, calls)
+		assert.Equal(t, 1100, dep.Calls())
 		assert.Greater(t, denied, 900)
 	})
 }
@@ -44,11 +46,11 @@ func TestBudgetDenialMatchesBothErrors(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		budget := retry.NewBudget(retry.BudgetConfig{Ratio: 0.01, MinPerSecond: -1})
 		p := retry.New(retry.Config{MaxAttempts: 3, Budget: budget})
-		calls := 0
-		err := p.Do(t.Context(), alwaysFail(&calls))
+		dep := down()
+		err := resilience.Chain(p, dep).Do(t.Context(), succeed)
 		assert.ErrorIs(t, err, retry.ErrBudgetExhausted)
 		assert.ErrorIs(t, err, errFlaky)
-		assert.Equal(t, 1, calls)
+		assert.Equal(t, 1, dep.Calls())
 		assert.EqualError(t, err, "retry: budget exhausted: flaky")
 	})
 }
@@ -59,15 +61,15 @@ func TestBudgetFloorAllowsRetriesAtLowTraffic(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		budget := retry.NewBudget(retry.BudgetConfig{Ratio: 0.1, MinPerSecond: 2})
 		p := retry.New(retry.Config{MaxAttempts: 2, Backoff: backoff.Constant(0), Budget: budget})
-		calls := 0
+		dep := down()
 		for range 3 {
-			_ = p.Do(t.Context(), alwaysFail(&calls))
+			_ = resilience.Chain(p, dep).Do(t.Context(), succeed)
 		}
-		assert.Equal(t, 5, calls, "two retries from the floor's burst, the third denied")
+		assert.Equal(t, 5, dep.Calls(), "two retries from the floor's burst, the third denied")
 		time.Sleep(time.Second)
-		calls = 0
-		_ = p.Do(t.Context(), alwaysFail(&calls))
-		assert.Equal(t, 2, calls, "the floor refilled")
+		dep = down()
+		_ = resilience.Chain(p, dep).Do(t.Context(), succeed)
+		assert.Equal(t, 2, dep.Calls(), "the floor refilled")
 	})
 }
 
@@ -77,12 +79,12 @@ func TestBudgetIsSharedByPolicies(t *testing.T) {
 		budget := retry.NewBudget(retry.BudgetConfig{Ratio: 0.5, MinPerSecond: -1})
 		a := retry.New(retry.Config{MaxAttempts: 2, Backoff: backoff.Constant(0), Budget: budget})
 		b := retry.New(retry.Config{MaxAttempts: 2, Backoff: backoff.Constant(0), Budget: budget})
-		calls := 0
+		dep := down()
 		for range 10 {
-			_ = a.Do(t.Context(), alwaysFail(&calls))
-			_ = b.Do(t.Context(), alwaysFail(&calls))
+			_ = resilience.Chain(a, dep).Do(t.Context(), succeed)
+			_ = resilience.Chain(b, dep).Do(t.Context(), succeed)
 		}
-		assert.Equal(t, 30, calls, "20 requests earn 10 retries between them")
+		assert.Equal(t, 30, dep.Calls(), "20 requests earn 10 retries between them")
 	})
 }
 
@@ -97,10 +99,10 @@ func TestBudgetForgetsOldRequests(t *testing.T) {
 		}
 		time.Sleep(11 * time.Second)
 		p := retry.New(retry.Config{MaxAttempts: 2, Backoff: backoff.Constant(0), Budget: budget})
-		calls := 0
-		err := p.Do(t.Context(), alwaysFail(&calls))
+		dep := down()
+		err := resilience.Chain(p, dep).Do(t.Context(), succeed)
 		assert.ErrorIs(t, err, retry.ErrBudgetExhausted, "1 request in the window earns 0.5 retries")
-		assert.Equal(t, 1, calls)
+		assert.Equal(t, 1, dep.Calls())
 	})
 }
 

@@ -35,11 +35,10 @@ func TestWaitPastDeadlineGivesUpAtOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 		defer cancel()
-		var at []time.Time
 		start := time.Now()
-		err := retry.New(retry.Config{Backoff: backoff.Constant(5 * time.Second)}).Do(ctx, failTimes(10, errFlaky, &at))
+		rec, err := doFailing(ctx, retry.New(retry.Config{Backoff: backoff.Constant(5 * time.Second)}), 10, errFlaky)
 		assert.Zero(t, time.Since(start))
-		assert.Len(t, at, 1)
+		assert.Len(t, rec.Attempts(), 1)
 		assert.ErrorIs(t, err, retry.ErrExhausted)
 		assert.ErrorIs(t, err, errFlaky)
 		var ex *retry.ExhaustedError
@@ -90,11 +89,10 @@ func TestDeadlineExactlyAtDelayEndStartsNoAttempt(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
 		defer cancel()
-		var at []time.Time
 		start := time.Now()
 		p := retry.New(retry.Config{MaxAttempts: 5, Backoff: backoff.Constant(time.Second)})
-		err := p.Do(ctx, failTimes(10, errFlaky, &at))
-		assert.Len(t, at, 2, "attempts at 0s and 1s; none at 2s, the deadline")
+		rec, err := doFailing(ctx, p, 10, errFlaky)
+		assert.Len(t, rec.Attempts(), 2, "attempts at 0s and 1s; none at 2s, the deadline")
 		assert.Equal(t, time.Second, time.Since(start))
 		assert.ErrorIs(t, err, retry.ErrExhausted)
 		assert.ErrorIs(t, err, errFlaky)
@@ -145,10 +143,9 @@ func TestHugeHintDoesNotOverflowMaxElapsed(t *testing.T) {
 // inclusively (unlike a deadline, an attempt can start at MaxElapsed).
 func TestWaitEndingAtMaxElapsedIsWaited(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var at []time.Time
 		p := retry.New(retry.Config{MaxAttempts: -1, Backoff: backoff.Constant(time.Second), MaxElapsed: 2 * time.Second})
-		err := p.Do(t.Context(), failTimes(10, errFlaky, &at))
-		assert.Len(t, at, 3, "attempts at 0s, 1s and 2s")
+		rec, err := doFailing(t.Context(), p, 10, errFlaky)
+		assert.Len(t, rec.Attempts(), 3, "attempts at 0s, 1s and 2s")
 		assert.ErrorIs(t, err, retry.ErrExhausted)
 	})
 }

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/magicmagnets/resilience"
 )
 
 var (
@@ -44,20 +42,6 @@ func (e *ExhaustedError) Is(target error) bool { return target == ErrExhausted }
 
 // Unwrap returns the last attempt's error.
 func (e *ExhaustedError) Unwrap() error { return e.Last }
-
-// Permanent marks err as not worth retrying; it is [resilience.Permanent],
-// kept here under its first name. A retry policy returns such an error at
-// once and still marked, so a retry policy around this one stops too.
-// Permanent(nil) is nil. errors.Is and errors.As see through the marker, so
-// a breaker still counts the failure.
-func Permanent(err error) error { return resilience.Permanent(err) }
-
-// IsPermanent reports whether err is marked permanent; it is
-// [resilience.IsPermanent]: the first error in err's tree, in errors.As
-// order, with a method Permanent() bool decides, as errors marked with
-// [Permanent] and idempotency.Final errors have. A retry policy returns
-// such errors at once.
-func IsPermanent(err error) bool { return resilience.IsPermanent(err) }
 
 // budgetError matches ErrBudgetExhausted and unwraps to the last error.
 type budgetError struct{ last error }

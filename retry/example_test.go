@@ -17,7 +17,12 @@ func ExampleNew() {
 		MaxAttempts: 5,
 		Backoff:     backoff.Exponential(time.Millisecond, 2, 10*time.Millisecond),
 		Observer: resilience.ObserverFunc(func(e resilience.Event) {
-			fmt.Printf("attempt %d failed (%v), retrying in %v\n", e.Attempt, e.Err, e.Delay)
+			switch e.Kind {
+			case resilience.KindRetry:
+				fmt.Printf("attempt %d failed (%v), retrying in %v\n", e.Attempt, e.Err, e.Delay)
+			case resilience.KindCall:
+				fmt.Printf("call finished after %d attempts: %v\n", e.Attempt, e.Err)
+			}
 		}),
 	})
 	err := p.Do(context.Background(), func(ctx context.Context) error {
@@ -32,16 +37,18 @@ func ExampleNew() {
 	// attempt 1 failed (connection reset), retrying in 1ms
 	// attempt 2 failed (connection reset), retrying in 2ms
 	// attempt 3 succeeded
+	// call finished after 3 attempts: <nil>
 	// err: <nil>
 }
 
-// Permanent stops retrying: a declined card will not succeed on retry.
-func ExamplePermanent() {
+// An error marked with resilience.Permanent stops retrying: a declined card
+// will not succeed on retry.
+func ExamplePolicy_Do_permanent() {
 	declined := errors.New("card declined")
 	calls := 0
 	err := retry.New(retry.Config{}).Do(context.Background(), func(context.Context) error {
 		calls++
-		return retry.Permanent(declined)
+		return resilience.Permanent(declined)
 	})
 	fmt.Println(calls, err, errors.Is(err, declined))
 	// Output: 1 card declined true

@@ -20,8 +20,9 @@ const (
 // cannot hand the policy a closure (a stream wrapper that retries only its
 // setup, say). attempt is the 1-based number of the attempt that failed
 // with err. Next returns the wait before the next attempt and true, or
-// false when the policy would not retry: err is nil or [Permanent], RetryIf
-// says no, or attempt has reached MaxAttempts.
+// false when the policy would not retry: err is nil or permanent
+// ([resilience.IsPermanent]), RetryIf says no, or attempt has reached
+// MaxAttempts.
 //
 // The wait is err's hint when it carries a positive one (see
 // resilience.RetryAfter), capped at MaxDelay, plus a jitter of up to a

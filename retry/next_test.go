@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/magicmagnets/resilience"
 	"github.com/magicmagnets/resilience/backoff"
 	"github.com/magicmagnets/resilience/retry"
 )
@@ -38,7 +39,7 @@ func TestNextDecidesAsDoes(t *testing.T) {
 		{"hint with its jitter", 1, hinted{2 * time.Second}, 2*time.Second + 100*time.Millisecond, true},
 		{"hint capped at MaxDelay, jitter on top", 1, hinted{time.Hour}, 3*time.Second + 150*time.Millisecond, true},
 		{"zero hint: backoff", 2, hinted{0}, 2 * time.Second, true},
-		{"permanent", 1, retry.Permanent(errFlaky), 0, false},
+		{"permanent", 1, resilience.Permanent(errFlaky), 0, false},
 		{"RetryIf says no", 1, fatal, 0, false},
 		{"success", 1, nil, 0, false},
 	} {
@@ -65,9 +66,8 @@ func TestDoWaitsWhatNextSays(t *testing.T) {
 			want = append(want, d)
 		}
 		require.Len(t, want, 4)
-		var at []time.Time
-		_ = retry.New(c).Do(t.Context(), failTimes(10, errFlaky, &at))
-		assert.Equal(t, want, gaps(at))
+		rec, _ := doFailing(t.Context(), retry.New(c), 10, errFlaky)
+		assert.Equal(t, want, rec.Gaps())
 	})
 }
 

@@ -5,12 +5,13 @@
 //	err := p.Do(ctx, func(ctx context.Context) error { return call(ctx) })
 //
 // A retry policy stops when an attempt succeeds, when the error is not
-// retryable ([Permanent], the caller's own context ending, or RetryIf saying
-// no), when attempts run out, when a shared [Budget] denies the retry, or
-// when the next wait would end after MaxElapsed or the context's deadline:
-// it never starts a wait it cannot finish, but gives up at once, leaving the
-// caller's remaining time to a fallback. A context that is already done
-// runs nothing, and the context is checked again before every attempt.
+// retryable (marked with [resilience.Permanent], the caller's own context
+// ending, or RetryIf saying no), when attempts run out, when a shared
+// [Budget] denies the retry, or when the next wait would end after
+// MaxElapsed or the context's deadline: it never starts a wait it cannot
+// finish, but gives up at once, leaving the caller's remaining time to a
+// fallback. A context that is already done runs nothing, and the context
+// is checked again before every attempt.
 //
 // Errors that carry a hint, a method RetryAfter() time.Duration found as
 // errors.As would find it (an open breaker, an HTTP 429 or 503 with
@@ -18,12 +19,19 @@
 // the hint, capped at MaxDelay, plus a random tenth of it at most, so that
 // callers turned away together do not come back in the same instant.
 //
-// Events (resilience.Event with Policy "retry"): KindRetry before each wait,
-// with Attempt (the attempt that failed), Delay and Err; KindGiveUp when the
-// policy stops on a failure, with Attempt and Err.
+// Events (resilience.Event with Policy "retry"), only when an Observer is
+// set:
+//   - KindRetry before each wait, with Attempt (the attempt that failed),
+//     Delay (the wait) and Err;
+//   - KindGiveUp when the policy stops on a failure that is not the end of
+//     the caller's own context, with Attempt and Err;
+//   - KindCall once per finished call of Do, with Attempt (the number of
+//     attempts made, 0 when the context was already done), Duration (how
+//     long the whole call took, waits included) and Err (what Do returned).
 package retry
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -32,6 +40,7 @@ import (
 	"github.com/magicmagnets/resilience"
 	"github.com/magicmagnets/resilience/backoff"
 	"github.com/magicmagnets/resilience/internal/callerr"
+	"github.com/magicmagnets/resilience/internal/emit"
 )
 
 // Config configures a [Policy]. The zero value of every field means the
@@ -43,38 +52,43 @@ type Config struct {
 	MaxAttempts int
 
 	// Backoff gives the delay before each retry. Zero means exponential
-	// backoff from 100ms, doubling, capped at 10s, with full jitter.
+	// backoff from 100ms, doubling, capped at 10s, with full jitter:
+	// backoff.Exponential(100*time.Millisecond, 2, 10*time.Second).WithJitter(backoff.Full).
 	Backoff backoff.Strategy
 
 	// MaxElapsed stops scheduling retries once this much time has passed
 	// since Do started: a delay that would end after it is not waited, the
-	// policy gives up at once. Zero means no limit; negative panics.
+	// policy gives up at once. Zero means no limit; a negative value
+	// panics.
 	MaxElapsed time.Duration
 
 	// MaxDelay caps any single delay, server hints (RetryAfter) included;
 	// a hint's jitter (a tenth of the capped hint at most) comes on top, so
-	// no wait exceeds 1.1 × MaxDelay. Zero means 30s; negative panics.
+	// no wait exceeds 1.1 × MaxDelay. Zero means 30s; a negative value
+	// panics.
 	MaxDelay time.Duration
 
 	// RetryIf reports whether an error is worth retrying. It is consulted
-	// only for errors that are not Permanent and not the end of the caller's
-	// own context. Zero (nil) retries every such error.
+	// only for errors that are not permanent ([resilience.IsPermanent]) and
+	// not the end of the caller's own context. Zero means every such error
+	// is retried.
 	RetryIf func(error) bool
 
 	// Budget, when set, caps retries to a share of requests across every
-	// policy that shares it. Zero (nil) means no budget.
+	// policy that shares it. Zero means no budget.
 	Budget *Budget
 
-	// Rand is the source of the jitter added to a hint. Zero (nil) means
+	// Rand is the source of the jitter added to a hint. Zero means
 	// math/rand/v2's global source. A Rand shared by concurrent calls must
 	// be safe for concurrent use, as [backoff.Backoff.WithSeed]'s source is
 	// and a seeded *rand.Rand is not.
 	Rand backoff.Rand
 
-	// Name is copied into every event's Name.
+	// Name is copied into every event's Name. Zero means no name.
 	Name string
 
-	// Observer receives events. Zero (nil) means none.
+	// Observer receives the policy's events. Zero means no events, at no
+	// cost.
 	Observer resilience.Observer
 }
 
@@ -91,14 +105,15 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// DefaultBackoff is the strategy used when Config.Backoff is nil:
-// exponential from 100ms, doubling, capped at 10s, with full jitter.
-var DefaultBackoff backoff.Strategy = backoff.Exponential(100*time.Millisecond, 2, 10*time.Second).WithJitter(backoff.Full)
-
+// The defaults of a zero Config, as its fields' docs state them.
 const (
 	defaultMaxAttempts = 3
 	defaultMaxDelay    = 30 * time.Second
 )
+
+// defaultBackoff is Config.Backoff's default. It is built once, so that New
+// does not convert a fresh Backoff to a Strategy, and is never reassigned.
+var defaultBackoff backoff.Strategy = backoff.Exponential(100*time.Millisecond, 2, 10*time.Second).WithJitter(backoff.Full)
 
 // Policy retries an operation. It is immutable after New and safe for
 // concurrent use.
@@ -110,8 +125,7 @@ type Policy struct {
 	retryIf     func(error) bool
 	budget      *Budget
 	rand        backoff.Rand
-	name        string
-	observer    resilience.Observer
+	emit        emit.Emitter
 }
 
 // New returns a retry policy. It panics with a "retry:" message on a
@@ -122,24 +136,17 @@ func New(c Config) *Policy {
 		panic(err.Error())
 	}
 	p := &Policy{
-		maxAttempts: c.MaxAttempts,
+		maxAttempts: cmp.Or(c.MaxAttempts, defaultMaxAttempts),
 		backoff:     c.Backoff,
 		maxElapsed:  c.MaxElapsed,
-		maxDelay:    c.MaxDelay,
+		maxDelay:    cmp.Or(c.MaxDelay, defaultMaxDelay),
 		retryIf:     c.RetryIf,
 		budget:      c.Budget,
 		rand:        c.Rand,
-		name:        c.Name,
-		observer:    c.Observer,
-	}
-	if p.maxAttempts == 0 {
-		p.maxAttempts = defaultMaxAttempts
+		emit:        emit.Emitter{Policy: "retry", Name: c.Name, Observer: c.Observer},
 	}
 	if p.backoff == nil {
-		p.backoff = DefaultBackoff
-	}
-	if p.maxDelay == 0 {
-		p.maxDelay = defaultMaxDelay
+		p.backoff = defaultBackoff
 	}
 	return p
 }
@@ -150,8 +157,9 @@ func (p *Policy) MaxDelay() time.Duration { return p.maxDelay }
 // Do runs fn until it succeeds or the policy gives up, and returns:
 //   - nil on success;
 //   - fn's error, unchanged, when it is not retryable: RetryIf said no, it
-//     is the end of the caller's own context, or it is [Permanent] (still
-//     marked, so a retry policy around this one stops too);
+//     is the end of the caller's own context, or it is marked with
+//     [resilience.Permanent] (still marked, so a retry policy around this one
+//     stops too);
 //   - an error matching [ErrExhausted] and the last error, with an
 //     [*ExhaustedError] inside, when attempts run out or when the next wait
 //     would end after MaxElapsed or at or after the context's deadline (Do
@@ -175,58 +183,78 @@ func (p *Policy) DoNext(ctx context.Context, next resilience.Policy, fn resilien
 	if fn == nil {
 		return resilience.ErrNilFunc
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
+	// The clock is read only for MaxElapsed or an observer.
 	var start time.Time
-	if p.maxElapsed > 0 {
+	if p.maxElapsed > 0 || p.emit.On() {
 		start = time.Now()
+	}
+	attempts, err := p.run(ctx, start, next, fn)
+	if p.emit.On() {
+		p.emit.Emit(resilience.Event{Kind: resilience.KindCall, Attempt: attempts, Duration: time.Since(start), Err: err})
+	}
+	return err
+}
+
+// run is Do's loop from start, the time Do started (zero when neither
+// MaxElapsed nor an observer needs it). It returns the number of attempts
+// made and Do's error.
+func (p *Policy) run(ctx context.Context, start time.Time, next resilience.Policy, fn resilience.Func) (attempts int, err error) {
+	if cerr := ctx.Err(); cerr != nil {
+		return 0, cerr
 	}
 	if p.budget != nil {
 		p.budget.request()
 	}
 	var prev time.Duration
 	for attempt := 1; ; attempt++ {
-		err := call(&attemptContext{Context: ctx, attempt: attempt}, next, fn)
+		err = call(&attemptContext{Context: ctx, attempt: attempt}, next, fn)
 		if err == nil {
-			return nil
+			return attempt, nil
 		}
 		if isPermanent(err) {
-			p.emit(resilience.KindGiveUp, attempt, 0, err)
-			return err
+			p.giveUp(attempt, err)
+			return attempt, err
 		}
 		if callerr.Ended(ctx, err) {
-			return err
+			return attempt, err
 		}
 		if ctx.Err() != nil {
-			return &waitError{ctx: ctx.Err(), last: err, attempt: attempt}
+			return attempt, &waitError{ctx: ctx.Err(), last: err, attempt: attempt}
 		}
 		delay, v := p.step(attempt, prev, err)
 		switch v {
 		case stopRetryIf:
-			p.emit(resilience.KindGiveUp, attempt, 0, err)
-			return err
+			p.giveUp(attempt, err)
+			return attempt, err
 		case stopAttempts:
-			return p.exhausted(&ExhaustedError{Attempts: attempt, Last: err})
+			p.giveUp(attempt, err)
+			return attempt, &ExhaustedError{Attempts: attempt, Last: err}
 		}
 		if why := p.tooLate(ctx, start, delay); why != "" {
-			return p.exhausted(&ExhaustedError{Attempts: attempt, Last: err, Delay: delay, after: why})
+			p.giveUp(attempt, err)
+			return attempt, &ExhaustedError{Attempts: attempt, Last: err, Delay: delay, after: why}
 		}
 		if p.budget != nil && !p.budget.allowRetry() {
-			p.emit(resilience.KindGiveUp, attempt, 0, err)
-			return &budgetError{last: err}
+			p.giveUp(attempt, err)
+			return attempt, &budgetError{last: err}
 		}
-		p.emit(resilience.KindRetry, attempt, delay, err)
+		p.emit.Emit(resilience.Event{Kind: resilience.KindRetry, Attempt: attempt, Delay: delay, Err: err})
 		if werr := wait(ctx, delay); werr != nil {
-			return &waitError{ctx: werr, last: err, attempt: attempt}
+			return attempt, &waitError{ctx: werr, last: err, attempt: attempt}
 		}
 		// The wait may end in the same instant as the context: start no
 		// attempt on a context that is done.
 		if cerr := ctx.Err(); cerr != nil {
-			return &waitError{ctx: cerr, last: err, attempt: attempt}
+			return attempt, &waitError{ctx: cerr, last: err, attempt: attempt}
 		}
 		prev = delay
 	}
+}
+
+// giveUp emits the KindGiveUp event of a call that stopped after attempt
+// failed with err.
+func (p *Policy) giveUp(attempt int, err error) {
+	p.emit.Emit(resilience.Event{Kind: resilience.KindGiveUp, Attempt: attempt, Err: err})
 }
 
 // tooLate returns what a wait of delay would end after, "MaxElapsed" or "the
@@ -241,18 +269,6 @@ func (p *Policy) tooLate(ctx context.Context, start time.Time, delay time.Durati
 		return "the context's deadline"
 	}
 	return ""
-}
-
-func (p *Policy) exhausted(e *ExhaustedError) error {
-	p.emit(resilience.KindGiveUp, e.Attempts, 0, e.Last)
-	return e
-}
-
-func (p *Policy) emit(kind resilience.Kind, attempt int, delay time.Duration, err error) {
-	if p.observer == nil {
-		return
-	}
-	p.observer.Observe(resilience.Event{Policy: "retry", Name: p.name, Kind: kind, Attempt: attempt, Delay: delay, Err: err})
 }
 
 // call runs fn under next, or fn alone when next is nil.

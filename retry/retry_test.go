@@ -16,6 +16,7 @@ import (
 
 	"github.com/magicmagnets/resilience"
 	"github.com/magicmagnets/resilience/backoff"
+	"github.com/magicmagnets/resilience/resiliencetest"
 	"github.com/magicmagnets/resilience/retry"
 	"github.com/magicmagnets/resilience/timeout"
 )
@@ -24,56 +25,31 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 var errFlaky = errors.New("flaky")
 
-// failTimes returns an operation that fails n times, then succeeds, and
-// records the time of every attempt.
-func failTimes(n int, err error, at *[]time.Time) resilience.Func {
-	calls := 0
-	return func(context.Context) error {
-		*at = append(*at, time.Now())
-		calls++
-		if calls <= n {
-			return err
-		}
-		return nil
-	}
+func succeed(context.Context) error { return nil }
+
+// doFailing runs p over a dependency that fails its first n calls with err
+// and then succeeds, with a Recorder between them that records every
+// attempt, and returns the Recorder and Do's error.
+func doFailing(ctx context.Context, p resilience.Policy, n int, err error) (*resiliencetest.Recorder, error) {
+	rec := &resiliencetest.Recorder{}
+	return rec, resilience.Chain(p, rec, resiliencetest.FailFirst(n, err)).Do(ctx, succeed)
 }
 
-// recorder collects events.
-type recorder struct {
-	mu     sync.Mutex
-	events []resilience.Event
-}
-
-func (r *recorder) Observe(e resilience.Event) {
-	r.mu.Lock()
-	r.events = append(r.events, e)
-	r.mu.Unlock()
-}
-
-func (r *recorder) kinds() []resilience.Kind {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+// kinds returns the Kind of every event, in order.
+func kinds(events []resilience.Event) []resilience.Kind {
 	var ks []resilience.Kind
-	for _, e := range r.events {
+	for _, e := range events {
 		ks = append(ks, e.Kind)
 	}
 	return ks
 }
 
-func gaps(at []time.Time) []time.Duration {
-	var d []time.Duration
-	for i := 1; i < len(at); i++ {
-		d = append(d, at[i].Sub(at[i-1]))
-	}
-	return d
-}
-
 func TestRetrySucceedsAfterFailures(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var at []time.Time
 		p := retry.New(retry.Config{MaxAttempts: 5, Backoff: backoff.Constant(time.Second)})
-		require.NoError(t, p.Do(t.Context(), failTimes(3, errFlaky, &at)))
-		assert.Equal(t, []time.Duration{time.Second, time.Second, time.Second}, gaps(at))
+		rec, err := doFailing(t.Context(), p, 3, errFlaky)
+		require.NoError(t, err)
+		assert.Equal(t, []time.Duration{time.Second, time.Second, time.Second}, rec.Gaps())
 	})
 }
 
@@ -94,31 +70,22 @@ func TestThirtySecondScheduleIsExact(t *testing.T) {
 		}
 		require.Greater(t, total, 20*time.Second, "the schedule spans tens of seconds")
 
-		var at []time.Time
-		rec := &recorder{}
+		rec := &resiliencetest.Recorder{} // the policy's observer, and its attempts
 		start := time.Now()
 		p := retry.New(retry.Config{MaxAttempts: 6, Backoff: strategy(), Observer: rec})
-		require.NoError(t, p.Do(t.Context(), failTimes(5, errFlaky, &at)))
-		assert.Equal(t, want, gaps(at))
+		require.NoError(t, resilience.Chain(p, rec, resiliencetest.FailFirst(5, errFlaky)).Do(t.Context(), succeed))
+		assert.Equal(t, want, rec.Gaps())
 		assert.Equal(t, total, time.Since(start))
-
-		var delays []time.Duration
-		for _, e := range rec.events {
-			if e.Kind == resilience.KindRetry {
-				delays = append(delays, e.Delay)
-			}
-		}
-		assert.Equal(t, want, delays)
+		assert.Equal(t, want, rec.Delays(), "the KindRetry events announce the waits")
 	})
 }
 
 func TestDefaultIsThreeAttempts(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var at []time.Time
-		err := retry.New(retry.Config{}).Do(t.Context(), failTimes(10, errFlaky, &at))
-		assert.Len(t, at, 3)
+		rec, err := doFailing(t.Context(), retry.New(retry.Config{}), 10, errFlaky)
+		assert.Len(t, rec.Attempts(), 3)
 		assert.ErrorIs(t, err, retry.ErrExhausted)
-		for _, g := range gaps(at) {
+		for _, g := range rec.Gaps() {
 			assert.LessOrEqual(t, g, 200*time.Millisecond, "default backoff starts at 100ms with full jitter")
 		}
 	})
@@ -126,13 +93,13 @@ func TestDefaultIsThreeAttempts(t *testing.T) {
 
 func TestExhaustedErrorMatchesLastError(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var at []time.Time
-		err := retry.New(retry.Config{MaxAttempts: 4, Backoff: backoff.Constant(0)}).Do(t.Context(), failTimes(10, errFlaky, &at))
+		rec, err := doFailing(t.Context(), retry.New(retry.Config{MaxAttempts: 4, Backoff: backoff.Constant(0)}), 10, errFlaky)
 		assert.ErrorIs(t, err, retry.ErrExhausted)
 		assert.ErrorIs(t, err, errFlaky)
 		var ex *retry.ExhaustedError
 		require.ErrorAs(t, err, &ex)
 		assert.Equal(t, 4, ex.Attempts)
+		assert.Len(t, rec.Attempts(), 4)
 		assert.Same(t, errFlaky, ex.Last)
 		assert.EqualError(t, err, "retry: gave up after 4 attempts: flaky")
 	})
@@ -140,12 +107,11 @@ func TestExhaustedErrorMatchesLastError(t *testing.T) {
 
 func TestUnlimitedAttemptsStopAtMaxElapsed(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var at []time.Time
 		start := time.Now()
 		p := retry.New(retry.Config{MaxAttempts: -1, Backoff: backoff.Constant(time.Second), MaxElapsed: 10 * time.Second})
-		err := p.Do(t.Context(), failTimes(1000, errFlaky, &at))
+		rec, err := doFailing(t.Context(), p, 1000, errFlaky)
 		assert.ErrorIs(t, err, retry.ErrExhausted)
-		assert.Len(t, at, 11, "attempts at 0s, 1s, …, 10s")
+		assert.Len(t, rec.Attempts(), 11, "attempts at 0s, 1s, …, 10s")
 		assert.Equal(t, 10*time.Second, time.Since(start))
 	})
 }
@@ -154,12 +120,11 @@ func TestUnlimitedAttemptsStopAtMaxElapsed(t *testing.T) {
 // MaxElapsed is not waited; the policy gives up at once.
 func TestMaxElapsedGivesUpWithoutWaiting(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var at []time.Time
 		start := time.Now()
 		p := retry.New(retry.Config{MaxAttempts: 10, Backoff: backoff.Constant(4 * time.Second), MaxElapsed: 10 * time.Second})
-		err := p.Do(t.Context(), failTimes(1000, errFlaky, &at))
+		rec, err := doFailing(t.Context(), p, 1000, errFlaky)
 		assert.ErrorIs(t, err, retry.ErrExhausted)
-		assert.Len(t, at, 3, "attempts at 0s, 4s, 8s; a wait to 12s would pass 10s")
+		assert.Len(t, rec.Attempts(), 3, "attempts at 0s, 4s, 8s; a wait to 12s would pass 10s")
 		assert.Equal(t, 8*time.Second, time.Since(start))
 	})
 }
@@ -172,26 +137,15 @@ func TestPermanentStopsAndStaysMarked(t *testing.T) {
 		inner := errors.New("card declined")
 		err := retry.New(retry.Config{MaxAttempts: 5}).Do(t.Context(), func(context.Context) error {
 			calls++
-			return retry.Permanent(inner)
+			return resilience.Permanent(inner)
 		})
 		assert.Equal(t, 1, calls)
 		assert.ErrorIs(t, err, inner)
 		assert.EqualError(t, err, "card declined")
-		assert.True(t, retry.IsPermanent(err), "the marker is kept")
-		assert.True(t, resilience.IsPermanent(err))
-		assert.Nil(t, retry.Permanent(nil))
-		assert.False(t, retry.IsPermanent(inner))
+		assert.True(t, resilience.IsPermanent(err), "the marker is kept")
+		assert.Nil(t, resilience.Permanent(nil))
+		assert.False(t, resilience.IsPermanent(inner))
 	})
-}
-
-// TestPermanentIsTheRootMarker: retry.Permanent and resilience.Permanent are
-// one marker, whichever package made it.
-func TestPermanentIsTheRootMarker(t *testing.T) {
-	inner := errors.New("declined")
-	assert.True(t, retry.IsPermanent(resilience.Permanent(inner)))
-	assert.True(t, resilience.IsPermanent(retry.Permanent(inner)))
-	once := retry.Permanent(inner)
-	assert.Same(t, once, resilience.Permanent(once), "marking twice marks once")
 }
 
 // TestPermanentStopsAnOuterRetryToo: Chain(retry, retry) runs a permanently
@@ -204,21 +158,20 @@ func TestPermanentStopsAnOuterRetryToo(t *testing.T) {
 			retry.New(retry.Config{MaxAttempts: 3, Backoff: backoff.Constant(time.Second)}),
 			retry.New(retry.Config{MaxAttempts: 3, Backoff: backoff.Constant(time.Second)}),
 		)
-		err := p.Do(t.Context(), func(context.Context) error { calls++; return retry.Permanent(inner) })
+		err := p.Do(t.Context(), func(context.Context) error { calls++; return resilience.Permanent(inner) })
 		assert.Equal(t, 1, calls)
 		assert.ErrorIs(t, err, inner)
-		assert.True(t, retry.IsPermanent(err))
+		assert.True(t, resilience.IsPermanent(err))
 	})
 }
 
 func TestRetryIfDecides(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		fatal := errors.New("fatal")
-		var at []time.Time
 		p := retry.New(retry.Config{MaxAttempts: 5, RetryIf: func(err error) bool { return !errors.Is(err, fatal) }})
-		err := p.Do(t.Context(), failTimes(10, fatal, &at))
+		rec, err := doFailing(t.Context(), p, 10, fatal)
 		assert.Same(t, fatal, err)
-		assert.Len(t, at, 1)
+		assert.Len(t, rec.Attempts(), 1)
 	})
 }
 
@@ -234,10 +187,10 @@ func (f fixedRand) Float64() float64 { return float64(f) }
 
 func TestRetryAfterHintSetsDelay(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var at []time.Time
 		p := retry.New(retry.Config{MaxAttempts: 3, Backoff: backoff.Constant(time.Millisecond), Rand: fixedRand(0)})
-		require.NoError(t, p.Do(t.Context(), failTimes(2, hinted{7 * time.Second}, &at)))
-		assert.Equal(t, []time.Duration{7 * time.Second, 7 * time.Second}, gaps(at))
+		rec, err := doFailing(t.Context(), p, 2, hinted{7 * time.Second})
+		require.NoError(t, err)
+		assert.Equal(t, []time.Duration{7 * time.Second, 7 * time.Second}, rec.Gaps())
 	})
 }
 
@@ -249,10 +202,10 @@ func TestHintGetsUpToATenthOnTop(t *testing.T) {
 			draw float64
 			want time.Duration
 		}{{0, 10 * time.Second}, {0.5, 10*time.Second + 500*time.Millisecond}, {0.999, 10*time.Second + 999*time.Millisecond}} {
-			var at []time.Time
 			p := retry.New(retry.Config{MaxAttempts: 2, Rand: fixedRand(tc.draw)})
-			require.NoError(t, p.Do(t.Context(), failTimes(1, hinted{10 * time.Second}, &at)))
-			assert.Equal(t, []time.Duration{tc.want}, gaps(at), "draw %v", tc.draw)
+			rec, err := doFailing(t.Context(), p, 1, hinted{10 * time.Second})
+			require.NoError(t, err)
+			assert.Equal(t, []time.Duration{tc.want}, rec.Gaps(), "draw %v", tc.draw)
 		}
 	})
 }
@@ -296,34 +249,34 @@ func TestCallersWaitingOnOneHintDoNotReturnTogether(t *testing.T) {
 
 func TestRetryAfterHintIsClampedByMaxDelay(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var at []time.Time
 		p := retry.New(retry.Config{MaxAttempts: 2, MaxDelay: 3 * time.Second, Rand: fixedRand(0)})
-		require.NoError(t, p.Do(t.Context(), failTimes(1, hinted{time.Hour}, &at)))
-		assert.Equal(t, []time.Duration{3 * time.Second}, gaps(at))
+		rec, err := doFailing(t.Context(), p, 1, hinted{time.Hour})
+		require.NoError(t, err)
+		assert.Equal(t, []time.Duration{3 * time.Second}, rec.Gaps())
 
-		at = nil
 		p = retry.New(retry.Config{MaxAttempts: 2, MaxDelay: 3 * time.Second, Rand: fixedRand(0.5)})
-		require.NoError(t, p.Do(t.Context(), failTimes(1, hinted{time.Hour}, &at)))
-		assert.Equal(t, []time.Duration{3*time.Second + 150*time.Millisecond}, gaps(at),
+		rec, err = doFailing(t.Context(), p, 1, hinted{time.Hour})
+		require.NoError(t, err)
+		assert.Equal(t, []time.Duration{3*time.Second + 150*time.Millisecond}, rec.Gaps(),
 			"the jitter comes on top of the capped hint: at most 1.1 × MaxDelay")
 	})
 }
 
 func TestZeroHintFallsBackToBackoff(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var at []time.Time
 		p := retry.New(retry.Config{MaxAttempts: 2, Backoff: backoff.Constant(2 * time.Second)})
-		require.NoError(t, p.Do(t.Context(), failTimes(1, hinted{0}, &at)))
-		assert.Equal(t, []time.Duration{2 * time.Second}, gaps(at))
+		rec, err := doFailing(t.Context(), p, 1, hinted{0})
+		require.NoError(t, err)
+		assert.Equal(t, []time.Duration{2 * time.Second}, rec.Gaps())
 	})
 }
 
 func TestDefaultMaxDelayCapsBackoff(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var at []time.Time
 		p := retry.New(retry.Config{MaxAttempts: 2, Backoff: backoff.Constant(time.Hour)})
-		require.NoError(t, p.Do(t.Context(), failTimes(1, errFlaky, &at)))
-		assert.Equal(t, []time.Duration{30 * time.Second}, gaps(at))
+		rec, err := doFailing(t.Context(), p, 1, errFlaky)
+		require.NoError(t, err)
+		assert.Equal(t, []time.Duration{30 * time.Second}, rec.Gaps())
 		assert.Equal(t, 30*time.Second, p.MaxDelay())
 	})
 }
@@ -334,14 +287,13 @@ func TestCancelDuringWaitReturnsAtOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		time.AfterFunc(3*time.Second, cancel)
-		var at []time.Time
 		start := time.Now()
-		err := retry.New(retry.Config{MaxAttempts: 5, Backoff: backoff.Constant(time.Minute)}).Do(ctx, failTimes(10, errFlaky, &at))
+		rec, err := doFailing(ctx, retry.New(retry.Config{MaxAttempts: 5, Backoff: backoff.Constant(time.Minute)}), 10, errFlaky)
 		assert.Equal(t, 3*time.Second, time.Since(start))
 		assert.ErrorIs(t, err, context.Canceled)
 		assert.ErrorIs(t, err, errFlaky)
 		assert.NotErrorIs(t, err, retry.ErrExhausted)
-		assert.Len(t, at, 1)
+		assert.Len(t, rec.Attempts(), 1)
 	})
 }
 
@@ -424,14 +376,79 @@ func TestTotalTimeoutOutsideRetryGivesUpBeforeAWaitPastIt(t *testing.T) {
 
 func TestEventsReportRetriesAndGiveUp(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		rec := &recorder{}
-		var at []time.Time
+		rec := &resiliencetest.Recorder{}
 		p := retry.New(retry.Config{MaxAttempts: 3, Backoff: backoff.Constant(time.Second), Observer: rec, Name: "charges"})
-		_ = p.Do(t.Context(), failTimes(10, errFlaky, &at))
-		assert.Equal(t, []resilience.Kind{resilience.KindRetry, resilience.KindRetry, resilience.KindGiveUp}, rec.kinds())
-		assert.Equal(t, resilience.Event{Policy: "retry", Name: "charges", Kind: resilience.KindRetry, Attempt: 2, Delay: time.Second, Err: errFlaky}, rec.events[1])
-		assert.Equal(t, 3, rec.events[2].Attempt)
+		err := resilience.Chain(p, resiliencetest.FailFirst(10, errFlaky)).Do(t.Context(), succeed)
+		require.ErrorIs(t, err, retry.ErrExhausted)
+		events := rec.Events()
+		require.Len(t, events, 4)
+		assert.Equal(t, []resilience.Kind{resilience.KindRetry, resilience.KindRetry, resilience.KindGiveUp, resilience.KindCall}, kinds(events))
+		assert.Equal(t, resilience.Event{Policy: "retry", Name: "charges", Kind: resilience.KindRetry, Attempt: 2, Delay: time.Second, Err: errFlaky}, events[1])
+		assert.Equal(t, resilience.Event{Policy: "retry", Name: "charges", Kind: resilience.KindGiveUp, Attempt: 3, Err: errFlaky}, events[2])
 	})
+}
+
+// TestCallEventReportsEveryFinishedCall: with an observer, every call of Do
+// ends with one KindCall event: the attempts made, how long the whole call
+// took (waits included) and what Do returned.
+func TestCallEventReportsEveryFinishedCall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &resiliencetest.Recorder{}
+		p := retry.New(retry.Config{MaxAttempts: 3, Backoff: backoff.Constant(time.Second), Name: "charges", Observer: rec})
+		lastCall := func() resilience.Event {
+			events := rec.Events()
+			require.NotEmpty(t, events)
+			assert.Equal(t, 1, rec.Count(resilience.KindCall), "one KindCall per call")
+			return events[len(events)-1]
+		}
+
+		require.NoError(t, resilience.Chain(p, resiliencetest.FailFirst(2, errFlaky)).Do(t.Context(), succeed))
+		assert.Equal(t, resilience.Event{Policy: "retry", Name: "charges", Kind: resilience.KindCall, Attempt: 3, Duration: 2 * time.Second}, lastCall())
+
+		rec.Reset()
+		err := resilience.Chain(p, resiliencetest.FailFirst(10, errFlaky)).Do(t.Context(), succeed)
+		require.ErrorIs(t, err, retry.ErrExhausted)
+		ev := lastCall()
+		assert.Equal(t, resilience.KindCall, ev.Kind)
+		assert.Equal(t, 3, ev.Attempt)
+		assert.Equal(t, 2*time.Second, ev.Duration)
+		assert.Same(t, err, ev.Err, "the outcome is what Do returned")
+
+		rec.Reset()
+		slow := func(context.Context) error { time.Sleep(300 * time.Millisecond); return nil }
+		require.NoError(t, p.Do(t.Context(), slow))
+		assert.Equal(t, resilience.Event{Policy: "retry", Name: "charges", Kind: resilience.KindCall, Attempt: 1, Duration: 300 * time.Millisecond}, lastCall())
+
+		rec.Reset()
+		declined := resilience.Permanent(errors.New("declined"))
+		assert.Same(t, declined, p.Do(t.Context(), func(context.Context) error { return declined }))
+		assert.Equal(t, resilience.Event{Policy: "retry", Name: "charges", Kind: resilience.KindCall, Attempt: 1, Err: declined}, lastCall())
+
+		rec.Reset()
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		require.ErrorIs(t, p.Do(ctx, succeed), context.Canceled)
+		assert.Equal(t, resilience.Event{Policy: "retry", Name: "charges", Kind: resilience.KindCall, Err: context.Canceled}, lastCall(),
+			"a done context runs nothing: no attempt")
+
+		rec.Reset()
+		assert.ErrorIs(t, p.Do(t.Context(), nil), resilience.ErrNilFunc)
+		assert.Empty(t, rec.Events(), "a nil operation is no call")
+	})
+}
+
+// TestObservingAllocatesNothing: an observer that keeps nothing adds no
+// allocation to a success or to a call that fails every attempt.
+func TestObservingAllocatesNothing(t *testing.T) {
+	ctx := context.Background()
+	nop := resilience.ObserverFunc(func(resilience.Event) {})
+	wrapped := fmt.Errorf("call: %w", errFlaky)
+	fail := func(context.Context) error { return wrapped }
+	for _, obs := range []resilience.Observer{nil, nop} {
+		p := retry.New(retry.Config{Backoff: backoff.Constant(0), Observer: obs})
+		assert.Equal(t, 1.0, testing.AllocsPerRun(1000, func() { _ = p.Do(ctx, succeed) }), "success, observer %v", obs != nil)
+		assert.Equal(t, 4.0, testing.AllocsPerRun(1000, func() { _ = p.Do(ctx, fail) }), "three failures, observer %v", obs != nil)
+	}
 }
 
 func TestNilFuncAndBadConfig(t *testing.T) {
@@ -466,7 +483,7 @@ func TestForeignPermanentMarkerStopsRetries(t *testing.T) {
 	})
 	assert.Equal(t, 1, calls)
 	assert.EqualError(t, err, "charge: declined elsewhere")
-	assert.True(t, retry.IsPermanent(err))
+	assert.True(t, resilience.IsPermanent(err))
 }
 
 // hintViaAs offers a RetryAfter hint only through an As method, which only
@@ -497,24 +514,24 @@ func TestMarkersAreFoundAnywhereInTheErrorTree(t *testing.T) {
 		calls := 0
 		err := retry.New(retry.Config{MaxAttempts: 5}).Do(t.Context(), func(context.Context) error {
 			calls++
-			return errors.Join(errFlaky, fmt.Errorf("charge: %w", retry.Permanent(declined)))
+			return errors.Join(errFlaky, fmt.Errorf("charge: %w", resilience.Permanent(declined)))
 		})
 		assert.Equal(t, 1, calls, "a permanent error inside a join stops retries")
 		assert.ErrorIs(t, err, declined)
-		assert.True(t, retry.IsPermanent(err))
+		assert.True(t, resilience.IsPermanent(err))
 
-		var at []time.Time
 		p := retry.New(retry.Config{MaxAttempts: 2, Backoff: backoff.Constant(time.Millisecond), Rand: fixedRand(0)})
-		require.NoError(t, p.Do(t.Context(), failTimes(1, fmt.Errorf("a: %w, b: %w", errFlaky, hintViaAs{}), &at)))
-		assert.Equal(t, []time.Duration{5 * time.Second}, gaps(at), "a hint offered through As is honoured")
+		rec, err := doFailing(t.Context(), p, 1, fmt.Errorf("a: %w, b: %w", errFlaky, hintViaAs{}))
+		require.NoError(t, err)
+		assert.Equal(t, []time.Duration{5 * time.Second}, rec.Gaps(), "a hint offered through As is honoured")
 
-		at = nil
-		require.NoError(t, p.Do(t.Context(), failTimes(1, errors.Join(errFlaky, hinted{3 * time.Second}), &at)))
-		assert.Equal(t, []time.Duration{3 * time.Second}, gaps(at), "a hint inside a join is honoured")
+		rec, err = doFailing(t.Context(), p, 1, errors.Join(errFlaky, hinted{3 * time.Second}))
+		require.NoError(t, err)
+		assert.Equal(t, []time.Duration{3 * time.Second}, rec.Gaps(), "a hint inside a join is honoured")
 
-		at = nil
-		require.NoError(t, p.Do(t.Context(), failTimes(1, fmt.Errorf("d: %w", hintViaAsWrapping{}), &at)))
-		assert.Equal(t, []time.Duration{5 * time.Second}, gaps(at), "an As method answers before the hint it wraps, as in errors.As")
+		rec, err = doFailing(t.Context(), p, 1, fmt.Errorf("d: %w", hintViaAsWrapping{}))
+		require.NoError(t, err)
+		assert.Equal(t, []time.Duration{5 * time.Second}, rec.Gaps(), "an As method answers before the hint it wraps, as in errors.As")
 	})
 }
 

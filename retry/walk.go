@@ -7,16 +7,24 @@ import (
 )
 
 // The failure path looks for two things in an error's tree: a Permanent()
-// bool marker and a RetryAfter() hint. errors.As finds them, but it takes a
-// pointer to a local, which escapes: an allocation per lookup, for every
-// failed attempt. find walks the tree in errors.As's order with plain type
-// assertions instead. At each error errors.As first tries the error itself,
-// then its As method, then what it wraps; find does the same up to the
-// first As method it meets, and there stops and hands the whole lookup to
-// errors.As (through resilience.IsPermanent and resilience.RetryAfter),
-// since only errors.As can ask an As method. Every error it passed on the
-// way matched neither the target nor, having no As method, could; so the
-// answer is always errors.As's own.
+// bool marker and a RetryAfter() hint. resilience.IsPermanent and
+// resilience.RetryAfter find them with errors.As, which takes a pointer to a
+// local interface; the pointer escapes, so each lookup allocates. On Go 1.25
+// nothing in the standard library looks for a method in a tree without
+// that allocation (errors.AsType comes with Go 1.26), so this file keeps a
+// walk of its own. Measured on a call that fails three times with a
+// wrapped error and no wait (BenchmarkExhausted): 4 allocations (120 B) with
+// the walk, 9 (200 B) with errors.As, since every failed attempt adds one
+// lookup of each; Next on such an error: 0 allocations against 2.
+//
+// find walks the tree in errors.As's order with plain type assertions. At
+// each error errors.As first tries the error itself, then its As method,
+// then what it wraps; find does the same up to the first As method it meets,
+// and there stops and hands the whole lookup to errors.As (through
+// resilience.IsPermanent and resilience.RetryAfter), since only errors.As
+// can ask an As method. Every error it passed on the way matched neither the
+// target nor, having no As method, could; so the answer is always
+// errors.As's own (TestLookupsMatchErrorsAs).
 
 // find returns the first error in err's tree for which match is true, or
 // asks for errors.As (defer true) when an As method comes first.
