@@ -16,8 +16,14 @@
 // of that outer deadline is the caller's own context ending for the policies
 // inside it, which do not retry it.
 //
-// Events (resilience.Event with Policy "timeout"): KindTimeout with Delay set
-// to the timeout and Err to the operation's error.
+// Events (resilience.Event with Policy "timeout"), only when an observer is
+// set with [Policy.WithObserver]:
+//   - KindTimeout when the policy's own deadline fired and the operation
+//     failed, with Duration (the time the policy allowed) and Err (the
+//     operation's error);
+//   - KindCall once per finished call of Do, with Duration (how long the
+//     call took) and Err (what Do returned: nil, an [*Error] after a
+//     timeout, or the operation's error).
 package timeout
 
 import (
@@ -27,6 +33,7 @@ import (
 	"time"
 
 	"github.com/magicmagnets/resilience"
+	"github.com/magicmagnets/resilience/internal/emit"
 )
 
 // ErrTimeout matches the error Do returns when its own deadline fired. Such
@@ -36,9 +43,8 @@ var ErrTimeout = errors.New("timeout: deadline exceeded")
 // Policy runs an operation with a deadline. It is immutable and safe for
 // concurrent use.
 type Policy struct {
-	d        time.Duration
-	name     string
-	observer resilience.Observer
+	d    time.Duration
+	emit emit.Emitter
 }
 
 // New returns a policy that gives each call at most d. It panics with the
@@ -48,7 +54,7 @@ func New(d time.Duration) *Policy {
 	if err := Validate(d); err != nil {
 		panic(err.Error())
 	}
-	return &Policy{d: d}
+	return &Policy{d: d, emit: emit.Emitter{Policy: "timeout"}}
 }
 
 // Validate reports what [New] would panic on: an error if d is not
@@ -62,9 +68,10 @@ func Validate(d time.Duration) error {
 }
 
 // WithObserver returns a copy of p that sends its events, named name, to o.
+// A nil o means no events, at no cost.
 func (p *Policy) WithObserver(name string, o resilience.Observer) *Policy {
 	q := *p
-	q.name, q.observer = name, o
+	q.emit.Name, q.emit.Observer = name, o
 	return &q
 }
 
@@ -90,6 +97,15 @@ func (p *Policy) DoNext(ctx context.Context, next resilience.Policy, fn resilien
 	if fn == nil {
 		return resilience.ErrNilFunc
 	}
+	start := p.emit.Start()
+	err := p.run(ctx, next, fn)
+	p.emit.Call(start, err)
+	return err
+}
+
+// run calls next.Do(tctx, fn), or fn(tctx) when next is nil, under tctx, a
+// context that ends after the policy's timeout, and returns Do's error.
+func (p *Policy) run(ctx context.Context, next resilience.Policy, fn resilience.Func) error {
 	tctx, cancel := context.WithTimeout(ctx, p.d)
 	// Deferred, so that a panicking fn does not leave the context (and, under
 	// a parent from outside the context package, its goroutine) running
@@ -104,9 +120,7 @@ func (p *Policy) DoNext(ctx context.Context, next resilience.Policy, fn resilien
 	if err == nil || tctx.Err() == nil || ctx.Err() != nil {
 		return err
 	}
-	if p.observer != nil {
-		p.observer.Observe(resilience.Event{Policy: "timeout", Name: p.name, Kind: resilience.KindTimeout, Delay: p.d, Err: err})
-	}
+	p.emit.Emit(resilience.Event{Kind: resilience.KindTimeout, Duration: p.d, Err: err})
 	return &Error{Timeout: p.d, Err: err}
 }
 

@@ -12,21 +12,18 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/magicmagnets/resilience"
+	"github.com/magicmagnets/resilience/resiliencetest"
 	"github.com/magicmagnets/resilience/timeout"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// sleep waits d or until ctx ends, like an operation that honours ctx.
+func succeed(context.Context) error { return nil }
+
+// sleep waits d or until ctx ends, like an operation that honours ctx: it
+// returns ctx's error in the second case.
 func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return resiliencetest.Always(resiliencetest.Delay(d)).Do(ctx, succeed)
 }
 
 func TestTimeoutFiresAfterDuration(t *testing.T) {
@@ -102,17 +99,62 @@ func TestOperationIgnoringContextStillReportsTimeout(t *testing.T) {
 	})
 }
 
-func TestTimeoutEmitsEvent(t *testing.T) {
+// TestTimeoutEmitsTimeoutThenCall: a call that times out emits KindTimeout
+// with the time allowed in Duration (no Delay: nothing waited), then the
+// call's KindCall with how long it took and what Do returned.
+func TestTimeoutEmitsTimeoutThenCall(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var got []resilience.Event
-		p := timeout.New(time.Second).WithObserver("db", resilience.ObserverFunc(func(e resilience.Event) { got = append(got, e) }))
-		_ = p.Do(t.Context(), func(ctx context.Context) error { return sleep(ctx, time.Hour) })
-		require.Len(t, got, 1)
-		assert.Equal(t, resilience.KindTimeout, got[0].Kind)
-		assert.Equal(t, "timeout", got[0].Policy)
-		assert.Equal(t, "db", got[0].Name)
-		assert.Equal(t, time.Second, got[0].Delay)
+		rec := &resiliencetest.Recorder{}
+		p := timeout.New(time.Second).WithObserver("db", rec)
+		err := p.Do(t.Context(), func(ctx context.Context) error {
+			err := sleep(ctx, time.Hour)
+			time.Sleep(200 * time.Millisecond) // a slow return after the deadline
+			return err
+		})
+		require.ErrorIs(t, err, timeout.ErrTimeout)
+		assert.Equal(t, []resilience.Event{
+			{Policy: "timeout", Name: "db", Kind: resilience.KindTimeout, Duration: time.Second, Err: context.DeadlineExceeded},
+			{Policy: "timeout", Name: "db", Kind: resilience.KindCall, Duration: 1200 * time.Millisecond, Err: err},
+		}, rec.Events())
 	})
+}
+
+// TestCallEventReportsEveryFinishedCall: a success, a failure before the
+// deadline and the caller's own cancellation each end with one KindCall
+// carrying the call's duration and Do's error.
+func TestCallEventReportsEveryFinishedCall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &resiliencetest.Recorder{}
+		p := timeout.New(time.Second).WithObserver("db", rec)
+		boom := errors.New("boom")
+		require.NoError(t, p.Do(t.Context(), func(ctx context.Context) error { return sleep(ctx, 300*time.Millisecond) }))
+		require.Same(t, boom, p.Do(t.Context(), func(context.Context) error { return boom }))
+		ctx, cancel := context.WithCancel(t.Context())
+		time.AfterFunc(100*time.Millisecond, cancel)
+		require.ErrorIs(t, p.Do(ctx, func(ctx context.Context) error { return sleep(ctx, time.Hour) }), context.Canceled)
+		assert.ErrorIs(t, p.Do(t.Context(), nil), resilience.ErrNilFunc)
+
+		assert.Equal(t, []resilience.Event{
+			{Policy: "timeout", Name: "db", Kind: resilience.KindCall, Duration: 300 * time.Millisecond},
+			{Policy: "timeout", Name: "db", Kind: resilience.KindCall, Err: boom},
+			{Policy: "timeout", Name: "db", Kind: resilience.KindCall, Duration: 100 * time.Millisecond, Err: context.Canceled},
+		}, rec.Events(), "no KindTimeout for the caller's own cancellation; no call for a nil operation")
+	})
+}
+
+// TestObservingAllocatesNothing: Do allocates what context.WithTimeout and
+// its cancel allocate, with or without an observer that keeps nothing.
+func TestObservingAllocatesNothing(t *testing.T) {
+	ctx := context.Background()
+	floor := testing.AllocsPerRun(1000, func() {
+		c, cancel := context.WithTimeout(ctx, time.Second)
+		_ = succeed(c)
+		cancel()
+	})
+	p := timeout.New(time.Second)
+	observed := p.WithObserver("db", resilience.ObserverFunc(func(resilience.Event) {}))
+	assert.Equal(t, floor, testing.AllocsPerRun(1000, func() { _ = p.Do(ctx, succeed) }))
+	assert.Equal(t, floor, testing.AllocsPerRun(1000, func() { _ = observed.Do(ctx, succeed) }))
 }
 
 func TestTimeoutRejectsNilFuncAndBadDuration(t *testing.T) {
@@ -153,17 +195,18 @@ func TestTimeoutLeaksNoGoroutineWhenFnPanicsUnderAForeignParent(t *testing.T) {
 
 // TestLateSuccessIsASuccess: an operation that ignores its context and
 // succeeds after the deadline has done its work; Do returns nil and emits no
-// timeout event.
+// timeout event, only the successful call.
 func TestLateSuccessIsASuccess(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var events []resilience.Event
-		p := timeout.New(time.Second).WithObserver("db", resilience.ObserverFunc(func(e resilience.Event) { events = append(events, e) }))
+		rec := &resiliencetest.Recorder{}
+		p := timeout.New(time.Second).WithObserver("db", rec)
 		err := p.Do(t.Context(), func(ctx context.Context) error {
 			time.Sleep(5 * time.Second)
 			return nil
 		})
 		assert.NoError(t, err)
-		assert.Empty(t, events)
+		assert.Zero(t, rec.Count(resilience.KindTimeout))
+		assert.Equal(t, []resilience.Event{{Policy: "timeout", Name: "db", Kind: resilience.KindCall, Duration: 5 * time.Second}}, rec.Events())
 	})
 }
 
