@@ -68,8 +68,8 @@ func ExampleSlogObserver() {
 	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
 		Level: slog.LevelDebug,
 		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-			if a.Key == slog.TimeKey {
-				return slog.Attr{} // drop the time so the output is stable
+			if a.Key == slog.TimeKey || a.Key == "duration" {
+				return slog.Attr{} // drop the time and the call's duration so the output is stable
 			}
 			return a
 		},
@@ -84,4 +84,5 @@ func ExampleSlogObserver() {
 	// Output:
 	// level=DEBUG msg="resilience event" policy=retry kind=retry name=rates attempt=1 delay=1ms error=503
 	// level=WARN msg="resilience event" policy=retry kind=give_up name=rates attempt=2 error=503
+	// level=DEBUG msg="resilience event" policy=retry kind=call name=rates attempt=2 error="retry: gave up after 2 attempts: 503"
 }
