@@ -183,24 +183,31 @@ func (p *Policy) DoNext(ctx context.Context, next resilience.Policy, fn resilien
 	if fn == nil {
 		return resilience.ErrNilFunc
 	}
-	// The clock is read only for MaxElapsed or an observer.
-	var start time.Time
-	if p.maxElapsed > 0 || p.emit.On() {
-		start = time.Now()
-	}
-	attempts, err := p.run(ctx, start, next, fn)
 	if p.emit.On() {
-		p.emit.Emit(resilience.Event{Kind: resilience.KindCall, Attempt: attempts, Duration: time.Since(start), Err: err})
+		return p.observed(ctx, next, fn)
 	}
+	_, err := p.run(ctx, time.Time{}, next, fn)
 	return err
 }
 
-// run is Do's loop from start, the time Do started (zero when neither
-// MaxElapsed nor an observer needs it). It returns the number of attempts
+// observed is DoNext with an observer: the call is timed and ends with its
+// KindCall event. Without an observer, DoNext reads no clock for it.
+func (p *Policy) observed(ctx context.Context, next resilience.Policy, fn resilience.Func) error {
+	start := time.Now()
+	attempts, err := p.run(ctx, start, next, fn)
+	p.emit.Emit(resilience.Event{Kind: resilience.KindCall, Attempt: attempts, Duration: time.Since(start), Err: err})
+	return err
+}
+
+// run is Do's loop. start is the time Do started, or zero: run then reads
+// the clock only if MaxElapsed needs it. It returns the number of attempts
 // made and Do's error.
 func (p *Policy) run(ctx context.Context, start time.Time, next resilience.Policy, fn resilience.Func) (attempts int, err error) {
 	if cerr := ctx.Err(); cerr != nil {
 		return 0, cerr
+	}
+	if p.maxElapsed > 0 && start.IsZero() {
+		start = time.Now()
 	}
 	if p.budget != nil {
 		p.budget.request()
