@@ -83,7 +83,9 @@ func runDemo(ctx context.Context, o options, w io.Writer) (*result, error) {
 	res.naive.client = newNaiveClient(res.naive.server.URL, o.attemptTimeout, res.naive.t)
 	res.resilient.client = newResilientClient(res.resilient.server.URL, resilientConfig{
 		seed: o.seed, total: 30 * time.Second, attemptTimeout: o.attemptTimeout, openFor: 500 * time.Millisecond, maxStale: o.maxStale,
-	}, res.resilient.t)
+		base:     countingTransport{newTransport(), &res.resilient.t.attempts},
+		observer: res.resilient.t.observer(),
+	})
 	defer res.naive.client.close()
 	defer res.resilient.client.close()
 
@@ -121,7 +123,7 @@ func sendAll(ctx context.Context, s *side, orders []charge, concurrency int, spr
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			s.client.rate(ctx)
+			s.t.lookedUp(s.client.rate(ctx))
 			r, err := s.client.charge(ctx, o)
 			if err != nil {
 				s.t.failed.Add(1)

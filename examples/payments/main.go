@@ -20,6 +20,10 @@
 // a retried key instead of charging again. The report shows who charged whom
 // how often, and how each kind of failure was survived.
 //
+// Read resilient.go first: it is the resilient client, whole, in one file
+// to copy. naive.go is the naive client, server.go the server and its
+// faults, tally.go and report.go the counting and the report.
+//
 //	go run ./examples/payments            # a full run, about 12 seconds
 //	go run ./examples/payments -quick     # under 10 seconds
 //
