@@ -13,7 +13,7 @@ replace (
 require (
 	github.com/Shopify/toxiproxy/v2 v2.12.0
 	github.com/jackc/pgx/v5 v5.13.0
-	github.com/magicmagnets/resilience v0.0.0-00010101000000-000000000000
+	github.com/magicmagnets/resilience v0.1.0
 	github.com/magicmagnets/resilience/idempotency/pgstore v0.0.0-00010101000000-000000000000
 	github.com/magicmagnets/resilience/idempotency/redisstore v0.0.0-00010101000000-000000000000
 	github.com/redis/go-redis/v9 v9.22.0

@@ -2,11 +2,9 @@ module github.com/magicmagnets/resilience/idempotency/pgstore
 
 go 1.25.0
 
-replace github.com/magicmagnets/resilience => ../..
-
 require (
 	github.com/jackc/pgx/v5 v5.13.0
-	github.com/magicmagnets/resilience v0.0.0-00010101000000-000000000000
+	github.com/magicmagnets/resilience v0.1.0
 	github.com/stretchr/testify v1.12.1
 	go.uber.org/goleak v1.3.0
 )

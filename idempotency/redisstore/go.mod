@@ -2,10 +2,8 @@ module github.com/magicmagnets/resilience/idempotency/redisstore
 
 go 1.25.0
 
-replace github.com/magicmagnets/resilience => ../..
-
 require (
-	github.com/magicmagnets/resilience v0.0.0-00010101000000-000000000000
+	github.com/magicmagnets/resilience v0.1.0
 	github.com/redis/go-redis/v9 v9.22.0
 	github.com/stretchr/testify v1.12.1
 	go.uber.org/goleak v1.3.0

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// checkEnv returns the environment in which the go command plays a user of
+// the published modules: no workspace (GOWORK=off), the file proxy first,
+// then the local module cache's downloads and the usual GOPROXY for
+// third-party modules, no checksum database for the repository's modules
+// (nothing is tagged), and a module cache of its own under work, so that a
+// version published by an earlier run (same version, other content) is
+// never reused.
+func checkEnv(work, proxy, core string) ([]string, error) {
+	out, err := exec.Command("go", "env", "GOPROXY", "GOMODCACHE", "GOFLAGS", "GONOSUMDB").Output()
+	if err != nil {
+		return nil, fmt.Errorf("go env: %w", err)
+	}
+	v := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+	if len(v) != 4 {
+		return nil, fmt.Errorf("go env: unexpected output %q", out)
+	}
+	upstream, cache, flags, nosumdb := v[0], v[1], v[2], v[3]
+
+	proxies := []string{fileURL(proxy), fileURL(filepath.Join(cache, "cache", "download"))}
+	if upstream != "" && upstream != "off" {
+		proxies = append(proxies, upstream)
+	}
+	if nosumdb != "" {
+		core += "," + nosumdb
+	}
+	set := map[string]string{
+		"GOWORK":     "off",
+		"GOPROXY":    strings.Join(proxies, ","),
+		"GONOSUMDB":  core,
+		"GONOPROXY":  "none", // a pattern no module matches: GOPRIVATE must not send ours past the proxy
+		"GOMODCACHE": filepath.Join(work, "modcache"),
+		"GOFLAGS":    strings.TrimSpace(flags + " -mod=mod -modcacherw"),
+	}
+	var env []string
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); set[k] == "" {
+			env = append(env, kv)
+		}
+	}
+	for k, v := range set {
+		env = append(env, k+"="+v)
+	}
+	return env, nil
+}
+
+func fileURL(dir string) string {
+	return "file://" + filepath.ToSlash(dir)
+}
+
+// gocmd runs the go command in dir with env, printing what it runs; the
+// error carries the command's output.
+func gocmd(dir string, env []string, args ...string) ([]byte, error) {
+	cmd := exec.Command("go", args...)
+	cmd.Dir = dir
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return out, fmt.Errorf("go %s (in %s): %w\n%s", strings.Join(args, " "), dir, err, out)
+	}
+	return out, nil
+}

@@ -1,0 +1,205 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"go/build"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"golang.org/x/mod/modfile"
+	"golang.org/x/mod/semver"
+)
+
+// install builds, in dir, the module an outside user would write: it
+// requires every published module at its highest published version and
+// imports every package they export, and must pass go mod tidy, go build
+// and go vet.
+func install(dir, root string, ws workspace, rel map[string][]string, env []string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	var gomod modfile.File
+	if err := gomod.AddModuleStmt("example.com/consumer"); err != nil {
+		return err
+	}
+	if goVersion := ws.core().file.Go; goVersion != nil {
+		if err := gomod.AddGoStmt(goVersion.Version); err != nil {
+			return err
+		}
+	}
+	var imports []string
+	for _, m := range ws.published() {
+		vs := rel[m.path]
+		gomod.AddNewRequire(m.path, vs[len(vs)-1], false)
+		pkgs, err := importable(filepath.Join(root, filepath.FromSlash(m.dir)), m.path)
+		if err != nil {
+			return err
+		}
+		if len(pkgs) == 0 {
+			return fmt.Errorf("%s: no package a user could import", m.dir)
+		}
+		imports = append(imports, pkgs...)
+	}
+	gomod.Cleanup()
+	data, err := gomod.Format()
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), data, 0o644); err != nil {
+		return err
+	}
+	// The repository's go.sum files vouch for the third-party modules, as
+	// a user's checksum database would; the repository's own modules have
+	// no entry until they are tagged (GONOSUMDB).
+	sums, err := repoSums(root, ws)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go.sum"), sums, 0o644); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), consumerMain(imports), 0o644); err != nil {
+		return err
+	}
+	fmt.Printf("releasecheck: a consumer of %d packages\n", len(imports))
+	for _, args := range [][]string{{"mod", "tidy"}, {"build", "./..."}, {"vet", "./..."}} {
+		start := time.Now()
+		if _, err := gocmd(dir, env, args...); err != nil {
+			return err
+		}
+		fmt.Printf("releasecheck: go %s: ok in %.1fs\n", strings.Join(args, " "), time.Since(start).Seconds())
+	}
+	return nil
+}
+
+// importable returns the import paths of the packages a user can import
+// from the module in dir: neither internal, nor main, nor testdata, nor in
+// a nested module.
+func importable(dir, modPath string) ([]string, error) {
+	var pkgs []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		if rel != "." {
+			name := d.Name()
+			if name == "testdata" || name == "internal" || name == "vendor" ||
+				strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") {
+				return filepath.SkipDir
+			}
+			if _, err := os.Stat(filepath.Join(p, "go.mod")); err == nil {
+				return filepath.SkipDir
+			}
+		}
+		pkg, err := build.ImportDir(p, 0)
+		var noGo *build.NoGoError
+		switch {
+		case errors.As(err, &noGo):
+			return nil
+		case err != nil:
+			return err
+		case pkg.Name == "main":
+			return nil
+		}
+		pkgs = append(pkgs, path.Join(modPath, rel))
+		return nil
+	})
+	sort.Strings(pkgs)
+	return pkgs, err
+}
+
+func consumerMain(imports []string) []byte {
+	var b bytes.Buffer
+	b.WriteString("// Command consumer imports every package of the published modules, as\n// an outside user would.\npackage main\n\nimport (\n")
+	for _, p := range imports {
+		fmt.Fprintf(&b, "\t_ %q\n", p)
+	}
+	b.WriteString(")\n\nfunc main() {}\n")
+	return b.Bytes()
+}
+
+// repoSums returns the lines of the workspace's go.sum files and go.work.sum,
+// without those of the repository's own modules, sorted and deduplicated.
+func repoSums(root string, ws workspace) ([]byte, error) {
+	files := []string{filepath.Join(root, "go.work.sum")}
+	for _, m := range ws {
+		files = append(files, filepath.Join(root, filepath.FromSlash(m.dir), "go.sum"))
+	}
+	var all []byte
+	for _, name := range files {
+		data, err := os.ReadFile(name)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, withoutRepo(data, ws)...)
+	}
+	return sortedSum(all), nil
+}
+
+// withoutRepo returns go.sum data without the lines of the repository's own
+// modules, whose checksums are not known before they are tagged.
+func withoutRepo(sum []byte, ws workspace) []byte {
+	return sumLines(sum, func(p string) bool { return !ws.inRepo(p) })
+}
+
+// onlyRepo returns the go.sum lines of the repository's own modules.
+func onlyRepo(sum []byte, ws workspace) []byte {
+	return sumLines(sum, ws.inRepo)
+}
+
+// sumLines returns the non-blank lines of go.sum data whose module path
+// keep accepts, each ending in a newline.
+func sumLines(sum []byte, keep func(modPath string) bool) []byte {
+	var b bytes.Buffer
+	for line := range strings.Lines(string(sum)) {
+		f := strings.Fields(line)
+		if len(f) == 0 || !keep(f[0]) {
+			continue
+		}
+		b.WriteString(strings.TrimRight(line, "\r\n"))
+		b.WriteByte('\n')
+	}
+	return b.Bytes()
+}
+
+// sortedSum returns the distinct lines of go.sum data in the go command's
+// order: by module path, then by version.
+func sortedSum(data []byte) []byte {
+	seen := make(map[string]bool)
+	var lines []string
+	for line := range strings.Lines(string(data)) {
+		if !seen[line] && len(strings.Fields(line)) >= 2 {
+			seen[line] = true
+			lines = append(lines, line)
+		}
+	}
+	sort.SliceStable(lines, func(i, j int) bool {
+		a, b := strings.Fields(lines[i]), strings.Fields(lines[j])
+		if a[0] != b[0] {
+			return a[0] < b[0]
+		}
+		// semver.Compare does not order "v1.0.0/go.mod" after "v1.0.0".
+		av, asuf, _ := strings.Cut(a[1], "/")
+		bv, bsuf, _ := strings.Cut(b[1], "/")
+		if c := semver.Compare(av, bv); c != 0 {
+			return c < 0
+		}
+		return asuf < bsuf
+	})
+	return []byte(strings.Join(lines, ""))
+}
