@@ -8,7 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
+	"io"
 	"os"
 	"time"
 
@@ -19,13 +19,15 @@ import (
 )
 
 func main() {
-	if err := run(); err != nil {
+	if err := run(os.Stdout); err != nil {
 		fmt.Println("outcome: failed:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
+// run makes the flaky call and writes every attempt, wait and the outcome
+// to w.
+func run(w io.Writer) error {
 	start := time.Now()
 	since := func() string { return fmt.Sprintf("%6.0fms", float64(time.Since(start).Microseconds())/1000) }
 
@@ -35,13 +37,13 @@ func run() error {
 			MaxAttempts: 5,
 			Backoff: backoff.Exponential(50*time.Millisecond, 2, time.Second).
 				WithJitter(backoff.Full).
-				WithRand(rand.New(rand.NewPCG(1, 2))), // seeded: the same run every time
+				WithSeed(1), // seeded: the same waits every run
 			Observer: resilience.ObserverFunc(func(e resilience.Event) {
 				switch e.Kind {
 				case resilience.KindRetry:
-					fmt.Printf("%s  attempt %d failed: %v; waiting %v\n", since(), e.Attempt, e.Err, e.Delay.Round(time.Millisecond))
+					fmt.Fprintf(w, "%s  attempt %d failed: %v; waiting %v\n", since(), e.Attempt, e.Err, e.Delay.Round(time.Millisecond))
 				case resilience.KindGiveUp:
-					fmt.Printf("%s  giving up after attempt %d: %v\n", since(), e.Attempt, e.Err)
+					fmt.Fprintf(w, "%s  giving up after attempt %d: %v\n", since(), e.Attempt, e.Err)
 				}
 			}),
 		}),
@@ -54,7 +56,7 @@ func run() error {
 	quote, err := resilience.DoValue(context.Background(), policy, func(ctx context.Context) (string, error) {
 		calls++
 		n := retry.Attempt(ctx)
-		fmt.Printf("%s  attempt %d: calling the exchange-rate service\n", since(), n)
+		fmt.Fprintf(w, "%s  attempt %d: calling the exchange-rate service\n", since(), n)
 		switch calls {
 		case 1:
 			return "", errors.New("connection refused")
@@ -68,6 +70,6 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%s  outcome: %q after %d attempts\n", since(), quote, calls)
+	fmt.Fprintf(w, "%s  outcome: %q after %d attempts\n", since(), quote, calls)
 	return nil
 }
