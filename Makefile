@@ -4,7 +4,11 @@ MODULES := $(sort $(patsubst %/go.mod,%,$(shell find . -name go.mod -not -path '
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
 BENCHSTAT := golang.org/x/perf/cmd/benchstat@v0.0.0-20250813145418-2f7363a06fe1
 
-.PHONY: test lint bench compare demo quickstart integration bench-stores chaos
+.PHONY: help test lint tidy release-check bench compare demo quickstart integration bench-stores chaos
+
+## help: list the targets with what each does.
+help:
+	@awk 'sub(/^## /, "") { split($$0, a, ": "); printf "  %-14s %s\n", a[1], substr($$0, length(a[1]) + 3) }' $(MAKEFILE_LIST)
 
 ## test: run every module's tests with the race detector.
 test:
@@ -13,13 +17,31 @@ test:
 		(cd $$m && go test -race -count=1 ./...) || status=1; \
 	done; exit $$status
 
-## lint: gofmt, go vet and staticcheck on every module.
+## lint: gofmt, go vet and staticcheck on every module, and a tidy check of each module's go.mod and go.sum.
+# The tidy check runs `go mod tidy -diff` in each module with GOWORK=off (as
+# go mod tidy always does), the core's release version served from a file
+# GOPROXY of the working tree, since it is not published yet; the go.sum
+# lines of the repository's own modules are not compared. `make tidy` fixes
+# what it reports.
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "not gofmt-formatted:"; echo "$$unformatted"; exit 1; fi
 	@status=0; for m in $(MODULES); do \
 		(cd $$m && go vet ./... && go run $(STATICCHECK) ./...) || status=1; \
 	done; exit $$status
+	go run ./.ci/releasecheck tidy
+
+## tidy: go mod tidy in every module, the way lint checks it.
+tidy:
+	go run ./.ci/releasecheck -fix tidy
+
+## release-check: build and vet an outside module that installs every published module as a user would.
+# It publishes the working tree's modules into a file GOPROXY at the versions
+# the nested go.mod files require (the core) and at v0.1.0 (the nested
+# modules, as their tags would name them), then builds with GOWORK=off, so
+# neither go.work nor a replace directive can help.
+release-check:
+	go run ./.ci/releasecheck install
 
 ## bench: the in-package benchmarks of the core module.
 bench:
@@ -33,6 +55,7 @@ compare:
 demo:
 	go run ./examples/payments
 
+## quickstart: the smallest example.
 quickstart:
 	go run ./examples/quickstart
 
