@@ -20,7 +20,7 @@ func BenchmarkInjectorPass(b *testing.B) {
 	}
 }
 
-func BenchmarkInjectorFailRate(b *testing.B) {
+func BenchmarkInjectorAtRate(b *testing.B) {
 	b.ReportAllocs()
 	in := resiliencetest.AtRate(0.5, 1, resiliencetest.Fail(nil))
 	ctx := context.Background()
