@@ -44,9 +44,9 @@ type resilientClient struct {
 }
 
 type resilientConfig struct {
-	seed           uint64        // seeds the jitter: same seed, same delays
-	total          time.Duration // per order, retries included
-	attemptTimeout time.Duration
+	seed           uint64              // seeds the jitter: same seed, same delays
+	total          time.Duration       // per order, retries included
+	attemptTimeout time.Duration       // each attempt's, to the response headers
 	openFor        time.Duration       // how long the breaker stays open at first
 	maxStale       time.Duration       // oldest rate served in place of a failure
 	base           http.RoundTripper   // sends each attempt; nil means http.DefaultTransport
