@@ -23,8 +23,8 @@
 // set:
 //   - KindRetry before each wait, with Attempt (the attempt that failed),
 //     Delay (the wait) and Err;
-//   - KindGiveUp when the policy stops on a failure that is not the end of
-//     the caller's own context, with Attempt and Err;
+//   - KindGiveUp when the policy stops on a failure, unless it stops because
+//     the caller's own context ended, with Attempt and Err;
 //   - KindCall once per finished call of Do, with Attempt (the number of
 //     attempts made, 0 when the context was already done), Duration (how
 //     long the whole call took, waits included) and Err (what Do returned).
@@ -53,7 +53,8 @@ type Config struct {
 
 	// Backoff gives the delay before each retry. Zero means exponential
 	// backoff from 100ms, doubling, capped at 10s, with full jitter:
-	// backoff.Exponential(100*time.Millisecond, 2, 10*time.Second).WithJitter(backoff.Full).
+	//
+	//	backoff.Exponential(100*time.Millisecond, 2, 10*time.Second).WithJitter(backoff.Full)
 	Backoff backoff.Strategy
 
 	// MaxElapsed stops scheduling retries once this much time has passed
