@@ -34,7 +34,9 @@
 //
 // A [Recorder] is an Observer that keeps every event, and a Policy that
 // keeps every attempt: give it to a policy's Config as Observer, and put it
-// in the chain just outside the injector.
+// in the chain just outside the injector. Every policy of this module emits
+// a resilience.KindCall event per finished call, so
+// rec.Count(resilience.KindCall) counts the calls a policy saw.
 //
 // # Recipe: a retry schedule inside testing/synctest
 //
