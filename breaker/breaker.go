@@ -9,6 +9,7 @@ import (
 
 	"github.com/magicmagnets/resilience"
 	"github.com/magicmagnets/resilience/internal/callerr"
+	"github.com/magicmagnets/resilience/internal/emit"
 )
 
 // Breaker is a circuit breaker. Make one with [New]; the zero value is not
@@ -18,10 +19,12 @@ import (
 type Breaker struct {
 	s     settings
 	epoch time.Time // when New ran; Permit keeps its start time relative to it
+	flags uint64    // timesCalls and observed, as set by New; kept in status too
 
-	// status is gen<<genShift | healthy | state, so that Allow reads them
-	// with one atomic load and takes no lock while the breaker is closed, and
-	// a success recorded while the window is healthy takes none either.
+	// status is gen<<genShift | flags | healthy | state, so that Allow reads
+	// them with one atomic load and takes no lock while the breaker is
+	// closed, and a success recorded while the window is healthy takes none
+	// either.
 	status atomic.Uint64
 	// open is the rejection error of the current open period, nil unless the
 	// breaker is open, so that rejections take no lock either.
@@ -29,6 +32,8 @@ type Breaker struct {
 
 	// rejects counts rejections since New, without the lock.
 	rejects atomic.Int64
+
+	em emit.Emitter
 
 	mu          sync.Mutex
 	state       State
@@ -56,8 +61,13 @@ const (
 	// failures nor slow calls. Recording a success then changes nothing (it
 	// replaces a success with a success), so it needs no lock: it is
 	// linearized before any change that clears the bit.
-	healthy  = 1 << 2
-	genShift = 3
+	healthy = 1 << 2
+	// timesCalls is set when a Permit keeps its start time: for slow-call
+	// timing or for the observer's KindCall.
+	timesCalls = 1 << 3
+	// observed is set when the breaker has an Observer.
+	observed = 1 << 4
+	genShift = 5
 )
 
 // mode is a manual override of the breaker's own rules.
@@ -81,12 +91,26 @@ func New(c Config) *Breaker {
 		panic(err.Error())
 	}
 	now := time.Now()
-	b := &Breaker{s: s, epoch: now, since: now, openFor: s.openFor, slots: make([]probeSlot, s.halfOpenProbes)}
+	b := &Breaker{
+		s:       s,
+		em:      emit.Emitter{Policy: "breaker", Name: c.Name, Observer: c.Observer},
+		epoch:   now,
+		since:   now,
+		openFor: s.openFor,
+		slots:   make([]probeSlot, s.halfOpenProbes),
+	}
 	if s.window > 0 {
 		b.win = newTimeWindow(s.window, now)
 	} else {
 		b.win = newCountWindow(s.windowSize)
 	}
+	if c.Observer != nil {
+		b.flags |= observed | timesCalls
+	}
+	if s.slowCall > 0 {
+		b.flags |= timesCalls
+	}
+	b.publish()
 	return b
 }
 
@@ -132,10 +156,12 @@ func (b *Breaker) DoNext(ctx context.Context, next resilience.Policy, fn resilie
 		err = next.Do(ctx, fn)
 	}
 	// ctx.Err first: it is far cheaper than matching err's chain.
-	if err != nil && ctx.Err() != nil && callerr.Ended(ctx, err) {
-		p.finish(ended)
-	} else {
-		p.finish(b.judge(err))
+	v := ended
+	if err == nil || ctx.Err() == nil || !callerr.Ended(ctx, err) {
+		v = b.judge(err)
+	}
+	if p.finish(v) {
+		b.called(p.start, err)
 	}
 	return err
 }
@@ -148,25 +174,30 @@ func (b *Breaker) Allow() (Permit, error) {
 	st := b.status.Load()
 	if State(st&stateMask) == Closed {
 		p := Permit{b: b, gen: st >> genShift}
-		if b.s.slowCall > 0 {
+		if st&timesCalls != 0 {
 			p.start = time.Since(b.epoch)
 		}
 		return p, nil
 	}
+	var start time.Duration // when an observed rejection started
+	if st&observed != 0 {
+		start = time.Since(b.epoch)
+	}
 	if e := b.open.Load(); e != nil && (e.untimed || time.Since(b.epoch) < e.end) {
-		b.rejected(e)
+		b.rejected(e, start)
 		return Permit{}, e
 	}
-	return b.allowLocked()
+	return b.allowLocked(start)
 }
 
 // allowLocked admits or rejects a call under the lock: the breaker is open
-// and its time may be up, or it is half-open.
-func (b *Breaker) allowLocked() (Permit, error) {
+// and its time may be up, or it is half-open. start is when the call
+// started, for an observed rejection.
+func (b *Breaker) allowLocked(start time.Duration) (Permit, error) {
 	now := time.Now()
 	var rej *openError
 	p := Permit{b: b}
-	if b.s.slowCall > 0 {
+	if b.flags&timesCalls != 0 {
 		p.start = now.Sub(b.epoch)
 	}
 
@@ -189,7 +220,7 @@ func (b *Breaker) allowLocked() (Permit, error) {
 
 	if rej != nil {
 		b.changed(ch)
-		b.rejected(rej)
+		b.rejected(rej, start)
 		return Permit{}, rej
 	}
 	if ch.from != ch.to {
@@ -248,6 +279,8 @@ type Permit struct {
 // Done records the outcome of the admitted call: err is its error, nil for a
 // success. Only the first call of Done on a Permit counts; later ones do
 // nothing. (A copy of a Permit is a separate value: call Done on one copy.)
+// With an Observer, Done emits the call's KindCall event, its Duration
+// measured from Allow.
 //
 // Done has no context, so it cannot tell the end of the caller's own context
 // from an error that came from elsewhere. It takes every error matching
@@ -264,32 +297,45 @@ type Permit struct {
 // Config.HalfOpenProbes). If Config.Ignore or Config.IsFailure panics, the
 // call counts as a failure and the panic goes on.
 func (p *Permit) Done(err error) {
+	b := p.b
 	switch {
-	case p.b == nil:
+	case b == nil:
 		return
 	case err == nil:
-		p.finish(success)
+		if p.finish(success) {
+			b.called(p.start, nil)
+		}
 		return
 	}
 	defer p.abort() // a Config hook that panics leaves a failure, not a held slot
-	if errors.Is(err, context.Canceled) {
-		p.finish(ended)
-		return
+	v := ended
+	if !errors.Is(err, context.Canceled) {
+		v = b.judge(err)
 	}
-	p.finish(p.b.judge(err))
+	if p.finish(v) {
+		b.called(p.start, err)
+	}
+}
+
+// called reports a call that started at start (since b.epoch) and returned
+// err to the observer.
+func (b *Breaker) called(start time.Duration, err error) {
+	b.em.Emit(resilience.Event{Kind: resilience.KindCall, Duration: time.Since(b.epoch) - start, Err: err})
 }
 
 // abort records a failure for a call that did not return: fn or a Config
 // hook panicked, or fn called runtime.Goexit. It does nothing once finish
-// has run.
+// has run. Such a call emits no KindCall: it has no outcome.
 func (p *Permit) abort() {
 	if p.b != nil {
 		p.finish(failure)
 	}
 }
 
-// finish records one result, once.
-func (p *Permit) finish(v verdict) {
+// finish records one result, once, and reports whether the breaker has an
+// observer to be told of the call (with called), when the call returned.
+// It tells the observer of a slow call and a state change itself.
+func (p *Permit) finish(v verdict) bool {
 	b := p.b
 	p.b = nil
 	var o outcome
@@ -309,11 +355,11 @@ func (p *Permit) finish(v verdict) {
 		v = ignored // nothing to say about the dependency
 	}
 	if v == ignored && p.probe == 0 {
-		return // only a probe has something to give back
+		return b.flags&observed != 0 // only a probe has something to give back
 	}
 	if v == success && o == 0 {
 		if st := b.status.Load(); st&healthy != 0 && st>>genShift == p.gen {
-			return
+			return st&observed != 0
 		}
 	}
 	if now.IsZero() && (b.win.timed() || p.probe != 0) {
@@ -324,7 +370,8 @@ func (p *Permit) finish(v verdict) {
 	b.mu.Unlock()
 
 	if o&slow != 0 {
-		b.emit(resilience.Event{Kind: resilience.KindSlowCall, Delay: took})
+		b.em.Emit(resilience.Event{Kind: resilience.KindSlowCall, Duration: took})
 	}
 	b.changed(ch)
+	return b.flags&observed != 0
 }

@@ -1,6 +1,7 @@
 package breaker
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -14,7 +15,7 @@ import (
 // last 100 calls that trips when at least 20 of them were made and half failed,
 // stays open for 5 seconds and then admits one probe.
 type Config struct {
-	// Name is copied into every Event the breaker emits.
+	// Name is copied into every Event the breaker emits. Zero means no name.
 	Name string
 
 	// WindowSize is the count-based window: the outcomes of the last
@@ -39,7 +40,7 @@ type Config struct {
 	// whether it failed or not. A call during which the caller's own context
 	// ended is not a failure, but it is still recorded as slow when it took
 	// longer than this (and not recorded at all otherwise). Zero means off:
-	// calls are not timed at all.
+	// no call is slow, and without an Observer calls are not timed at all.
 	SlowCallDuration time.Duration
 
 	// SlowCallRate trips the breaker when slow calls / calls ≥ SlowCallRate,
@@ -51,7 +52,7 @@ type Config struct {
 	ConsecutiveFailures int
 
 	// OpenFor is how long the breaker stays open before it admits a probe.
-	// Zero means 5 seconds.
+	// Zero means 5s.
 	OpenFor time.Duration
 
 	// MaxOpenFor bounds the open time when repeated trips without a
@@ -76,7 +77,7 @@ type Config struct {
 	// IsFailure reports whether a non-nil error counts as a failure; an error
 	// that does not counts as a success. It is never called with nil, with
 	// the end of the caller's own context, nor with an error Ignore matched:
-	// those are decided first. Nil means every other error is a failure.
+	// those are decided first. Zero means every other error is a failure.
 	IsFailure func(error) bool
 
 	// Ignore reports whether a non-nil error is neither a success nor a
@@ -86,15 +87,17 @@ type Config struct {
 	// the caller's own context. Ignore is asked before IsFailure, which never
 	// sees an ignored error.
 	//
-	// Nil means errors matching [resilience.ErrRejected] are ignored: a
+	// Zero means errors matching [resilience.ErrRejected] are ignored: a
 	// policy inside the breaker (a bulkhead, a rate limit, another breaker)
 	// turned the call away without reaching the dependency. A non-nil Ignore
 	// replaces that default; to keep it, include
 	// errors.Is(err, resilience.ErrRejected) in yours.
 	Ignore func(error) bool
 
-	// Observer receives the breaker's events: KindStateChange, KindRejected
-	// and KindSlowCall. Nil means no events, at no cost.
+	// Observer receives the breaker's events: KindCall for every call,
+	// admitted or rejected, and KindStateChange, KindRejected and
+	// KindSlowCall (see the package doc for their fields). Zero means no
+	// events, at no cost: no event is built and no clock read for one.
 	Observer resilience.Observer
 }
 
@@ -113,7 +116,6 @@ const (
 
 // settings is a validated Config with every default filled in.
 type settings struct {
-	name           string
 	windowSize     int
 	window         time.Duration
 	minCalls       int
@@ -126,7 +128,6 @@ type settings struct {
 	halfOpenProbes int
 	isFailure      func(error) bool
 	ignore         func(error) bool
-	observer       resilience.Observer
 }
 
 // Validate reports what [New] would panic on: a negative field, a rate
@@ -165,27 +166,23 @@ func (c Config) settings() (settings, error) {
 	}
 
 	s := settings{
-		name:           c.Name,
-		windowSize:     orDefault(c.WindowSize, defaultWindowSize),
+		windowSize:     cmp.Or(c.WindowSize, defaultWindowSize),
 		window:         c.Window,
-		minCalls:       orDefault(c.MinCalls, defaultMinCalls),
-		failureRate:    orDefault(c.FailureRate, defaultFailureRate),
+		minCalls:       cmp.Or(c.MinCalls, defaultMinCalls),
+		failureRate:    cmp.Or(c.FailureRate, defaultFailureRate),
 		slowCall:       c.SlowCallDuration,
-		slowCallRate:   orDefault(c.SlowCallRate, defaultSlowCallRate),
+		slowCallRate:   cmp.Or(c.SlowCallRate, defaultSlowCallRate),
 		consecutive:    c.ConsecutiveFailures,
-		openFor:        orDefault(c.OpenFor, defaultOpenFor),
+		openFor:        cmp.Or(c.OpenFor, defaultOpenFor),
 		maxOpenFor:     c.MaxOpenFor,
-		halfOpenProbes: orDefault(c.HalfOpenProbes, defaultHalfOpenProbes),
+		halfOpenProbes: cmp.Or(c.HalfOpenProbes, defaultHalfOpenProbes),
 		isFailure:      c.IsFailure,
 		ignore:         c.Ignore,
-		observer:       c.Observer,
 	}
 	if s.ignore == nil {
 		s.ignore = isRejection
 	}
-	if s.maxOpenFor == 0 {
-		s.maxOpenFor = s.openFor
-	}
+	s.maxOpenFor = cmp.Or(s.maxOpenFor, s.openFor)
 	if s.maxOpenFor < s.openFor {
 		return settings{}, fmt.Errorf("breaker: MaxOpenFor %v is below OpenFor %v", s.maxOpenFor, s.openFor)
 	}
@@ -198,13 +195,6 @@ func (c Config) settings() (settings, error) {
 // isRejection is the default Ignore: a local rejection from a policy inside
 // the breaker.
 func isRejection(err error) bool { return errors.Is(err, resilience.ErrRejected) }
-
-func orDefault[T int | float64 | time.Duration](v, def T) T {
-	if v == 0 {
-		return def
-	}
-	return v
-}
 
 // checkRate accepts 0 (the default) and rates in (0, 1].
 func checkRate(field string, v float64) error {

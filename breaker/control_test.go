@@ -10,11 +10,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/magicmagnets/resilience/breaker"
+	"github.com/magicmagnets/resilience/resiliencetest"
 )
 
 func TestForceOpenRejectsUntilReset(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		rec := &recorder{}
+		rec := &resiliencetest.Recorder{}
 		b := breaker.New(breaker.Config{OpenFor: time.Second, Observer: rec})
 
 		b.ForceOpen()
@@ -30,7 +31,7 @@ func TestForceOpenRejectsUntilReset(t *testing.T) {
 
 		b.Reset()
 		assert.Equal(t, 1, run(b, 1, ok))
-		assert.Equal(t, []string{"closed>open", "open>closed"}, rec.transitions())
+		assert.Equal(t, []string{"closed->open", "open->closed"}, transitions(rec))
 	})
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/magicmagnets/resilience"
 	"github.com/magicmagnets/resilience/breaker"
+	"github.com/magicmagnets/resilience/resiliencetest"
 	"github.com/magicmagnets/resilience/timeout"
 )
 
@@ -69,7 +70,7 @@ func TestCallerDeadlineOnAProbeFreesItsSlot(t *testing.T) {
 
 func TestCallerDeadlinePastSlowCallDurationStillCountsAsSlow(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		rec := &recorder{}
+		rec := &resiliencetest.Recorder{}
 		b := breaker.New(breaker.Config{MinCalls: 1, SlowCallDuration: time.Second, Observer: rec})
 		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
 		defer cancel()
@@ -81,9 +82,9 @@ func TestCallerDeadlinePastSlowCallDurationStillCountsAsSlow(t *testing.T) {
 		assert.Equal(t, 1, m.SlowCalls)
 		assert.Equal(t, 0, m.Failures, "slow, not failed")
 		assert.Equal(t, breaker.Open, m.State, "one slow call of one reaches SlowCallRate 1.0")
-		slow := rec.kinds(resilience.KindSlowCall)
+		slow := ofKind(rec, resilience.KindSlowCall)
 		require.Len(t, slow, 1)
-		assert.Equal(t, 2*time.Second, slow[0].Delay)
+		assert.Equal(t, 2*time.Second, slow[0].Duration)
 	})
 }
 

@@ -5,7 +5,8 @@
 //	b := breaker.New(breaker.Config{})
 //	err := b.Do(ctx, func(ctx context.Context) error { return callPayments(ctx) })
 //	if errors.Is(err, breaker.ErrOpen) {
-//		// rejected without calling; try later or serve a fallback
+//		// rejected without calling: try again after resilience.RetryAfter(err),
+//		// or serve a fallback
 //	}
 //
 // A [Breaker] is Closed at first: it admits every call and records the
@@ -16,8 +17,8 @@
 // ConsecutiveFailures calls failed in a row, it trips Open.
 //
 // An Open breaker rejects every call with an error matching [ErrOpen] (and
-// resilience.ErrRejected) whose RetryAfter() tells when a probe may be made;
-// a call made exactly then is admitted. Once OpenFor has elapsed the breaker
+// [resilience.ErrRejected]) whose hint, read with [resilience.RetryAfter],
+// tells when a probe may be made; a call made exactly then is admitted. Once OpenFor has elapsed the breaker
 // is HalfOpen — lazily, on the next call, with no timer or goroutine — and
 // admits up to HalfOpenProbes concurrent probes. When all of them succeed it
 // closes with a fresh window; when one fails, or (with SlowCallDuration set)
@@ -37,7 +38,7 @@
 //
 // What counts as a failure: every error except those below, unless
 // Config.IsFailure says otherwise. A call that panics is a failure (and
-// frees its probe slot); the panic goes on. Errors from resilience.Permanent
+// frees its probe slot); the panic goes on. Errors from [resilience.Permanent]
 // are failures like any other. Not failures:
 //   - the end of the caller's own context, cancelled or past its deadline: a
 //     caller that gives up says nothing about the dependency. The call is
@@ -46,7 +47,7 @@
 //     caller's own but counts context.DeadlineExceeded as a failure.
 //   - errors Config.Ignore matches, which are not recorded at all. By
 //     default these are rejections by policies inside the breaker (errors
-//     matching resilience.ErrRejected: a full bulkhead, a rate limit, an
+//     matching [resilience.ErrRejected]: a full bulkhead, a rate limit, an
 //     inner breaker), which never reached the dependency.
 //
 // Since the caller's deadline is not a failure, a dependency that hangs
@@ -59,16 +60,23 @@
 // [Breaker.ForceOpen], [Breaker.Disable] and [Breaker.Reset] override the
 // rules by hand; [Breaker.State] and [Breaker.Metrics] report on it.
 //
-// Events (resilience.Event with Policy "breaker"): KindStateChange with From
-// and To (the states' String values); KindRejected with Err (the rejection)
-// and Delay (its RetryAfter); KindSlowCall with Delay (the call's duration).
+// Events (resilience.Event with Policy "breaker" and Name Config.Name):
+//   - KindCall once per call that returned, admitted or rejected, last of
+//     the call's events: Duration is how long it took (from [Breaker.Allow]
+//     to [Permit.Done] in the two-step form) and Err what it returned (the
+//     rejection, for a rejected call). A call that panics has none;
+//   - KindStateChange with From and To (the states' String values);
+//   - KindRejected with Err (the rejection) and Delay (its RetryAfter: the
+//     wait before calling again);
+//   - KindSlowCall with Duration (how long the slow call took).
+//
 // They are delivered outside any lock, so an observer may call back into
 // the breaker. An observer that panics leaves the breaker as it would have
 // been without it (every state change made, no probe slot held); the panic
 // goes on to the caller whose call emitted the event.
 //
-// With a count window and no slow-call timing (the default), a call reads
-// the clock only when the breaker is open, and a success recorded while the
-// window holds nothing but successes takes no lock. Neither Do nor the
-// two-step [Breaker.Allow] allocates.
+// With a count window, no slow-call timing and no Observer (the default), a
+// call reads the clock only when the breaker is open, and a success recorded
+// while the window holds nothing but successes takes no lock. Neither Do nor
+// the two-step [Breaker.Allow] allocates.
 package breaker

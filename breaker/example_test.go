@@ -21,9 +21,8 @@ func Example() {
 
 	err := b.Do(context.Background(), func(context.Context) error { return nil })
 	if errors.Is(err, breaker.ErrOpen) {
-		var hint interface{ RetryAfter() time.Duration }
-		errors.As(err, &hint)
-		fmt.Println("rejected; a probe is admitted in", hint.RetryAfter().Round(time.Second))
+		wait, _ := resilience.RetryAfter(err)
+		fmt.Println("rejected; a probe is admitted in", wait.Round(time.Second))
 	}
 	// Output:
 	// call 1: payments: unavailable (breaker closed)

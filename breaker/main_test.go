@@ -3,7 +3,6 @@ package breaker_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 
 	"github.com/magicmagnets/resilience"
 	"github.com/magicmagnets/resilience/breaker"
+	"github.com/magicmagnets/resilience/resiliencetest"
 )
 
 func TestMain(m *testing.M) {
@@ -35,24 +35,10 @@ func run(b *breaker.Breaker, n int, fn resilience.Func) int {
 	return ran
 }
 
-// recorder is an Observer that keeps every event.
-type recorder struct {
-	mu     sync.Mutex
-	events []resilience.Event
-}
-
-func (r *recorder) Observe(e resilience.Event) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.events = append(r.events, e)
-}
-
-// kinds returns the events of kind k.
-func (r *recorder) kinds(k resilience.Kind) []resilience.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+// ofKind returns the events of kind k that rec has recorded, in order.
+func ofKind(rec *resiliencetest.Recorder, k resilience.Kind) []resilience.Event {
 	var out []resilience.Event
-	for _, e := range r.events {
+	for _, e := range rec.Events() {
 		if e.Kind == k {
 			out = append(out, e)
 		}
@@ -60,11 +46,11 @@ func (r *recorder) kinds(k resilience.Kind) []resilience.Event {
 	return out
 }
 
-// transitions returns the state changes as "from>to" strings.
-func (r *recorder) transitions() []string {
+// transitions returns the state changes rec has recorded, as "from->to".
+func transitions(rec *resiliencetest.Recorder) []string {
 	var out []string
-	for _, e := range r.kinds(resilience.KindStateChange) {
-		out = append(out, e.From+">"+e.To)
+	for _, tr := range rec.StateChanges() {
+		out = append(out, tr.String())
 	}
 	return out
 }
@@ -72,9 +58,9 @@ func (r *recorder) transitions() []string {
 // retryAfter returns the delay hint of err, failing the test if it has none.
 func retryAfter(t *testing.T, err error) time.Duration {
 	t.Helper()
-	var h interface{ RetryAfter() time.Duration }
-	if !errors.As(err, &h) {
+	d, ok := resilience.RetryAfter(err)
+	if !ok {
 		t.Fatalf("error %v carries no RetryAfter", err)
 	}
-	return h.RetryAfter()
+	return d
 }

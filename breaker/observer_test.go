@@ -11,11 +11,12 @@ import (
 
 	"github.com/magicmagnets/resilience"
 	"github.com/magicmagnets/resilience/breaker"
+	"github.com/magicmagnets/resilience/resiliencetest"
 )
 
 func TestObserverSeesEveryStateChange(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		rec := &recorder{}
+		rec := &resiliencetest.Recorder{}
 		b := breaker.New(breaker.Config{Name: "payments", ConsecutiveFailures: 1, OpenFor: time.Second, Observer: rec})
 		run(b, 1, boom)
 		time.Sleep(time.Second)
@@ -24,9 +25,9 @@ func TestObserverSeesEveryStateChange(t *testing.T) {
 		run(b, 1, ok) // probe succeeds
 
 		assert.Equal(t, []string{
-			"closed>open", "open>half-open", "half-open>open", "open>half-open", "half-open>closed",
-		}, rec.transitions())
-		for _, e := range rec.kinds(resilience.KindStateChange) {
+			"closed->open", "open->half-open", "half-open->open", "open->half-open", "half-open->closed",
+		}, transitions(rec))
+		for _, e := range ofKind(rec, resilience.KindStateChange) {
 			assert.Equal(t, "breaker", e.Policy)
 			assert.Equal(t, "payments", e.Name)
 		}
@@ -35,14 +36,14 @@ func TestObserverSeesEveryStateChange(t *testing.T) {
 
 func TestObserverSeesRejectionsWithRetryAfter(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		rec := &recorder{}
+		rec := &resiliencetest.Recorder{}
 		b := breaker.New(breaker.Config{ConsecutiveFailures: 1, OpenFor: 4 * time.Second, Observer: rec})
 		run(b, 1, boom)
 		time.Sleep(time.Second)
 
 		err := b.Do(t.Context(), ok)
 
-		rejected := rec.kinds(resilience.KindRejected)
+		rejected := ofKind(rec, resilience.KindRejected)
 		require.Len(t, rejected, 1)
 		assert.Equal(t, "breaker", rejected[0].Policy)
 		assert.Same(t, err, rejected[0].Err)
@@ -52,14 +53,15 @@ func TestObserverSeesRejectionsWithRetryAfter(t *testing.T) {
 
 func TestObserverSeesSlowCallsWithTheirDuration(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		rec := &recorder{}
+		rec := &resiliencetest.Recorder{}
 		b := breaker.New(breaker.Config{SlowCallDuration: time.Second, Observer: rec})
 		run(b, 1, func(context.Context) error { time.Sleep(time.Second); return nil })
 		run(b, 1, func(context.Context) error { time.Sleep(3 * time.Second); return errBoom })
 
-		slow := rec.kinds(resilience.KindSlowCall)
+		slow := ofKind(rec, resilience.KindSlowCall)
 		require.Len(t, slow, 1)
-		assert.Equal(t, 3*time.Second, slow[0].Delay)
+		assert.Equal(t, 3*time.Second, slow[0].Duration, "how long it ran")
+		assert.Zero(t, slow[0].Delay, "a slow call is no wait")
 	})
 }
 
@@ -91,7 +93,7 @@ func TestObserverCallingBackIntoBreakerDoesNotDeadlock(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("observer calling State deadlocked")
 	}
-	assert.Equal(t, 4, calls, "slow call, trip, rejection, disable")
+	assert.Equal(t, 6, calls, "slow call, trip, its call, rejection, its call, disable")
 }
 
 func TestNoObserverMeansNoEventsAndNoPanic(t *testing.T) {

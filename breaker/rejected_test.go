@@ -11,6 +11,7 @@ import (
 
 	"github.com/magicmagnets/resilience"
 	"github.com/magicmagnets/resilience/breaker"
+	"github.com/magicmagnets/resilience/resiliencetest"
 )
 
 func TestErrOpenMatchesErrRejected(t *testing.T) {
@@ -87,7 +88,7 @@ func TestMetricsCountRejectedCalls(t *testing.T) {
 
 func TestRejectionObservedIsTheErrorReturned(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		rec := &recorder{}
+		rec := &resiliencetest.Recorder{}
 		b := breaker.New(breaker.Config{ConsecutiveFailures: 1, OpenFor: time.Second, Observer: rec})
 		run(b, 1, boom)
 		time.Sleep(time.Second)
@@ -98,7 +99,7 @@ func TestRejectionObservedIsTheErrorReturned(t *testing.T) {
 
 		err = b.Do(t.Context(), ok)
 
-		rejected := rec.kinds(resilience.KindRejected)
+		rejected := ofKind(rec, resilience.KindRejected)
 		require.Len(t, rejected, 1)
 		assert.True(t, errors.Is(rejected[0].Err, resilience.ErrRejected))
 		assert.Same(t, err, rejected[0].Err)

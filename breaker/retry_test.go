@@ -12,13 +12,14 @@ import (
 	"github.com/magicmagnets/resilience"
 	"github.com/magicmagnets/resilience/backoff"
 	"github.com/magicmagnets/resilience/breaker"
+	"github.com/magicmagnets/resilience/resiliencetest"
 	"github.com/magicmagnets/resilience/retry"
 )
 
 func TestRetryAroundBreakerWaitsOutOpenForInsteadOfHammering(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := breaker.New(breaker.Config{ConsecutiveFailures: 1, OpenFor: 5 * time.Second})
-		rec := &recorder{}
+		rec := &resiliencetest.Recorder{}
 		r := retry.New(retry.Config{MaxAttempts: 10, Backoff: backoff.Constant(10 * time.Millisecond), Observer: rec})
 		calls := 0
 		start := time.Now()
@@ -33,10 +34,7 @@ func TestRetryAroundBreakerWaitsOutOpenForInsteadOfHammering(t *testing.T) {
 
 		assert.NoError(t, err)
 		assert.Equal(t, 2, calls, "one failure, then the probe")
-		var delays []time.Duration
-		for _, e := range rec.kinds(resilience.KindRetry) {
-			delays = append(delays, e.Delay)
-		}
+		delays := rec.Delays()
 		require.Len(t, delays, 2)
 		assert.Equal(t, 10*time.Millisecond, delays[0])
 		hint := 5*time.Second - 10*time.Millisecond

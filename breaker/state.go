@@ -81,10 +81,10 @@ func (b *Breaker) setState(to State, now time.Time) change {
 	return change{from, to}
 }
 
-// publish stores the generation, the state and whether the window is
-// healthy in b.status. The caller holds b.mu.
+// publish stores the generation, the flags, the state and whether the window
+// is healthy in b.status. The caller holds b.mu, or New has not returned.
 func (b *Breaker) publish() {
-	st := b.gen<<genShift | uint64(b.state)
+	st := b.gen<<genShift | b.flags | uint64(b.state)
 	if b.state == Closed && b.win.healthy() {
 		st |= healthy
 	}
@@ -275,22 +275,17 @@ func (b *Breaker) changed(c change) {
 	if c.from == c.to {
 		return
 	}
-	b.emit(resilience.Event{Kind: resilience.KindStateChange, From: c.from.String(), To: c.to.String()})
+	b.em.Emit(resilience.Event{Kind: resilience.KindStateChange, From: c.from.String(), To: c.to.String()})
 }
 
-// rejected counts a rejection and reports it to the observer.
-func (b *Breaker) rejected(e *openError) {
+// rejected counts a rejection and reports it to the observer: the rejection
+// with its hint as the wait, then the call it ended, which started at start
+// (since b.epoch).
+func (b *Breaker) rejected(e *openError, start time.Duration) {
 	b.rejects.Add(1)
-	if b.s.observer == nil {
+	if b.flags&observed == 0 {
 		return
 	}
-	b.emit(resilience.Event{Kind: resilience.KindRejected, Err: e, Delay: e.RetryAfter()})
-}
-
-func (b *Breaker) emit(e resilience.Event) {
-	if b.s.observer == nil {
-		return
-	}
-	e.Policy, e.Name = "breaker", b.s.name
-	b.s.observer.Observe(e)
+	b.em.Emit(resilience.Event{Kind: resilience.KindRejected, Err: e, Delay: e.RetryAfter()})
+	b.called(start, e)
 }
