@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/magicmagnets/resilience"
+	"github.com/magicmagnets/resilience/breaker"
 	"github.com/magicmagnets/resilience/resiliencetest"
 )
 
@@ -153,4 +154,30 @@ func TestRecorderIsSafeForConcurrentUse(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, 400, rec.Count(resilience.KindRetry))
 	assert.Len(t, rec.Attempts(), 400)
+}
+
+// A policy's calls reach the Recorder as KindCall events, one per finished
+// call, the rejected ones included.
+func TestRecorderCountsEveryCallOfAPolicy(t *testing.T) {
+	var rec resiliencetest.Recorder
+	b := breaker.New(breaker.Config{ConsecutiveFailures: 1, OpenFor: time.Hour, Observer: &rec})
+	p := resilience.Chain(b, resiliencetest.Script(resiliencetest.Pass(), resiliencetest.Fail(nil)))
+	ctx := context.Background()
+	op := func(context.Context) error { return nil }
+
+	require.NoError(t, p.Do(ctx, op))
+	require.ErrorIs(t, p.Do(ctx, op), resiliencetest.ErrInjected) // trips
+	require.ErrorIs(t, p.Do(ctx, op), breaker.ErrOpen)
+
+	assert.Equal(t, 3, rec.Count(resilience.KindCall))
+	var outcomes []error
+	for _, e := range rec.Events() {
+		if e.Kind == resilience.KindCall {
+			outcomes = append(outcomes, e.Err)
+		}
+	}
+	require.Len(t, outcomes, 3)
+	assert.NoError(t, outcomes[0])
+	assert.ErrorIs(t, outcomes[1], resiliencetest.ErrInjected)
+	assert.ErrorIs(t, outcomes[2], resilience.ErrRejected)
 }
