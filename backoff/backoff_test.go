@@ -193,6 +193,20 @@ func TestJitterNames(t *testing.T) {
 	}
 }
 
+// TestJittersAreConstants: the named jitters are constants, which no one
+// can reassign, and Proportional jitters compare by their fraction.
+func TestJittersAreConstants(t *testing.T) {
+	const full, within = backoff.Full, backoff.DecorrelatedWithin // compiles only for constants
+	assert.NotEqual(t, full, within)
+	assert.Equal(t, backoff.None, backoff.Jitter(0), "the zero value is None")
+	assert.Equal(t, backoff.Proportional(0.25), backoff.Proportional(0.25))
+	assert.NotEqual(t, backoff.Proportional(0.25), backoff.Proportional(0.5))
+	assert.NotEqual(t, backoff.None, backoff.Proportional(0), "a zero fraction is still a proportional jitter")
+	assert.Equal(t, "proportional(0)", backoff.Proportional(0).String())
+	d := backoff.Constant(time.Second).WithJitter(backoff.Proportional(0)).Delay(1, 0)
+	assert.Equal(t, time.Second, d, "a zero fraction spreads nothing")
+}
+
 // TestZeroBaseWaitsZeroAtEveryAttempt: 0·factor^n is 0 even where factor^n
 // overflows to +Inf (0·Inf is NaN in floating point, which once gave the
 // cap).
