@@ -39,7 +39,9 @@ func checkEnv(work, proxy, core string) ([]string, error) {
 		"GONOSUMDB":  core,
 		"GONOPROXY":  "none", // a pattern no module matches: GOPRIVATE must not send ours past the proxy
 		"GOMODCACHE": filepath.Join(work, "modcache"),
-		"GOFLAGS":    strings.TrimSpace(flags + " -mod=mod -modcacherw"),
+		// -trimpath keeps the module cache's directory out of the build
+		// cache's keys, so a later run reuses what an earlier one compiled.
+		"GOFLAGS": strings.TrimSpace(flags + " -mod=mod -modcacherw -trimpath"),
 	}
 	var env []string
 	for _, kv := range os.Environ() {
