@@ -9,10 +9,11 @@ import (
 // The failure path looks for two things in an error's tree: a Permanent()
 // bool marker and a RetryAfter() hint. resilience.IsPermanent and
 // resilience.RetryAfter find them with errors.As, which takes a pointer to a
-// local interface; the pointer escapes, so each lookup allocates. On Go 1.25
-// nothing in the standard library looks for a method in a tree without
-// that allocation (errors.AsType comes with Go 1.26), so this file keeps a
-// walk of its own. Measured on a call that fails three times with a
+// local interface; the pointer escapes, so each lookup allocates. On Go 1.25,
+// the module's minimum, nothing in the standard library looks for a method
+// in a tree without that allocation, so this file keeps a walk of its own.
+// Go 1.26's errors.AsType allocates nothing: once the module requires Go
+// 1.26, this file can go. Measured on a call that fails three times with a
 // wrapped error and no wait (BenchmarkExhausted): 4 allocations (120 B) with
 // the walk, 9 (200 B) with errors.As, since every failed attempt adds one
 // lookup of each; Next on such an error: 0 allocations against 2.
