@@ -31,7 +31,7 @@ type key struct {
 	policy, name string
 	kind         resilience.Kind
 	from, to     string
-	outcome      string
+	outcome      outcome
 }
 
 // attrs holds the ready-made options, each wrapping one attribute set, that
@@ -48,7 +48,7 @@ func keyOf(e resilience.Event) key {
 	case resilience.KindStateChange:
 		k.from, k.to = e.From, e.To
 	case resilience.KindCall:
-		k.outcome = outcome(e.Err)
+		k.outcome = outcomeOf(e.Err)
 	}
 	return k
 }
@@ -61,7 +61,7 @@ func newAttrs(k key) *attrs {
 	}
 	if k.kind == resilience.KindCall {
 		// A call is recorded on its histogram alone.
-		return &attrs{record: []metric.RecordOption{metric.WithAttributes(append(base, keyOutcome.String(k.outcome))...)}}
+		return &attrs{record: []metric.RecordOption{metric.WithAttributes(append(base, keyOutcome.String(k.outcome.String()))...)}}
 	}
 	a := &attrs{
 		event:  []metric.AddOption{metric.WithAttributes(append(base[:len(base):len(base)], keyKind.String(string(k.kind)))...)},

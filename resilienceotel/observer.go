@@ -30,12 +30,20 @@ var durationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 // minute.
 var callBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}
 
-// The values of the outcome attribute of resilience.call.duration.
+// outcome is how a call ended, the outcome attribute of
+// resilience.call.duration. It is a small number rather than its name so
+// that the cache key stays cheap to hash.
+type outcome uint8
+
 const (
-	outcomeSuccess  = "success"
-	outcomeFailure  = "failure"
-	outcomeRejected = "rejected"
+	outcomeSuccess outcome = iota
+	outcomeFailure
+	outcomeRejected
 )
+
+var outcomeNames = [...]string{outcomeSuccess: "success", outcomeFailure: "failure", outcomeRejected: "rejected"}
+
+func (o outcome) String() string { return outcomeNames[o] }
 
 // Observer is a resilience.Observer that records events as OpenTelemetry
 // metrics (see the package doc for the instruments and attributes). It is
@@ -131,9 +139,9 @@ func (o *Observer) Observe(e resilience.Event) {
 	}
 }
 
-// outcome names how a call ended: nil is a success, an error matching
+// outcomeOf says how a call ended: nil is a success, an error matching
 // resilience.ErrRejected a rejection, any other error a failure.
-func outcome(err error) string {
+func outcomeOf(err error) outcome {
 	switch {
 	case err == nil:
 		return outcomeSuccess
