@@ -1,6 +1,7 @@
 package fallback
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"sync"
@@ -9,35 +10,37 @@ import (
 	"github.com/magicmagnets/resilience"
 )
 
-// Default limits of a [Cache].
+// The limits a zero CacheConfig field stands for.
 const (
-	DefaultMaxKeys  = 1000
-	DefaultMaxStale = time.Minute
+	defaultMaxKeys  = 1000
+	defaultMaxStale = time.Minute
 )
 
 // CacheConfig configures a [Cache]. The zero value is a usable configuration:
 // every field's zero value means the default documented on it.
 type CacheConfig struct {
-	// Name is copied into the Name of every event. Zero: empty.
+	// Name is copied into the Name of every event. Zero means no name.
 	Name string
 
 	// MaxKeys bounds the number of keys remembered. When a new key would
-	// exceed it, the key updated least recently is forgotten. Zero:
-	// DefaultMaxKeys. Negative panics.
+	// exceed it, the key updated least recently is forgotten. Zero means
+	// 1000; negative panics.
 	MaxKeys int
 
 	// MaxStale bounds the age of a value served in place of a failure: a
 	// value is served while it is younger than MaxStale, and a value exactly
-	// MaxStale old is not. Zero: DefaultMaxStale. Negative panics.
+	// MaxStale old is not. Zero means 1m; negative panics.
 	MaxStale time.Duration
 
-	// If reports which failures may be answered with a remembered value.
-	// Zero: every error. The caller's own cancellation is never answered,
-	// whatever If says.
-	If func(err error) bool
+	// FallbackIf reports whether the cache answers a failure with the value
+	// it remembers: it is called with every non-nil error but the caller's
+	// own cancellation, which is never answered. Zero means every such error
+	// is answered.
+	FallbackIf func(err error) bool
 
-	// Observer receives a resilience.KindFallback event each time a stale
-	// value is served. Zero: no events.
+	// Observer receives the cache's events: KindCall for every call and
+	// KindFallback each time a stale value is served (see the package doc).
+	// Zero means no events, at no cost.
 	Observer resilience.Observer
 }
 
@@ -101,48 +104,53 @@ func NewCache[K comparable, V any](c CacheConfig) *Cache[K, V] {
 	if err := c.Validate(); err != nil {
 		panic(err.Error())
 	}
-	if c.MaxKeys == 0 {
-		c.MaxKeys = DefaultMaxKeys
-	}
-	if c.MaxStale == 0 {
-		c.MaxStale = DefaultMaxStale
-	}
 	return &Cache[K, V]{
-		handler:  handler{name: c.Name, accept: c.If, observer: c.Observer},
-		maxKeys:  c.MaxKeys,
-		maxStale: c.MaxStale,
+		handler:  newHandler(c.Name, c.FallbackIf, c.Observer),
+		maxKeys:  cmp.Or(c.MaxKeys, defaultMaxKeys),
+		maxStale: cmp.Or(c.MaxStale, defaultMaxStale),
 		entries:  make(map[K]*entry[K, V]),
 	}
 }
 
-// Do runs fn under p (with [resilience.DoValue]). On success it remembers the
-// value for key and returns it as fresh. On a failure the cache handles, it
+// Do runs fn once. On success it remembers the value for key and returns it
+// as fresh. On a failure the cache answers (see CacheConfig.FallbackIf), it
 // returns the value remembered for key, marked stale with its age and the
-// failure, and a nil error, if that value is younger than MaxStale; otherwise
-// it returns the failure. It emits an event each time it serves a stale
-// value. Of concurrent successful calls for one key, the one that returns
-// last is remembered.
+// failure, and a nil error, if that value is younger than MaxStale;
+// otherwise it returns the failure. It emits a KindFallback event each time
+// it serves a stale value. Of concurrent successful calls for one key, the
+// one that returns last is remembered.
 //
-// A call that p reports successful although no attempt of fn succeeded (a
-// fallback policy inside p absorbed the failure) has no fresh value: it is
-// handled as a failure with [resilience.ErrNoValue], and nothing is
-// remembered.
+// A Cache runs no policy of its own. To retry the call or guard it with a
+// breaker, run the policy inside fn, with [resilience.DoValue]:
 //
-// A nil p returns [resilience.ErrNilPolicy]; a nil fn returns
-// [resilience.ErrNilFunc].
-func (c *Cache[K, V]) Do(ctx context.Context, p resilience.Policy, key K, fn func(context.Context) (V, error)) (Result[V], error) {
-	switch {
-	case p == nil:
-		return Result[V]{}, resilience.ErrNilPolicy
-	case fn == nil:
+//	res, err := rates.Do(ctx, "EUR", func(ctx context.Context) (float64, error) {
+//		return resilience.DoValue(ctx, p, fetchEUR)
+//	})
+//
+// The cache then answers once p has given up. A call that p reports
+// successful although no attempt succeeded (a fallback inside p absorbed
+// the failure) fails there with [resilience.ErrNoValue], which the cache
+// answers like any other failure: nothing is remembered.
+//
+// A nil fn returns [resilience.ErrNilFunc].
+func (c *Cache[K, V]) Do(ctx context.Context, key K, fn func(context.Context) (V, error)) (Result[V], error) {
+	if fn == nil {
 		return Result[V]{}, resilience.ErrNilFunc
 	}
-	v, err := resilience.DoValue(ctx, p, fn)
+	start := c.em.Start()
+	res, err := c.do(ctx, key, fn)
+	c.em.Call(start, err)
+	return res, err
+}
+
+// do is Do without the KindCall event.
+func (c *Cache[K, V]) do(ctx context.Context, key K, fn func(context.Context) (V, error)) (Result[V], error) {
+	v, err := fn(ctx)
 	if err == nil {
 		c.store(key, v)
 		return Result[V]{Value: v}, nil
 	}
-	if !c.handles(ctx, err) {
+	if !c.answers(ctx, err) {
 		return Result[V]{}, err
 	}
 	old, age, ok := c.load(key)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/magicmagnets/resilience"
 	"github.com/magicmagnets/resilience/fallback"
+	"github.com/magicmagnets/resilience/resiliencetest"
 )
 
 // rates is a cache of exchange rates keyed by currency, used by the tests.
@@ -23,7 +24,7 @@ func newRates(c fallback.CacheConfig) *rates { return fallback.NewCache[string, 
 
 func TestCacheReturnsAFreshValueOnSuccess(t *testing.T) {
 	c := newRates(fallback.CacheConfig{})
-	got, err := c.Do(context.Background(), direct, "EUR", value(1.08, nil))
+	got, err := c.Do(context.Background(), "EUR", value(1.08, nil))
 	require.NoError(t, err)
 	assert.Equal(t, fallback.Result[float64]{Value: 1.08}, got)
 	assert.Equal(t, 1, c.Len())
@@ -31,41 +32,41 @@ func TestCacheReturnsAFreshValueOnSuccess(t *testing.T) {
 
 func TestCacheServesTheLastGoodValueMarkedStale(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var rec events
-		c := newRates(fallback.CacheConfig{Name: "rates", MaxStale: time.Minute, Observer: &rec})
+		rec := &resiliencetest.Recorder{}
+		c := newRates(fallback.CacheConfig{Name: "rates", MaxStale: time.Minute, Observer: rec})
 		ctx := context.Background()
-		_, err := c.Do(ctx, direct, "EUR", value(1.07, nil))
+		_, err := c.Do(ctx, "EUR", value(1.07, nil))
 		require.NoError(t, err)
 		time.Sleep(5 * time.Second)
-		_, err = c.Do(ctx, direct, "EUR", value(1.08, nil))
+		_, err = c.Do(ctx, "EUR", value(1.08, nil))
 		require.NoError(t, err)
 		time.Sleep(20 * time.Second)
 
-		got, err := c.Do(ctx, direct, "EUR", value(0.0, errDown))
+		got, err := c.Do(ctx, "EUR", value(0.0, errDown))
 		require.NoError(t, err)
 		assert.Equal(t, fallback.Result[float64]{Value: 1.08, Stale: true, Age: 20 * time.Second, Err: errDown}, got)
-		assert.Equal(t, []resilience.Event{{Policy: "fallback", Name: "rates", Kind: resilience.KindFallback, Err: errDown}}, rec.all())
+		assert.Equal(t, []resilience.Event{{Policy: "fallback", Name: "rates", Kind: resilience.KindFallback, Err: errDown}}, fallbacks(rec))
 	})
 }
 
 func TestCacheReturnsTheErrorOnceTheValueIsMaxStaleOld(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var rec events
-		c := newRates(fallback.CacheConfig{MaxStale: 30 * time.Second, Observer: &rec})
+		rec := &resiliencetest.Recorder{}
+		c := newRates(fallback.CacheConfig{MaxStale: 30 * time.Second, Observer: rec})
 		ctx := context.Background()
-		_, err := c.Do(ctx, direct, "EUR", value(1.08, nil))
+		_, err := c.Do(ctx, "EUR", value(1.08, nil))
 		require.NoError(t, err)
 
 		time.Sleep(30*time.Second - time.Nanosecond)
-		got, err := c.Do(ctx, direct, "EUR", value(0.0, errDown))
+		got, err := c.Do(ctx, "EUR", value(0.0, errDown))
 		require.NoError(t, err, "a value younger than MaxStale is served")
 		assert.Equal(t, 30*time.Second-time.Nanosecond, got.Age)
 
 		time.Sleep(time.Nanosecond)
-		got, err = c.Do(ctx, direct, "EUR", value(0.0, errDown))
+		got, err = c.Do(ctx, "EUR", value(0.0, errDown))
 		assert.Equal(t, errDown, err, "a value exactly MaxStale old is not served")
 		assert.Zero(t, got)
-		assert.Len(t, rec.all(), 1)
+		assert.Len(t, fallbacks(rec), 1)
 		assert.Zero(t, c.Len(), "the expired value is dropped")
 	})
 }
@@ -74,32 +75,32 @@ func TestCacheUsesDefaultLimits(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := newRates(fallback.CacheConfig{})
 		ctx := context.Background()
-		for i := range fallback.DefaultMaxKeys + 1 {
-			_, err := c.Do(ctx, direct, fmt.Sprint(i), value(float64(i), nil))
+		for i := range 1000 + 1 {
+			_, err := c.Do(ctx, fmt.Sprint(i), value(float64(i), nil))
 			require.NoError(t, err)
 		}
-		assert.Equal(t, fallback.DefaultMaxKeys, c.Len())
+		assert.Equal(t, 1000, c.Len())
 
-		time.Sleep(fallback.DefaultMaxStale - time.Nanosecond)
-		got, err := c.Do(ctx, direct, "1", value(0.0, errDown))
+		time.Sleep(time.Minute - time.Nanosecond)
+		got, err := c.Do(ctx, "1", value(0.0, errDown))
 		require.NoError(t, err)
 		assert.True(t, got.Stale)
 		time.Sleep(time.Nanosecond)
-		_, err = c.Do(ctx, direct, "1", value(0.0, errDown))
+		_, err = c.Do(ctx, "1", value(0.0, errDown))
 		assert.Equal(t, errDown, err)
 	})
 }
 
 func TestCacheReturnsTheErrorWhenNothingIsRemembered(t *testing.T) {
-	var rec events
-	c := newRates(fallback.CacheConfig{Observer: &rec})
+	rec := &resiliencetest.Recorder{}
+	c := newRates(fallback.CacheConfig{Observer: rec})
 	ctx := context.Background()
-	_, err := c.Do(ctx, direct, "EUR", value(1.08, nil))
+	_, err := c.Do(ctx, "EUR", value(1.08, nil))
 	require.NoError(t, err)
-	got, err := c.Do(ctx, direct, "GBP", value(0.0, errDown))
+	got, err := c.Do(ctx, "GBP", value(0.0, errDown))
 	assert.Equal(t, errDown, err, "keys are kept apart")
 	assert.Zero(t, got)
-	assert.Empty(t, rec.all())
+	assert.Empty(t, fallbacks(rec))
 }
 
 func TestCacheForgetsTheLeastRecentlyUpdatedKey(t *testing.T) {
@@ -107,15 +108,15 @@ func TestCacheForgetsTheLeastRecentlyUpdatedKey(t *testing.T) {
 		c := newRates(fallback.CacheConfig{MaxKeys: 2})
 		ctx := context.Background()
 		for _, k := range []string{"EUR", "GBP", "EUR", "JPY"} {
-			_, err := c.Do(ctx, direct, k, value(1.0, nil))
+			_, err := c.Do(ctx, k, value(1.0, nil))
 			require.NoError(t, err)
 			time.Sleep(time.Second)
 		}
 		assert.Equal(t, 2, c.Len())
-		_, err := c.Do(ctx, direct, "GBP", value(0.0, errDown))
+		_, err := c.Do(ctx, "GBP", value(0.0, errDown))
 		assert.Equal(t, errDown, err, "GBP was updated least recently")
 		for _, k := range []string{"EUR", "JPY"} {
-			got, err := c.Do(ctx, direct, k, value(0.0, errDown))
+			got, err := c.Do(ctx, k, value(0.0, errDown))
 			require.NoError(t, err, k)
 			assert.True(t, got.Stale, k)
 		}
@@ -127,75 +128,92 @@ func TestCacheDropsExpiredValuesWhenStoring(t *testing.T) {
 		c := newRates(fallback.CacheConfig{MaxStale: time.Minute})
 		ctx := context.Background()
 		for _, k := range []string{"EUR", "GBP"} {
-			_, err := c.Do(ctx, direct, k, value(1.0, nil))
+			_, err := c.Do(ctx, k, value(1.0, nil))
 			require.NoError(t, err)
 		}
 		time.Sleep(time.Minute)
-		_, err := c.Do(ctx, direct, "JPY", value(150.0, nil))
+		_, err := c.Do(ctx, "JPY", value(150.0, nil))
 		require.NoError(t, err)
 		assert.Equal(t, 1, c.Len())
 	})
 }
 
 func TestCacheIgnoresCallerCancel(t *testing.T) {
-	var rec events
-	c := newRates(fallback.CacheConfig{If: func(error) bool { return true }, Observer: &rec})
-	_, err := c.Do(context.Background(), direct, "EUR", value(1.08, nil))
+	rec := &resiliencetest.Recorder{}
+	c := newRates(fallback.CacheConfig{FallbackIf: func(error) bool { return true }, Observer: rec})
+	_, err := c.Do(context.Background(), "EUR", value(1.08, nil))
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	got, err := c.Do(ctx, direct, "EUR", func(ctx context.Context) (float64, error) { return 0, ctx.Err() })
+	got, err := c.Do(ctx, "EUR", func(ctx context.Context) (float64, error) { return 0, ctx.Err() })
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.Zero(t, got)
-	assert.Empty(t, rec.all())
+	assert.Empty(t, fallbacks(rec))
 }
 
-func TestCacheServesOnlyErrorsIfAccepts(t *testing.T) {
+func TestCacheServesOnlyErrorsFallbackIfAccepts(t *testing.T) {
 	errNotFound := errors.New("no such currency")
-	c := newRates(fallback.CacheConfig{If: func(err error) bool { return !errors.Is(err, errNotFound) }})
+	c := newRates(fallback.CacheConfig{FallbackIf: func(err error) bool { return !errors.Is(err, errNotFound) }})
 	ctx := context.Background()
-	_, err := c.Do(ctx, direct, "EUR", value(1.08, nil))
+	_, err := c.Do(ctx, "EUR", value(1.08, nil))
 	require.NoError(t, err)
-	_, err = c.Do(ctx, direct, "EUR", value(0.0, errNotFound))
+	_, err = c.Do(ctx, "EUR", value(0.0, errNotFound))
 	assert.Equal(t, errNotFound, err)
-	got, err := c.Do(ctx, direct, "EUR", value(0.0, errDown))
+	got, err := c.Do(ctx, "EUR", value(0.0, errDown))
 	require.NoError(t, err)
 	assert.True(t, got.Stale)
 }
 
-func TestCacheRunsTheCallUnderThePolicy(t *testing.T) {
+func TestCacheRunsFnOnce(t *testing.T) {
 	c := newRates(fallback.CacheConfig{})
-	attempts := 0
-	fetch := func(context.Context) (float64, error) {
-		attempts++
-		if attempts < 3 {
-			return 0, errDown
+	calls := 0
+	fetch := func(context.Context) (float64, error) { calls++; return 0, errDown }
+	_, err := c.Do(context.Background(), "EUR", fetch)
+	assert.Equal(t, errDown, err)
+	assert.Equal(t, 1, calls, "a Cache retries nothing by itself")
+}
+
+func TestCacheAnswersOnceThePolicyInFnGivesUp(t *testing.T) {
+	synctest.Test(t, testCacheAnswersOnceThePolicyInFnGivesUp)
+}
+
+func testCacheAnswersOnceThePolicyInFnGivesUp(t *testing.T) {
+	c := newRates(fallback.CacheConfig{})
+	ctx := context.Background()
+	under := func(dep resilience.Policy) func(context.Context) (float64, error) {
+		return func(ctx context.Context) (float64, error) {
+			return resilience.DoValue(ctx, resilience.Chain(retryN(3), dep), value(1.08, nil))
 		}
-		return 1.08, nil
 	}
-	got, err := c.Do(context.Background(), retryN(3), "EUR", fetch)
+
+	dep := resiliencetest.FailFirst(2, errDown)
+	got, err := c.Do(ctx, "EUR", under(dep))
 	require.NoError(t, err)
-	assert.Equal(t, fallback.Result[float64]{Value: 1.08}, got)
-	assert.Equal(t, 3, attempts)
+	assert.Equal(t, fallback.Result[float64]{Value: 1.08}, got, "the policy's third attempt succeeded")
+	assert.Equal(t, 3, dep.Calls())
+
+	dep = resiliencetest.FailFirst(3, errDown)
+	got, err = c.Do(ctx, "EUR", under(dep))
+	require.NoError(t, err)
+	assert.Equal(t, fallback.Result[float64]{Value: 1.08, Stale: true, Err: errDown}, got, "served once the policy gave up")
+	assert.Equal(t, 3, dep.Calls())
 }
 
 func TestCacheForget(t *testing.T) {
 	c := newRates(fallback.CacheConfig{})
 	ctx := context.Background()
-	_, err := c.Do(ctx, direct, "EUR", value(1.08, nil))
+	_, err := c.Do(ctx, "EUR", value(1.08, nil))
 	require.NoError(t, err)
 	c.Forget("EUR")
 	c.Forget("GBP")
 	assert.Zero(t, c.Len())
-	_, err = c.Do(ctx, direct, "EUR", value(0.0, errDown))
+	_, err = c.Do(ctx, "EUR", value(0.0, errDown))
 	assert.Equal(t, errDown, err)
 }
 
-func TestCacheRejectsNilArguments(t *testing.T) {
+func TestCacheRejectsNilFunc(t *testing.T) {
 	c := newRates(fallback.CacheConfig{})
-	_, err := c.Do(context.Background(), nil, "EUR", value(1.08, nil))
-	assert.ErrorIs(t, err, resilience.ErrNilPolicy)
-	_, err = c.Do(context.Background(), direct, "EUR", nil)
+	_, err := c.Do(context.Background(), "EUR", nil)
 	assert.ErrorIs(t, err, resilience.ErrNilFunc)
 	assert.Zero(t, c.Len())
 }
@@ -222,7 +240,7 @@ func TestCacheIsSafeForConcurrentUse(t *testing.T) {
 					if i%3 == 0 {
 						fetch = value(0, errDown)
 					}
-					got, err := c.Do(context.Background(), direct, key, fetch)
+					got, err := c.Do(context.Background(), key, fetch)
 					if err == nil {
 						assert.Equal(t, key, got.Value)
 						assert.Less(t, got.Age, 50*time.Millisecond)
@@ -246,10 +264,15 @@ func TestCacheServesTheLastGoodValueInPlaceOfInvalidAnswers(t *testing.T) {
 	}
 	c := newRates(fallback.CacheConfig{})
 	ctx := context.Background()
-	_, err := c.Do(ctx, retryN(3), "EUR", resilience.Validate(value(1.08, nil), check))
+	fetch := func(rate float64) func(context.Context) (float64, error) {
+		return func(ctx context.Context) (float64, error) {
+			return resilience.DoValue(ctx, retryN(3), resilience.Validate(value(rate, nil), check))
+		}
+	}
+	_, err := c.Do(ctx, "EUR", fetch(1.08))
 	require.NoError(t, err)
 
-	got, err := c.Do(ctx, retryN(3), "EUR", resilience.Validate(value(-1.0, nil), check))
+	got, err := c.Do(ctx, "EUR", fetch(-1.0))
 	require.NoError(t, err)
 	assert.Equal(t, 1.08, got.Value, "the invalid answer is never served")
 	assert.True(t, got.Stale)

@@ -24,7 +24,9 @@ var retryThrice = resilience.PolicyFunc(func(ctx context.Context, fn resilience.
 
 var errRefused = errors.New("connection refused")
 
-// A fallback goes outermost: it answers once the retries have given up.
+// A fallback goes outermost: it answers once the retries have given up. Its
+// observer is told of the failure it answered, then of the call, which
+// returned what the fallback did.
 func ExampleNew() {
 	p := resilience.Chain(
 		fallback.New(fallback.Config{
@@ -34,7 +36,7 @@ func ExampleNew() {
 				return nil
 			},
 			Observer: resilience.ObserverFunc(func(e resilience.Event) {
-				fmt.Printf("event: %s %s %s\n", e.Policy, e.Name, e.Kind)
+				fmt.Printf("event: %s %s %s, err: %v\n", e.Policy, e.Name, e.Kind, e.Err)
 			}),
 		}),
 		retryThrice,
@@ -46,8 +48,9 @@ func ExampleNew() {
 	})
 	fmt.Println("attempts:", attempts, "error:", err)
 	// Output:
-	// event: fallback newsletter fallback
+	// event: fallback newsletter fallback, err: connection refused
 	// queued for later after: connection refused
+	// event: fallback newsletter call, err: <nil>
 	// attempts: 3 error: <nil>
 }
 
@@ -87,16 +90,43 @@ func ExampleCache() {
 	up := func(context.Context) (float64, error) { return 1.08, nil }
 	down := func(context.Context) (float64, error) { return 0, errRefused }
 
-	res, err := rates.Do(ctx, retryThrice, "EUR", up)
+	res, err := rates.Do(ctx, "EUR", up)
 	fmt.Printf("%.2f stale=%t err=%v\n", res.Value, res.Stale, err)
 
-	res, err = rates.Do(ctx, retryThrice, "EUR", down)
+	res, err = rates.Do(ctx, "EUR", down)
 	fmt.Printf("%.2f stale=%t young=%t because=%v err=%v\n", res.Value, res.Stale, res.Age < 5*time.Minute, res.Err, err)
 
-	_, err = rates.Do(ctx, retryThrice, "GBP", down)
+	_, err = rates.Do(ctx, "GBP", down)
 	fmt.Println("nothing remembered:", err)
 	// Output:
 	// 1.08 stale=false err=<nil>
 	// 1.08 stale=true young=true because=connection refused err=<nil>
 	// nothing remembered: connection refused
+}
+
+// A Cache runs its function once. The policy that retries the call (or
+// guards it with a breaker) runs inside the function, and the cache answers
+// once that policy has given up.
+func ExampleCache_Do() {
+	rates := fallback.NewCache[string, float64](fallback.CacheConfig{})
+	ctx := context.Background()
+	attempts := 0
+	fetch := func(ctx context.Context) (float64, error) {
+		return resilience.DoValue(ctx, retryThrice, func(context.Context) (float64, error) {
+			attempts++
+			if attempts == 1 {
+				return 1.08, nil
+			}
+			return 0, errRefused
+		})
+	}
+
+	res, err := rates.Do(ctx, "EUR", fetch)
+	fmt.Println(res.Value, res.Stale, err, "after", attempts, "attempt")
+
+	res, err = rates.Do(ctx, "EUR", fetch)
+	fmt.Println(res.Value, res.Stale, err, "after", attempts, "attempts")
+	// Output:
+	// 1.08 false <nil> after 1 attempt
+	// 1.08 true <nil> after 4 attempts
 }

@@ -7,24 +7,28 @@ import (
 
 	"github.com/magicmagnets/resilience"
 	"github.com/magicmagnets/resilience/internal/callerr"
+	"github.com/magicmagnets/resilience/internal/emit"
 )
 
 // Config configures a [Policy]. Every field but Fallback may be left zero.
 type Config struct {
-	// Name is copied into the Name of every event. Zero: empty.
+	// Name is copied into the Name of every event. Zero means no name.
 	Name string
 
 	// Fallback runs in place of the failed call and is given the call's
-	// error; what it returns is what Do returns. It is required. It may
-	// return nil (the failure is absorbed), its own error, or err itself.
+	// error; what it returns is what Do returns. It is required: there is
+	// no default, and New panics without it. It may return nil (the failure
+	// is absorbed), its own error, or err itself.
 	Fallback func(ctx context.Context, err error) error
 
-	// If reports which failures the fallback handles. Zero: every error.
-	// The caller's own cancellation is never handled, whatever If says.
-	If func(err error) bool
+	// FallbackIf reports whether the fallback answers a failure: it is
+	// called with every non-nil error but the caller's own cancellation,
+	// which is never answered. Zero means every such error is answered.
+	FallbackIf func(err error) bool
 
-	// Observer receives a resilience.KindFallback event each time the
-	// fallback runs. Zero: no events.
+	// Observer receives the policy's events: KindCall for every call and
+	// KindFallback each time the fallback runs (see the package doc). Zero
+	// means no events, at no cost.
 	Observer resilience.Observer
 }
 
@@ -52,14 +56,15 @@ func New(c Config) *Policy {
 		panic(err.Error())
 	}
 	return &Policy{
-		handler:  handler{name: c.Name, accept: c.If, observer: c.Observer},
+		handler:  newHandler(c.Name, c.FallbackIf, c.Observer),
 		fallback: c.Fallback,
 	}
 }
 
-// Do runs fn. If fn fails with an error the policy handles, Do emits an
-// event and returns what the fallback returns; otherwise it returns fn's
-// result. A nil fn returns [resilience.ErrNilFunc].
+// Do runs fn. If fn fails with an error the policy answers (see
+// Config.FallbackIf), Do emits a KindFallback event and returns what the
+// fallback returns; otherwise it returns fn's result. A nil fn returns
+// [resilience.ErrNilFunc].
 func (p *Policy) Do(ctx context.Context, fn resilience.Func) error {
 	return p.DoNext(ctx, nil, fn)
 }
@@ -69,17 +74,19 @@ func (p *Policy) DoNext(ctx context.Context, next resilience.Policy, fn resilien
 	if fn == nil {
 		return resilience.ErrNilFunc
 	}
+	start := p.em.Start()
 	var err error
 	if next == nil {
 		err = fn(ctx)
 	} else {
 		err = next.Do(ctx, fn)
 	}
-	if err == nil || !p.handles(ctx, err) {
-		return err
+	if err != nil && p.answers(ctx, err) {
+		p.used(err)
+		err = p.fallback(ctx, err)
 	}
-	p.used(err)
-	return p.fallback(ctx, err)
+	p.em.Call(start, err)
+	return err
 }
 
 // Error returns a fallback function that replaces a failure with err, for
@@ -96,24 +103,24 @@ func Error(err error) func(ctx context.Context, cause error) error {
 // handler holds what every fallback form shares: the failure predicate and
 // the event emitter.
 type handler struct {
-	name     string
-	accept   func(error) bool
-	observer resilience.Observer
+	fallbackIf func(error) bool
+	em         emit.Emitter
 }
 
-// handles reports whether err, returned by a call made with ctx, is a
+func newHandler(name string, fallbackIf func(error) bool, o resilience.Observer) handler {
+	return handler{fallbackIf: fallbackIf, em: emit.Emitter{Policy: "fallback", Name: name, Observer: o}}
+}
+
+// answers reports whether err, returned by a call made with ctx, is a
 // failure the fallback should answer for.
-func (h *handler) handles(ctx context.Context, err error) bool {
+func (h *handler) answers(ctx context.Context, err error) bool {
 	if callerr.Canceled(ctx, err) {
 		return false
 	}
-	return h.accept == nil || h.accept(err)
+	return h.fallbackIf == nil || h.fallbackIf(err)
 }
 
-// used reports a use of the fallback to the observer.
+// used reports a use of the fallback, in place of err, to the observer.
 func (h *handler) used(err error) {
-	if h.observer == nil {
-		return
-	}
-	h.observer.Observe(resilience.Event{Policy: "fallback", Name: h.name, Kind: resilience.KindFallback, Err: err})
+	h.em.Emit(resilience.Event{Kind: resilience.KindFallback, Err: err})
 }

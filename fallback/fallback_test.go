@@ -11,6 +11,7 @@ import (
 
 	"github.com/magicmagnets/resilience"
 	"github.com/magicmagnets/resilience/fallback"
+	"github.com/magicmagnets/resilience/resiliencetest"
 )
 
 var errDown = errors.New("dependency down")
@@ -31,24 +32,24 @@ func counting(result error) (func(context.Context, error) error, *[]error) {
 
 func TestPolicyPassesSuccessThroughWithoutFallback(t *testing.T) {
 	fb, seen := counting(nil)
-	var rec events
-	p := fallback.New(fallback.Config{Fallback: fb, Observer: &rec})
+	rec := &resiliencetest.Recorder{}
+	p := fallback.New(fallback.Config{Fallback: fb, Observer: rec})
 	calls := 0
 	err := p.Do(context.Background(), func(context.Context) error { calls++; return nil })
 	require.NoError(t, err)
 	assert.Equal(t, 1, calls)
 	assert.Empty(t, *seen)
-	assert.Empty(t, rec.all())
+	assert.Empty(t, fallbacks(rec))
 }
 
 func TestPolicyRunsFallbackWithTheOriginalError(t *testing.T) {
 	fb, seen := counting(nil)
-	var rec events
-	p := fallback.New(fallback.Config{Name: "quotes", Fallback: fb, Observer: &rec})
+	rec := &resiliencetest.Recorder{}
+	p := fallback.New(fallback.Config{Name: "quotes", Fallback: fb, Observer: rec})
 	err := p.Do(context.Background(), failing(errDown))
 	require.NoError(t, err, "the fallback's result is returned")
 	assert.Equal(t, []error{errDown}, *seen)
-	assert.Equal(t, []resilience.Event{{Policy: "fallback", Name: "quotes", Kind: resilience.KindFallback, Err: errDown}}, rec.all())
+	assert.Equal(t, []resilience.Event{{Policy: "fallback", Name: "quotes", Kind: resilience.KindFallback, Err: errDown}}, fallbacks(rec))
 }
 
 func TestPolicyReturnsTheFallbacksError(t *testing.T) {
@@ -60,14 +61,14 @@ func TestPolicyReturnsTheFallbacksError(t *testing.T) {
 
 func TestPolicyIgnoresCallerCancel(t *testing.T) {
 	fb, seen := counting(nil)
-	var rec events
-	p := fallback.New(fallback.Config{Fallback: fb, If: func(error) bool { return true }, Observer: &rec})
+	rec := &resiliencetest.Recorder{}
+	p := fallback.New(fallback.Config{Fallback: fb, FallbackIf: func(error) bool { return true }, Observer: rec})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	err := p.Do(ctx, func(ctx context.Context) error { return ctx.Err() })
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.Empty(t, *seen)
-	assert.Empty(t, rec.all())
+	assert.Empty(t, fallbacks(rec))
 }
 
 func TestPolicyHandlesCancellationThatIsNotTheCallers(t *testing.T) {
@@ -88,10 +89,10 @@ func TestPolicyHandlesTheCallersExpiredDeadline(t *testing.T) {
 	assert.Equal(t, []error{context.DeadlineExceeded}, *seen)
 }
 
-func TestPolicyHandlesOnlyErrorsIfAccepts(t *testing.T) {
+func TestPolicyAnswersOnlyErrorsFallbackIfAccepts(t *testing.T) {
 	errBadRequest := errors.New("bad request")
 	fb, seen := counting(nil)
-	p := fallback.New(fallback.Config{Fallback: fb, If: func(err error) bool { return errors.Is(err, errDown) }})
+	p := fallback.New(fallback.Config{Fallback: fb, FallbackIf: func(err error) bool { return errors.Is(err, errDown) }})
 	assert.Equal(t, errBadRequest, p.Do(context.Background(), failing(errBadRequest)))
 	assert.NoError(t, p.Do(context.Background(), failing(errDown)))
 	assert.Equal(t, []error{errDown}, *seen)

@@ -2,32 +2,30 @@ package fallback_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 
 	"go.uber.org/goleak"
 
 	"github.com/magicmagnets/resilience"
+	"github.com/magicmagnets/resilience/resiliencetest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// events records the events an observer receives.
-type events struct {
-	mu   sync.Mutex
-	list []resilience.Event
+// fallbacks returns the KindFallback events rec has recorded, in order.
+func fallbacks(rec *resiliencetest.Recorder) []resilience.Event {
+	return ofKind(rec, resilience.KindFallback)
 }
 
-func (r *events) Observe(e resilience.Event) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.list = append(r.list, e)
-}
-
-func (r *events) all() []resilience.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]resilience.Event(nil), r.list...)
+// ofKind returns the events of kind k that rec has recorded, in order.
+func ofKind(rec *resiliencetest.Recorder, k resilience.Kind) []resilience.Event {
+	var out []resilience.Event
+	for _, e := range rec.Events() {
+		if e.Kind == k {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // direct runs fn once, as a policy.

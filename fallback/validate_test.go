@@ -43,21 +43,24 @@ func TestCacheConfigValidateReportsWhatNewCachePanicsOn(t *testing.T) {
 var absorbing = fallback.New(fallback.Config{Fallback: func(context.Context, error) error { return nil }})
 
 // TestCacheDoesNotRememberAnAbsorbedFailureAsAValue: the failure absorbed
-// inside the policy leaves no value; the cache serves the last good one
-// instead of remembering the zero value as fresh.
+// by a fallback inside the policy that fn runs leaves no value; the cache
+// serves the last good one instead of remembering the zero value as fresh.
 func TestCacheDoesNotRememberAnAbsorbedFailureAsAValue(t *testing.T) {
 	c := newRates(fallback.CacheConfig{})
 	ctx := context.Background()
-	_, err := c.Do(ctx, direct, "EUR", value(1.08, nil))
+	absorbed := func(ctx context.Context) (float64, error) {
+		return resilience.DoValue(ctx, absorbing, value(0.0, errDown))
+	}
+	_, err := c.Do(ctx, "EUR", value(1.08, nil))
 	require.NoError(t, err)
 
-	got, err := c.Do(ctx, absorbing, "EUR", value(0.0, errDown))
+	got, err := c.Do(ctx, "EUR", absorbed)
 	require.NoError(t, err)
 	assert.True(t, got.Stale)
 	assert.Equal(t, 1.08, got.Value)
 	assert.ErrorIs(t, got.Err, resilience.ErrNoValue)
 
-	_, err = c.Do(ctx, absorbing, "USD", value(0.0, errDown))
+	_, err = c.Do(ctx, "USD", absorbed)
 	assert.ErrorIs(t, err, resilience.ErrNoValue, "no value remembered for USD")
 	assert.Equal(t, 1, c.Len())
 }
