@@ -168,7 +168,7 @@ func (c *resilientClient) rate(ctx context.Context) (fallback.Result[quote], err
 		}
 		return q, nil
 	}
-	return c.rates.Do(ctx, resilience.Chain(), "EUR/USD", get)
+	return c.rates.Do(ctx, "EUR/USD", get)
 }
 
 func (c *resilientClient) close() {
