@@ -16,6 +16,7 @@ import (
 	"github.com/magicmagnets/resilience/backoff"
 	"github.com/magicmagnets/resilience/idempotency"
 	"github.com/magicmagnets/resilience/resiliencehttp"
+	"github.com/magicmagnets/resilience/resiliencetest"
 	"github.com/magicmagnets/resilience/retry"
 	"github.com/magicmagnets/resilience/timeout"
 )
@@ -75,7 +76,7 @@ func TestTransportReturnsSuccessfulResponseResetMidBodyWithReadError(t *testing.
 
 func TestTransportHonoursRetryAfterInSeconds(t *testing.T) {
 	s := serve(t, status(http.StatusServiceUnavailable, "Retry-After", "1"), ok("hello"))
-	var events retryEvents
+	var events resiliencetest.Recorder
 	// Without the hint the delay would be 0; the hint of 1s is clamped to
 	// MaxDelay, so the wait is MaxDelay, plus the retry policy's jitter.
 	p := retry.New(retry.Config{MaxAttempts: 2, Backoff: backoff.Constant(0), MaxDelay: 5 * time.Millisecond, Observer: &events})
@@ -84,7 +85,7 @@ func TestTransportHonoursRetryAfterInSeconds(t *testing.T) {
 	resp, _ := get(t, tr, s.URL())
 
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
-	delays := events.get()
+	delays := events.Delays()
 	require.Len(t, delays, 1)
 	assertHintWait(t, 5*time.Millisecond, delays[0])
 }
@@ -92,28 +93,28 @@ func TestTransportHonoursRetryAfterInSeconds(t *testing.T) {
 func TestTransportHonoursRetryAfterAsHTTPDate(t *testing.T) {
 	date := time.Now().Add(time.Hour).UTC().Format(http.TimeFormat)
 	s := serve(t, status(http.StatusTooManyRequests, "Retry-After", date), ok("hello"))
-	var events retryEvents
+	var events resiliencetest.Recorder
 	p := retry.New(retry.Config{MaxAttempts: 2, Backoff: backoff.Constant(0), MaxDelay: 5 * time.Millisecond, Observer: &events})
 	tr := newTransport(t, resiliencehttp.Config{Policy: p})
 
 	resp, _ := get(t, tr, s.URL())
 
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
-	delays := events.get()
+	delays := events.Delays()
 	require.Len(t, delays, 1)
 	assertHintWait(t, 5*time.Millisecond, delays[0])
 }
 
 func TestTransportIgnoresMalformedRetryAfter(t *testing.T) {
 	s := serve(t, status(http.StatusServiceUnavailable, "Retry-After", "soon"), ok("hello"))
-	var events retryEvents
+	var events resiliencetest.Recorder
 	p := retry.New(retry.Config{MaxAttempts: 2, Backoff: backoff.Constant(time.Millisecond), MaxDelay: 5 * time.Millisecond, Observer: &events})
 	tr := newTransport(t, resiliencehttp.Config{Policy: p})
 
 	resp, _ := get(t, tr, s.URL())
 
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
-	assert.Equal(t, []time.Duration{time.Millisecond}, events.get(), "the backoff's delay, not a hint")
+	assert.Equal(t, []time.Duration{time.Millisecond}, events.Delays(), "the backoff's delay, not a hint")
 }
 
 func TestTransportReturnsLastResponseWhenRetriesAreExhausted(t *testing.T) {

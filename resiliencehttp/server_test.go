@@ -169,27 +169,6 @@ func get(t *testing.T, tr http.RoundTripper, url string) (*http.Response, string
 	return resp, string(body)
 }
 
-// retryEvents collects the delays of a retry policy's KindRetry events.
-type retryEvents struct {
-	mu     sync.Mutex
-	delays []time.Duration
-}
-
-func (r *retryEvents) Observe(e resilience.Event) {
-	if e.Kind != resilience.KindRetry {
-		return
-	}
-	r.mu.Lock()
-	r.delays = append(r.delays, e.Delay)
-	r.mu.Unlock()
-}
-
-func (r *retryEvents) get() []time.Duration {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]time.Duration(nil), r.delays...)
-}
-
 // assertHintWait asserts that a wait honoured a delay hint of want: the
 // retry policy waits the hint plus a jitter of a tenth of it at most.
 func assertHintWait(t *testing.T, want, got time.Duration) {
