@@ -139,7 +139,9 @@ func (c *Cache[K, V]) Do(ctx context.Context, key K, fn func(context.Context) (V
 	}
 	start := c.em.Start()
 	res, err := c.do(ctx, key, fn)
-	c.em.Call(start, err)
+	if c.em.On() {
+		c.em.Call(start, err)
+	}
 	return res, err
 }
 

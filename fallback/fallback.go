@@ -74,8 +74,21 @@ func (p *Policy) DoNext(ctx context.Context, next resilience.Policy, fn resilien
 	if fn == nil {
 		return resilience.ErrNilFunc
 	}
-	start := p.em.Start()
 	var err error
+	if !p.em.On() {
+		if next == nil {
+			err = fn(ctx)
+		} else {
+			err = next.Do(ctx, fn)
+		}
+		if err == nil || !p.answers(ctx, err) {
+			return err
+		}
+		return p.fallback(ctx, err)
+	}
+	// Observed: the same, with its events. The path above is kept apart so
+	// that a policy without an observer pays a single check for them.
+	start := p.em.Start()
 	if next == nil {
 		err = fn(ctx)
 	} else {
