@@ -21,19 +21,13 @@ func TestRetryAroundBreakerWaitsOutOpenForInsteadOfHammering(t *testing.T) {
 		b := breaker.New(breaker.Config{ConsecutiveFailures: 1, OpenFor: 5 * time.Second})
 		rec := &resiliencetest.Recorder{}
 		r := retry.New(retry.Config{MaxAttempts: 10, Backoff: backoff.Constant(10 * time.Millisecond), Observer: rec})
-		calls := 0
+		dep := resiliencetest.FailFirst(1, errBoom)
 		start := time.Now()
 
-		err := resilience.Chain(r, b).Do(t.Context(), func(context.Context) error {
-			calls++
-			if calls == 1 {
-				return errBoom
-			}
-			return nil
-		})
+		err := resilience.Chain(r, b, dep).Do(t.Context(), ok)
 
 		assert.NoError(t, err)
-		assert.Equal(t, 2, calls, "one failure, then the probe")
+		assert.Equal(t, 2, dep.Calls(), "one failure, then the probe")
 		delays := rec.Delays()
 		require.Len(t, delays, 2)
 		assert.Equal(t, 10*time.Millisecond, delays[0])
