@@ -160,8 +160,8 @@ func (b *Breaker) DoNext(ctx context.Context, next resilience.Policy, fn resilie
 	if err == nil || ctx.Err() == nil || !callerr.Ended(ctx, err) {
 		v = b.judge(err)
 	}
-	if p.finish(v) {
-		b.called(p.start, err)
+	if o := p.finish(v); o != nil {
+		o.called(p.start, err)
 	}
 	return err
 }
@@ -297,23 +297,22 @@ type Permit struct {
 // Config.HalfOpenProbes). If Config.Ignore or Config.IsFailure panics, the
 // call counts as a failure and the panic goes on.
 func (p *Permit) Done(err error) {
-	b := p.b
 	switch {
-	case b == nil:
+	case p.b == nil:
 		return
 	case err == nil:
-		if p.finish(success) {
-			b.called(p.start, nil)
+		if o := p.finish(success); o != nil {
+			o.called(p.start, nil)
 		}
 		return
 	}
 	defer p.abort() // a Config hook that panics leaves a failure, not a held slot
 	v := ended
 	if !errors.Is(err, context.Canceled) {
-		v = b.judge(err)
+		v = p.b.judge(err)
 	}
-	if p.finish(v) {
-		b.called(p.start, err)
+	if o := p.finish(v); o != nil {
+		o.called(p.start, err)
 	}
 }
 
@@ -332,10 +331,10 @@ func (p *Permit) abort() {
 	}
 }
 
-// finish records one result, once, and reports whether the breaker has an
-// observer to be told of the call (with called), when the call returned.
-// It tells the observer of a slow call and a state change itself.
-func (p *Permit) finish(v verdict) bool {
+// finish records one result, once. It returns the breaker if it has an
+// observer to be told of the call (with called, when the call returned), nil
+// otherwise; it tells the observer of a slow call and a state change itself.
+func (p *Permit) finish(v verdict) *Breaker {
 	b := p.b
 	p.b = nil
 	var o outcome
@@ -355,11 +354,14 @@ func (p *Permit) finish(v verdict) bool {
 		v = ignored // nothing to say about the dependency
 	}
 	if v == ignored && p.probe == 0 {
-		return b.flags&observed != 0 // only a probe has something to give back
+		return b.observed() // only a probe has something to give back
 	}
 	if v == success && o == 0 {
 		if st := b.status.Load(); st&healthy != 0 && st>>genShift == p.gen {
-			return st&observed != 0
+			if st&observed == 0 {
+				return nil
+			}
+			return b
 		}
 	}
 	if now.IsZero() && (b.win.timed() || p.probe != 0) {
@@ -373,5 +375,13 @@ func (p *Permit) finish(v verdict) bool {
 		b.em.Emit(resilience.Event{Kind: resilience.KindSlowCall, Duration: took})
 	}
 	b.changed(ch)
-	return b.flags&observed != 0
+	return b.observed()
+}
+
+// observed returns b if it has an observer, nil otherwise.
+func (b *Breaker) observed() *Breaker {
+	if b.flags&observed == 0 {
+		return nil
+	}
+	return b
 }
