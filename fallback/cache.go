@@ -116,9 +116,10 @@ func NewCache[K comparable, V any](c CacheConfig) *Cache[K, V] {
 // as fresh. On a failure the cache answers (see CacheConfig.FallbackIf), it
 // returns the value remembered for key, marked stale with its age and the
 // failure, and a nil error, if that value is younger than MaxStale;
-// otherwise it returns the failure. It emits a KindFallback event each time
-// it serves a stale value. Of concurrent successful calls for one key, the
-// one that returns last is remembered.
+// otherwise it returns the failure. With an Observer, it emits a
+// KindFallback event each time it serves a stale value and a KindCall event
+// for every call. Of concurrent successful calls for one key, the one that
+// returns last is remembered.
 //
 // A Cache runs no policy of its own. To retry the call or guard it with a
 // breaker, run the policy inside fn, with [resilience.DoValue]:
