@@ -55,8 +55,14 @@ func checkEnv(work, proxy, core string) ([]string, error) {
 	return env, nil
 }
 
+// fileURL returns the file:// URL of an absolute directory ("file:///C:/x"
+// on Windows, whose paths do not start with a slash).
 func fileURL(dir string) string {
-	return "file://" + filepath.ToSlash(dir)
+	p := filepath.ToSlash(dir)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	return "file://" + p
 }
 
 // gocmd runs the go command in dir with env, printing what it runs; the
