@@ -39,7 +39,8 @@ tidy:
 # It publishes the working tree's modules into a file GOPROXY at the versions
 # the nested go.mod files require (the core) and at v0.1.0 (the nested
 # modules, as their tags would name them), then builds with GOWORK=off, so
-# neither go.work nor a replace directive can help.
+# neither go.work nor a replace directive can help. A version already tagged
+# is published as the tag has it.
 release-check:
 	go run ./.ci/releasecheck install
 

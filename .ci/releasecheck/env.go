@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -65,8 +66,23 @@ func fileURL(dir string) string {
 	return "file://" + p
 }
 
-// gocmd runs the go command in dir with env, printing what it runs; the
-// error carries the command's output.
+// goOutput runs the go command in dir with env and returns its standard
+// output; the error carries its standard error.
+func goOutput(dir string, env []string, args ...string) ([]byte, error) {
+	cmd := exec.Command("go", args...)
+	cmd.Dir = dir
+	cmd.Env = env
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return out, fmt.Errorf("go %s (in %s): %w\n%s", strings.Join(args, " "), dir, err, stderr.Bytes())
+	}
+	return out, nil
+}
+
+// gocmd runs the go command in dir with env; the error carries the
+// command's output.
 func gocmd(dir string, env []string, args ...string) ([]byte, error) {
 	cmd := exec.Command("go", args...)
 	cmd.Dir = dir

@@ -4,11 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"go/build"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -19,8 +18,8 @@ import (
 
 // install builds, in dir, the module an outside user would write: it
 // requires every published module at its highest published version and
-// imports every package they export, and must pass go mod tidy, go build
-// and go vet.
+// imports every package they export at those versions, and must pass go mod
+// tidy, go build and go vet.
 func install(dir, root string, ws workspace, rel map[string][]string, env []string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -34,18 +33,9 @@ func install(dir, root string, ws workspace, rel map[string][]string, env []stri
 			return err
 		}
 	}
-	var imports []string
 	for _, m := range ws.published() {
 		vs := rel[m.path]
 		gomod.AddNewRequire(m.path, vs[len(vs)-1], false)
-		pkgs, err := importable(filepath.Join(root, filepath.FromSlash(m.dir)), m.path)
-		if err != nil {
-			return err
-		}
-		if len(pkgs) == 0 {
-			return fmt.Errorf("%s: no package a user could import", m.dir)
-		}
-		imports = append(imports, pkgs...)
 	}
 	gomod.Cleanup()
 	data, err := gomod.Format()
@@ -65,7 +55,19 @@ func install(dir, root string, ws workspace, rel map[string][]string, env []stri
 	if err := os.WriteFile(filepath.Join(dir, "go.sum"), sums, 0o644); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "main.go"), consumerMain(imports), 0o644); err != nil {
+
+	// The packages as the published versions have them, which for a tagged
+	// version are not the working tree's.
+	main := filepath.Join(dir, "main.go")
+	if err := os.WriteFile(main, consumerMain(nil), 0o644); err != nil {
+		return err
+	}
+	out, err := goOutput(dir, env, "list", "-f", "{{.ImportPath}} {{.Name}}", ws.core().path+"/...")
+	if err != nil {
+		return err
+	}
+	imports := importable(string(out))
+	if err := os.WriteFile(main, consumerMain(imports), 0o644); err != nil {
 		return err
 	}
 	fmt.Printf("releasecheck: a consumer of %d packages\n", len(imports))
@@ -79,45 +81,20 @@ func install(dir, root string, ws workspace, rel map[string][]string, env []stri
 	return nil
 }
 
-// importable returns the import paths of the packages a user can import
-// from the module in dir: neither internal, nor main, nor testdata, nor in
-// a nested module.
-func importable(dir, modPath string) ([]string, error) {
+// importable returns the import paths of the packages a user can import,
+// from go list lines of an import path and a package name: neither main
+// packages nor internal ones.
+func importable(list string) []string {
 	var pkgs []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || !d.IsDir() {
-			return err
+	for line := range strings.Lines(list) {
+		p, name, ok := strings.Cut(strings.TrimSpace(line), " ")
+		if !ok || name == "main" || slices.Contains(strings.Split(p, "/"), "internal") {
+			continue
 		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
-		if rel != "." {
-			name := d.Name()
-			if name == "testdata" || name == "internal" || name == "vendor" ||
-				strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") {
-				return filepath.SkipDir
-			}
-			if _, err := os.Stat(filepath.Join(p, "go.mod")); err == nil {
-				return filepath.SkipDir
-			}
-		}
-		pkg, err := build.ImportDir(p, 0)
-		var noGo *build.NoGoError
-		switch {
-		case errors.As(err, &noGo):
-			return nil
-		case err != nil:
-			return err
-		case pkg.Name == "main":
-			return nil
-		}
-		pkgs = append(pkgs, path.Join(modPath, rel))
-		return nil
-	})
+		pkgs = append(pkgs, p)
+	}
 	sort.Strings(pkgs)
-	return pkgs, err
+	return pkgs
 }
 
 func consumerMain(imports []string) []byte {

@@ -5,7 +5,9 @@
 // versions the nested go.mod files require (the core) and at -version (the
 // nested modules, as their tags would name them), then runs the go command
 // with GOWORK=off against that proxy, so no go.work and no replace directive
-// of the repository can help:
+// of the repository can help. A required version that is already tagged is
+// published as its tag has it: a nested module that uses more of the core
+// than the release it requires fails.
 //
 //	releasecheck install   build and vet an outside module that imports every
 //	                       package of every published module
@@ -82,7 +84,7 @@ func run(cmd, root, version string, fix, keep bool) error {
 	}
 	proxy := filepath.Join(work, "proxy")
 	for _, m := range ws.published() {
-		if err := publish(proxy, root, m, rel[m.path], start); err != nil {
+		if err := publish(proxy, root, m, rel[m.path], version, start); err != nil {
 			return err
 		}
 		fmt.Printf("releasecheck: published %s at %v\n", m.path, rel[m.path])

@@ -107,7 +107,7 @@ func TestPublishWritesTheProxyLayoutWithoutNestedModules(t *testing.T) {
 	ws, err := loadWorkspace(root)
 	require.NoError(t, err)
 	proxy := t.TempDir()
-	require.NoError(t, publish(proxy, root, ws.core(), []string{"v0.1.0", "v0.2.0"}, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)))
+	require.NoError(t, publish(proxy, root, ws.core(), []string{"v0.1.0", "v0.2.0"}, "v0.2.0", time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)))
 
 	at := filepath.Join(proxy, "example.com", "lib", "@v")
 	list, err := os.ReadFile(filepath.Join(at, "list"))
@@ -135,11 +135,10 @@ func TestPublishWritesTheProxyLayoutWithoutNestedModules(t *testing.T) {
 	}
 }
 
-func TestImportableSkipsInternalMainTestdataAndNestedModules(t *testing.T) {
-	root := repo(t, goodStore)
-	pkgs, err := importable(root, core)
-	require.NoError(t, err)
-	assert.Equal(t, []string{core, core + "/sub"}, pkgs)
+func TestImportableSkipsMainAndInternalPackages(t *testing.T) {
+	list := "example.com/lib lib\nexample.com/lib/cmd/tool main\nexample.com/lib/internal/x x\n" +
+		"example.com/lib/sub/internal internal\nexample.com/lib/store store\nexample.com/lib/internals internals\n"
+	assert.Equal(t, []string{core, core + "/internals", core + "/store"}, importable(list))
 }
 
 func TestChangesIgnoresOnlyTheRepositorysGoSumLines(t *testing.T) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os/exec"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -59,4 +60,40 @@ func TestRunInstallFailsOnAPublishedReplace(t *testing.T) {
 	err := run("install", root, "v0.1.0", false, false)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "could not install")
+}
+
+// git runs git in dir for a test.
+func git(t *testing.T, dir string, args ...string) {
+	t.Helper()
+	cmd := exec.Command("git", append([]string{"-c", "user.name=test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"}, args...)...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "git %v: %s", args, out)
+}
+
+func TestRunInstallBuildsAgainstTheTaggedCoreNotTheWorkingTree(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("no git")
+	}
+	root := tinyRepo(t, goodStore)
+	git(t, root, "init", "-q")
+	git(t, root, "add", ".")
+	git(t, root, "commit", "-q", "-m", "v0.1.0")
+	git(t, root, "tag", "v0.1.0")
+	require.NoError(t, run("install", root, "v0.1.0", false, false), "the tagged core has what store uses")
+
+	// A package the core gained after its tag is not in the release the
+	// consumer gets, so the consumer does not import it.
+	writeFiles(t, root, map[string]string{"later/later.go": "// Package later came after v0.1.0.\npackage later\n"})
+	require.NoError(t, run("install", root, "v0.1.0", false, false))
+
+	// After the tag, the core gains Later and store starts using it while
+	// still requiring v0.1.0: the workspace builds, a user's go get would not.
+	writeFiles(t, root, map[string]string{
+		"lib.go":         "// Package lib is the core.\npackage lib\n\n// Answer is the answer.\nconst Answer = 42\n\n// Later came after v0.1.0.\nconst Later = 43\n",
+		"store/store.go": "// Package store uses the core.\npackage store\n\nimport \"example.com/lib\"\n\n// Answer is the core's.\nconst Answer = lib.Later\n",
+	})
+	err := run("install", root, "v0.1.0", false, false)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "undefined: lib.Later")
 }
