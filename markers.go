@@ -27,11 +27,17 @@ func Permanent(err error) error {
 	return &permanentError{err}
 }
 
-// IsPermanent reports whether some error in err's tree has a method
-// Permanent() bool that returns true, as errors marked with [Permanent] do.
+// IsPermanent reports whether the first error in err's tree (in errors.As
+// order) that has a method Permanent() bool returns true, as errors marked
+// with [Permanent] do. It allocates nothing unless an error in the tree has
+// an As method.
 func IsPermanent(err error) bool {
-	var m interface{ Permanent() bool }
-	return errors.As(err, &m) && m.Permanent()
+	f, as := find(err, hasPermanent)
+	if as {
+		var m interface{ Permanent() bool }
+		return errors.As(err, &m) && m.Permanent()
+	}
+	return f != nil && f.(interface{ Permanent() bool }).Permanent()
 }
 
 type permanentError struct{ err error }
@@ -43,11 +49,19 @@ func (e *permanentError) Permanent() bool { return true }
 // RetryAfter returns the delay hint of the first error in err's tree (in
 // errors.As order) that has a method RetryAfter() time.Duration: an open
 // breaker's time until half-open, a server's Retry-After. ok is false when
-// no error carries one.
+// no error carries one. It allocates nothing unless an error in the tree
+// has an As method.
 func RetryAfter(err error) (d time.Duration, ok bool) {
-	var h interface{ RetryAfter() time.Duration }
-	if !errors.As(err, &h) {
+	f, as := find(err, hasHint)
+	if as {
+		var h interface{ RetryAfter() time.Duration }
+		if !errors.As(err, &h) {
+			return 0, false
+		}
+		return h.RetryAfter(), true
+	}
+	if f == nil {
 		return 0, false
 	}
-	return h.RetryAfter(), true
+	return f.(interface{ RetryAfter() time.Duration }).RetryAfter(), true
 }

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/magicmagnets/resilience"
 	"github.com/magicmagnets/resilience/backoff"
 )
 
@@ -35,7 +36,7 @@ const (
 // and records nothing: a caller that has a deadline must not start a wait
 // that ends after it, as Do does not.
 func (p *Policy) Next(attempt int, err error) (time.Duration, bool) {
-	if err == nil || isPermanent(err) {
+	if err == nil || resilience.IsPermanent(err) {
 		return 0, false
 	}
 	d, v := p.step(attempt, 0, err)
@@ -58,7 +59,7 @@ func (p *Policy) step(attempt int, prev time.Duration, err error) (time.Duration
 // it has a positive one, capped by MaxDelay and jittered upwards; the
 // backoff strategy's otherwise, capped by MaxDelay.
 func (p *Policy) delay(attempt int, prev time.Duration, err error) time.Duration {
-	if h, ok := hint(err); ok && h > 0 {
+	if h, ok := resilience.RetryAfter(err); ok && h > 0 {
 		h = min(h, p.maxDelay)
 		return addSaturating(h, p.hintJitter(h))
 	}

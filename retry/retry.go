@@ -219,7 +219,7 @@ func (p *Policy) run(ctx context.Context, start time.Time, next resilience.Polic
 		if err == nil {
 			return attempt, nil
 		}
-		if isPermanent(err) {
+		if resilience.IsPermanent(err) {
 			p.giveUp(attempt, err)
 			return attempt, err
 		}

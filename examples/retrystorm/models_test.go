@@ -9,6 +9,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/magicmagnets/resilience"
 	"github.com/magicmagnets/resilience/backoff"
 	"github.com/magicmagnets/resilience/breaker"
 	"github.com/magicmagnets/resilience/retry"
@@ -116,9 +117,9 @@ func TestBreakerModelDecidesAsBreaker(t *testing.T) {
 					if ok {
 						inFlight = append(inFlight, call{rp, mp})
 					} else {
-						var hint interface{ RetryAfter() time.Duration }
-						require.ErrorAs(t, err, &hint)
-						require.Equal(t, wait, hint.RetryAfter(), "call %d at %v: RetryAfter", i, now)
+						hint, ok := resilience.RetryAfter(err)
+						require.True(t, ok, "call %d at %v: a rejection carries a hint", i, now)
+						require.Equal(t, wait, hint, "call %d at %v: RetryAfter", i, now)
 					}
 				}
 				st := real.State()

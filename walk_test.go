@@ -1,4 +1,4 @@
-package retry
+package resilience
 
 import (
 	"errors"
@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
-
-	"github.com/magicmagnets/resilience"
 )
 
 type hintErr time.Duration
@@ -67,34 +65,42 @@ func TestLookupsMatchErrorsAs(t *testing.T) {
 		"As that declines":          asErr{inner: hintErr(3 * time.Second)},
 		"As inside a join":          errors.Join(plain, asErr{hint: ptr(hintErr(4 * time.Second))}),
 		"hint before an As":         errors.Join(hintErr(time.Second), asErr{hint: ptr(hintErr(4 * time.Second))}),
-		"permanent":                 resilience.Permanent(plain),
-		"wrapped permanent":         fmt.Errorf("d: %w", resilience.Permanent(plain)),
-		"false marker first":        fmt.Errorf("e: %w", errors.Join(markErr(false), resilience.Permanent(plain))),
-		"As says not permanent":     asErr{mark: ptr(markErr(false)), inner: resilience.Permanent(plain)},
+		"permanent":                 Permanent(plain),
+		"wrapped permanent":         fmt.Errorf("d: %w", Permanent(plain)),
+		"false marker first":        fmt.Errorf("e: %w", errors.Join(markErr(false), Permanent(plain))),
+		"As says not permanent":     asErr{mark: ptr(markErr(false)), inner: Permanent(plain)},
 		"As says permanent":         fmt.Errorf("f: %w", asErr{mark: ptr(markErr(true)), inner: plain}),
-		"permanent with a hint":     resilience.Permanent(hintErr(time.Minute)),
+		"permanent with a hint":     Permanent(hintErr(time.Minute)),
 		"As hint and mark, wrapped": errors.Join(plain, asErr{hint: ptr(hintErr(time.Hour)), mark: ptr(markErr(true))}),
 	}
 	for name, err := range trees {
-		wantHint, wantOK := resilience.RetryAfter(err)
-		gotHint, gotOK := hint(err)
+		var h interface{ RetryAfter() time.Duration }
+		wantOK := errors.As(err, &h)
+		var wantHint time.Duration
+		if wantOK {
+			wantHint = h.RetryAfter()
+		}
+		var m interface{ Permanent() bool }
+		wantPermanent := errors.As(err, &m) && m.Permanent()
+
+		gotHint, gotOK := RetryAfter(err)
 		assert.Equal(t, wantOK, gotOK, "%s: hint found", name)
 		assert.Equal(t, wantHint, gotHint, "%s: hint", name)
-		assert.Equal(t, resilience.IsPermanent(err), isPermanent(err), "%s: permanent", name)
+		assert.Equal(t, wantPermanent, IsPermanent(err), "%s: permanent", name)
 	}
-	// The cases the old lookup got wrong, spelled out.
-	h, _ := hint(trees["As before a deeper hint"])
+	// The cases a walk that ignored As methods would get wrong, spelled out.
+	h, _ := RetryAfter(trees["As before a deeper hint"])
 	assert.Equal(t, 5*time.Second, h, "the As method answers before the error it wraps")
-	assert.False(t, isPermanent(trees["As says not permanent"]))
-	assert.False(t, isPermanent(trees["false marker first"]))
+	assert.False(t, IsPermanent(trees["As says not permanent"]))
+	assert.False(t, IsPermanent(trees["false marker first"]))
 }
 
 // TestLookupsAllocateNothingWithoutAsMethods: the reason walk.go exists.
 func TestLookupsAllocateNothingWithoutAsMethods(t *testing.T) {
 	err := fmt.Errorf("call: %w", errors.Join(errors.New("x"), hintErr(time.Second)))
 	allocs := testing.AllocsPerRun(100, func() {
-		_, _ = hint(err)
-		_ = isPermanent(err)
+		_, _ = RetryAfter(err)
+		_ = IsPermanent(err)
 	})
 	assert.Zero(t, allocs)
 }
