@@ -1,6 +1,7 @@
 package resiliencehttp
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
@@ -54,7 +55,7 @@ func New(c Config) *Transport {
 	}
 	switch {
 	case c.PerHost != nil:
-		t.hosts = newHosts(c.PerHost, cmpOr(c.MaxHosts, defaultMaxHosts))
+		t.hosts = newHosts(c.PerHost, cmp.Or(c.MaxHosts, defaultMaxHosts))
 	case t.shared == nil:
 		t.shared = retry.New(retry.Config{})
 	}
@@ -76,13 +77,6 @@ func (c Config) Validate() error {
 		return fmt.Errorf("resiliencehttp: negative BufferBody %d", c.BufferBody)
 	}
 	return nil
-}
-
-func cmpOr(v, def int) int {
-	if v == 0 {
-		return def
-	}
-	return v
 }
 
 // RoundTrip sends req under the policy of its host and returns the response
