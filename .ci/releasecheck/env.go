@@ -13,9 +13,9 @@ import (
 // the published modules: no workspace (GOWORK=off), the file proxy first,
 // then the local module cache's downloads and the usual GOPROXY for
 // third-party modules, no checksum database for the repository's modules
-// (nothing is tagged), and a module cache of its own under work, so that a
-// version published by an earlier run (same version, other content) is
-// never reused.
+// (what the proxy holds is the working tree, not what was or will be
+// tagged), and a module cache of its own under work, so that a version
+// published by an earlier run (same version, other content) is never reused.
 func checkEnv(work, proxy, core string) ([]string, error) {
 	out, err := exec.Command("go", "env", "GOPROXY", "GOMODCACHE", "GOFLAGS", "GONOSUMDB").Output()
 	if err != nil {

@@ -58,8 +58,8 @@ func install(dir, root string, ws workspace, rel map[string][]string, env []stri
 
 	// The packages as the published versions have them, which for a tagged
 	// version are not the working tree's.
-	main := filepath.Join(dir, "main.go")
-	if err := os.WriteFile(main, consumerMain(nil), 0o644); err != nil {
+	mainFile := filepath.Join(dir, "main.go")
+	if err := os.WriteFile(mainFile, consumerMain(nil), 0o644); err != nil {
 		return err
 	}
 	out, err := goOutput(dir, env, "list", "-f", "{{.ImportPath}} {{.Name}}", ws.core().path+"/...")
@@ -67,7 +67,7 @@ func install(dir, root string, ws workspace, rel map[string][]string, env []stri
 		return err
 	}
 	imports := importable(string(out))
-	if err := os.WriteFile(main, consumerMain(imports), 0o644); err != nil {
+	if err := os.WriteFile(mainFile, consumerMain(imports), 0o644); err != nil {
 		return err
 	}
 	fmt.Printf("releasecheck: a consumer of %d packages\n", len(imports))
