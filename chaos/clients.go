@@ -170,6 +170,7 @@ func send(ctx context.Context, hc *http.Client, o *orderRec) (out outcome) {
 	}
 	defer resp.Body.Close()
 	out.status = resp.StatusCode
+	out.replayed = resp.Header.Get("Idempotent-Replayed") == "true"
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
 		out.err = err

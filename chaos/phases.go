@@ -107,6 +107,11 @@ var phases = []phase{
 		// timeout: the retry reaches replica b while a still owns the key.
 		return t.on(t.storeProxy[:1], toxic{"latency", "downstream", 1, toxiproxy.Attributes{"latency": 2500, "jitter": 200}})
 	}},
+	{"store resets", func(t *trial) error {
+		// Replies lost after the command ran: go-redis and pgx see a
+		// dropped connection, and go-redis sends the command again.
+		return t.on(t.storeProxies(), toxic{"reset_peer", "downstream", 0.3, toxiproxy.Attributes{"timeout": 0}})
+	}},
 	{"store hung", func(t *trial) error {
 		return t.on(t.storeProxies(), toxic{"timeout", "upstream", 1, toxiproxy.Attributes{"timeout": 0}})
 	}},

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -45,6 +46,11 @@ type receipt struct {
 	AmountCents int64  `json:"amount_cents"`
 	Fence       int64  `json:"fence"`
 	Replica     string `json:"replica"`
+}
+
+// cardNetworkDelay is how long a charge takes: 20 to 80ms.
+func cardNetworkDelay() time.Duration {
+	return 20*time.Millisecond + rand.N(60*time.Millisecond)
 }
 
 // replicaConfig is what the driver passes a replica on its command line.
@@ -178,6 +184,10 @@ func (p *payments) charge(w http.ResponseWriter, r *http.Request) {
 	if o.HoldOn == p.name {
 		p.hold(ctx, wr)
 	}
+	// The card network takes its time, and the charge is not abandoned
+	// half-way when the client hangs up: a store fault or a client's
+	// timeout can fall between the claim and the record.
+	_ = pause(ctx, cardNetworkDelay())
 	var a applied
 	status, err := p.post(ctx, "/apply", wr, &a)
 	switch {

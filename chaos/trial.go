@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	toxiproxy "github.com/Shopify/toxiproxy/v2/client"
@@ -147,8 +148,8 @@ func migrate(ctx context.Context) error {
 	return pgstore.Migrate(ctx, pool)
 }
 
-// run drives the orders through every phase, the takeover and the clean
-// pass, and returns the figures per phase.
+// run drives the orders through every phase, each followed by its
+// clean-network pass, then the takeover, and returns the figures per phase.
 func (t *trial) run(ctx context.Context) ([]row, takeover, []string, error) {
 	per := max(1, t.o.orders/len(phases))
 	var resilient, naive [][]*orderRec
@@ -163,20 +164,25 @@ func (t *trial) run(ctx context.Context) ([]row, takeover, []string, error) {
 	}
 	start := time.Now()
 	tk := t.takeover(ctx)
+	faultsEnded := time.Now()
 	fmt.Fprintf(t.out, "  %s: takeover (%v)\n", t.store, time.Since(start).Round(100*time.Millisecond))
 	if err := t.tp.ResetState(); err != nil {
 		return nil, tk, nil, err
 	}
+	// Once every lease of the fault phases has ended, every keyed order is
+	// sent once more: a key left in progress by an outcome that was never
+	// recorded would now run again, and show as charged twice.
 	start = time.Now()
-	// Leave the replicas a moment to see the network back.
-	if err := pause(ctx, time.Second); err != nil {
+	if err := pause(ctx, time.Until(faultsEnded.Add(t.o.lease+time.Second))); err != nil {
 		return nil, tk, nil, err
 	}
-	for i := range phases {
-		t.cleanPass(ctx, t.resilient, resilient[i])
-		t.cleanPass(ctx, t.naive, naive[i])
+	var all []*orderRec
+	for _, r := range resilient {
+		all = append(all, r...)
 	}
-	fmt.Fprintf(t.out, "  %s: clean-network pass (%v)\n", t.store, time.Since(start).Round(100*time.Millisecond))
+	replayed := t.latePass(ctx, all)
+	fmt.Fprintf(t.out, "  %s: every keyed order sent again after the lease: %d of %d replayed (%v)\n",
+		t.store, replayed, len(all), time.Since(start).Round(100*time.Millisecond))
 	var rows []row
 	var problems []string
 	for i, ph := range phases {
@@ -190,8 +196,9 @@ func (t *trial) run(ctx context.Context) ([]row, takeover, []string, error) {
 	return rows, tk, problems, nil
 }
 
-// runPhase applies the phase's fault, sends n orders from each client over
-// the fault's duration, removes the fault, and waits for every order.
+// runPhase applies the phase's fault, sends n orders from each client,
+// removes the fault once its duration has passed, waits for every order,
+// and then re-sends those unconfirmed on the clean network.
 func (t *trial) runPhase(ctx context.Context, i int, ph phase, n int) (resilient, naive []*orderRec, err error) {
 	for j := range n {
 		id := fmt.Sprintf("%s-%d-%d", t.store, i, j)
@@ -213,8 +220,22 @@ func (t *trial) runPhase(ctx context.Context, i int, ph phase, n int) (resilient
 	if ended != nil {
 		return nil, nil, ended
 	}
-	return resilient, naive, err
+	if err != nil {
+		return nil, nil, err
+	}
+	// Leave the replicas a moment to see the network back.
+	if err := pause(ctx, cleanAfter); err != nil {
+		return nil, nil, err
+	}
+	wg.Go(func() { t.cleanPass(ctx, t.resilient, resilient) })
+	wg.Go(func() { t.cleanPass(ctx, t.naive, naive) })
+	wg.Wait()
+	return resilient, naive, ctx.Err()
 }
+
+// cleanAfter is how long after a phase's fault and orders have ended its
+// clean-network pass starts.
+const cleanAfter = time.Second
 
 // redraw draws the phase's partial toxics again every redrawEvery until the
 // fault's duration has passed. It returns ctx's error if ctx ended first,
@@ -311,6 +332,31 @@ func (t *trial) cleanPass(ctx context.Context, c client, orders []*orderRec) {
 	}
 	close(work)
 	wg.Wait()
+}
+
+// latePass sends every order once more with its key and returns how many
+// answers were replays of a recorded response.
+func (t *trial) latePass(ctx context.Context, orders []*orderRec) int {
+	work := make(chan *orderRec)
+	var replayed atomic.Int64
+	var wg sync.WaitGroup
+	for range t.o.concurrency {
+		wg.Go(func() {
+			for o := range work {
+				if out := t.call(ctx, t.resilient, o); out.replayed {
+					replayed.Add(1)
+				}
+			}
+		})
+	}
+	for _, o := range orders {
+		if ctx.Err() == nil {
+			work <- o
+		}
+	}
+	close(work)
+	wg.Wait()
+	return int(replayed.Load())
 }
 
 // figures sums a phase's orders, and describes every resilient order that
