@@ -73,6 +73,9 @@ type outcome struct {
 	seen409 int64 // 409 answers among them
 	// replayed: the answer carried Idempotent-Replayed: true.
 	replayed bool
+	// leaseLost: the answer of a held charge whose owner was told, before
+	// its late write, that its lease was lost (the takeover phase).
+	leaseLost bool
 }
 
 // client charges one order.
@@ -176,7 +179,7 @@ func send(ctx context.Context, hc *http.Client, o *orderRec) (out outcome) {
 		out.err = err
 		return out
 	}
-	if resp.StatusCode == http.StatusCreated {
+	if resp.StatusCode == http.StatusCreated || o.body.FailAfterCharge && resp.StatusCode == http.StatusInternalServerError {
 		out.err = json.Unmarshal(body, &out.receipt)
 	}
 	return out

@@ -14,6 +14,10 @@ const redrawEvery = 750 * time.Millisecond
 type phase struct {
 	name  string
 	apply func(t *trial) error
+	// midCharge applies the fault only once the phase's first keyed
+	// charges have gone through, so that it falls on the requests then
+	// between their claim and their record.
+	midCharge bool
 }
 
 // toxic is one Toxiproxy toxic: a type, a direction, how many connections
@@ -79,43 +83,49 @@ func disable(ps ...*toxiproxy.Proxy) error {
 var phases = []phase{
 	{"latency", func(t *trial) error {
 		return t.on(t.httpProxies(), toxic{"latency", "downstream", 1, toxiproxy.Attributes{"latency": 300, "jitter": 250}})
-	}},
+	}, false},
 	{"hangs", func(t *trial) error {
 		return t.on(t.httpProxies(), toxic{"timeout", "downstream", 0.4, toxiproxy.Attributes{"timeout": 0}})
-	}},
+	}, false},
 	{"resets", func(t *trial) error {
 		return t.on(t.httpProxies(), toxic{"reset_peer", "downstream", 0.5, toxiproxy.Attributes{"timeout": 0}})
-	}},
+	}, false},
 	{"slicing", func(t *trial) error {
 		slicer := toxiproxy.Attributes{"average_size": 24, "size_variation": 16, "delay": 2000}
 		if err := t.on(t.httpProxies(), toxic{"slicer", "downstream", 1, slicer}); err != nil {
 			return err
 		}
 		return t.on(t.httpProxies(), toxic{"slicer", "upstream", 1, slicer})
-	}},
+	}, false},
 	{"cut-off bodies", func(t *trial) error {
 		return t.on(t.httpProxies(), toxic{"limit_data", "downstream", 0.5, toxiproxy.Attributes{"bytes": 700}})
-	}},
+	}, false},
 	{"replica down", func(t *trial) error {
 		return disable(t.httpProxy[0])
-	}},
+	}, false},
 	{"store slow", func(t *trial) error {
 		return t.on(t.storeProxies(), toxic{"latency", "downstream", 1, toxiproxy.Attributes{"latency": 250, "jitter": 100}})
-	}},
+	}, false},
 	{"slow store link (a)", func(t *trial) error {
 		// Replica a's store answers after the client's 2s per-attempt
 		// timeout: the retry reaches replica b while a still owns the key.
 		return t.on(t.storeProxy[:1], toxic{"latency", "downstream", 1, toxiproxy.Attributes{"latency": 2500, "jitter": 200}})
-	}},
+	}, false},
 	{"store resets", func(t *trial) error {
 		// Replies lost after the command ran: go-redis and pgx see a
 		// dropped connection, and go-redis sends the command again.
 		return t.on(t.storeProxies(), toxic{"reset_peer", "downstream", 0.3, toxiproxy.Attributes{"timeout": 0}})
-	}},
+	}, false},
 	{"store hung", func(t *trial) error {
 		return t.on(t.storeProxies(), toxic{"timeout", "upstream", 1, toxiproxy.Attributes{"timeout": 0}})
-	}},
+	}, false},
 	{"store unreachable", func(t *trial) error {
 		return disable(t.storeProxies()...)
-	}},
+	}, false},
+	{"store lost mid-charge", func(t *trial) error {
+		// The requests in flight have claimed their keys and are charging:
+		// each one's record meets a store that is gone, for the fault's
+		// duration, and must be retried until it is taken.
+		return disable(t.storeProxies()...)
+	}, true},
 }

@@ -34,6 +34,12 @@ type order struct {
 	// (a long GC pause, a stalled host) past its lease, which does not
 	// notice and writes late. Only the takeover phase sets it.
 	HoldOn string `json:"hold_on,omitempty"`
+	// FailAfterCharge makes the handler answer 500 once the charge has gone
+	// through, with the receipt in the body: a service that charged and
+	// then failed. That answer is the order's outcome, and a retry must
+	// replay it, never charge again. The driver sets it on a share of the
+	// keyed orders of every phase.
+	FailAfterCharge bool `json:"fail_after_charge,omitempty"`
 }
 
 // orderAmount is what every order charges: $50.00.
@@ -183,6 +189,13 @@ func (p *payments) charge(w http.ResponseWriter, r *http.Request) {
 	ctx := context.WithoutCancel(r.Context())
 	if o.HoldOn == p.name {
 		p.hold(ctx, wr)
+		// By now another replica has taken the key over: the library must
+		// have told this owner so, by cancelling its context with
+		// ErrLockLost. The write below still goes out (the fence must refuse
+		// it); the answer says whether the owner was told.
+		if errors.Is(context.Cause(r.Context()), idempotency.ErrLockLost) {
+			w.Header().Set(leaseLostHeader, "true")
+		}
 	}
 	// The card network takes its time, and the charge is not abandoned
 	// half-way when the client hangs up: a store fault or a client's
@@ -201,8 +214,12 @@ func (p *payments) charge(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("ledger: status %d", status), http.StatusBadGateway)
 		return
 	}
+	status = http.StatusCreated
+	if o.FailAfterCharge {
+		status = http.StatusInternalServerError
+	}
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusCreated)
+	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(receipt{ChargeID: a.ChargeID, OrderID: o.OrderID, AmountCents: o.AmountCents, Fence: wr.Fence, Replica: p.name})
 }
 
@@ -247,5 +264,9 @@ func post(ctx context.Context, c *http.Client, url string, body, into any) (int,
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	return resp.StatusCode, nil
 }
+
+// leaseLostHeader marks the answer of a held charge whose owner's context
+// was cancelled with ErrLockLost.
+const leaseLostHeader = "Chaos-Lease-Lost"
 
 var errNoAddr = errors.New("replica printed no address")

@@ -107,3 +107,26 @@ func TestReplicaAnswers409AndChargesNothingWhenItsFenceIsStale(t *testing.T) {
 	assert.Equal(t, 0, l.times("o3"))
 	assert.Equal(t, 1, l.staleRefused())
 }
+
+func TestReplicaAnswers500AfterChargingAndTheRetryReplaysIt(t *testing.T) {
+	l := newLedger()
+	srv := replicaUnderTest(t, l, idempotency.NewMemoryStore(idempotency.MemoryConfig{}))
+	defer http.DefaultClient.CloseIdleConnections()
+	o := order{OrderID: "o5", AmountCents: orderAmount, FailAfterCharge: true}
+	for i := range 2 {
+		b, _ := json.Marshal(o)
+		req, err := http.NewRequest(http.MethodPost, srv.URL+"/charges", bytes.NewReader(b))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", `"k5"`)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		var r receipt
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&r))
+		resp.Body.Close()
+		assert.Equal(t, http.StatusInternalServerError, resp.StatusCode)
+		assert.True(t, l.charged("o5", r.ChargeID), "the 500 carries the charge's receipt")
+		assert.Equal(t, i == 1, resp.Header.Get("Idempotent-Replayed") == "true")
+	}
+	assert.Equal(t, 1, l.times("o5"), "the 500 was recorded: the retry did not charge again")
+}

@@ -80,6 +80,7 @@ type takeover struct {
 	Charges      int   // charges of the order in the ledger
 	StaleRefused int   // writes of the stale owner the ledger refused
 	Replayed     bool  // the stale replica, back on the store, replays the takeover's receipt
+	StaleTold    bool  // the stale owner's context was cancelled with ErrLockLost before its late write
 	Err          error // what went wrong running the phase, if anything
 }
 
@@ -87,7 +88,7 @@ type takeover struct {
 // refused the stale owner's write, the order was charged exactly once and
 // the stale replica replays the new owner's answer.
 func (t takeover) passed() bool {
-	return t.Err == nil && t.NewFence > t.StaleFence && t.StaleRefused > 0 && t.Charges == 1 && t.Replayed
+	return t.Err == nil && t.NewFence > t.StaleFence && t.StaleRefused > 0 && t.Charges == 1 && t.Replayed && t.StaleTold
 }
 
 func (t takeover) String() string {
@@ -95,8 +96,8 @@ func (t takeover) String() string {
 	if !t.passed() {
 		verdict = "FAILED"
 	}
-	s := fmt.Sprintf("takeover: stale owner's fence %d, takeover's fence %d, charges %d, stale writes refused %d, replayed by the stale replica: %t — %s",
-		t.StaleFence, t.NewFence, t.Charges, t.StaleRefused, t.Replayed, verdict)
+	s := fmt.Sprintf("takeover: stale owner's fence %d, takeover's fence %d, charges %d, stale writes refused %d, stale owner told its lease was lost: %t, replayed by the stale replica: %t — %s",
+		t.StaleFence, t.NewFence, t.Charges, t.StaleRefused, t.StaleTold, t.Replayed, verdict)
 	if t.Err != nil {
 		s += " (" + t.Err.Error() + ")"
 	}

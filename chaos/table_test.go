@@ -42,7 +42,7 @@ func TestWriteTablePrintsEveryPhaseAndTheTotal(t *testing.T) {
 }
 
 func TestVerdictFailsOnADoubleChargeALostOrderOrAFailedTakeover(t *testing.T) {
-	good := takeover{StaleFence: 1, NewFence: 2, Charges: 1, StaleRefused: 1, Replayed: true}
+	good := takeover{StaleFence: 1, NewFence: 2, Charges: 1, StaleRefused: 1, Replayed: true, StaleTold: true}
 	clean := []row{{Phase: "latency", Resilient: figures{Orders: 10}, Naive: figures{Double: 3, Lost: 2}}}
 	assert.NoError(t, verdict("redis", clean, good), "the naive client's figures never fail the trial")
 
@@ -54,7 +54,7 @@ func TestVerdictFailsOnADoubleChargeALostOrderOrAFailedTakeover(t *testing.T) {
 }
 
 func TestTakeoverPassesOnlyWhenTheStaleWriteIsRefusedAndChargedOnce(t *testing.T) {
-	good := takeover{StaleFence: 1, NewFence: 2, Charges: 1, StaleRefused: 1, Replayed: true}
+	good := takeover{StaleFence: 1, NewFence: 2, Charges: 1, StaleRefused: 1, Replayed: true, StaleTold: true}
 	assert.True(t, good.passed())
 	assert.Contains(t, good.String(), "passed")
 
@@ -66,6 +66,7 @@ func TestTakeoverPassesOnlyWhenTheStaleWriteIsRefusedAndChargedOnce(t *testing.T
 		"error running it":  func(t *takeover) { t.Err = errors.New("boom") },
 		"never charged":     func(t *takeover) { t.Charges = 0 },
 		"lower fence taken": func(t *takeover) { t.NewFence = 0 },
+		"owner not told":    func(t *takeover) { t.StaleTold = false },
 	} {
 		tk := good
 		bad(&tk)

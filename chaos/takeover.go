@@ -62,6 +62,7 @@ func (t *trial) takeover(ctx context.Context) (tk takeover) {
 		if s.status == http.StatusCreated {
 			tk.Err = fmt.Errorf("the stale owner's charge went through: %s", s)
 		}
+		tk.StaleTold = s.leaseLost
 	case <-ctx.Done():
 		tk.Err = errors.New("the stale owner never answered")
 	}
@@ -112,6 +113,7 @@ func postKeyed(ctx context.Context, addr, key string, o order, limit time.Durati
 	defer resp.Body.Close()
 	out.status = resp.StatusCode
 	out.replayed = resp.Header.Get("Idempotent-Replayed") == "true"
+	out.leaseLost = resp.Header.Get(leaseLostHeader) == "true"
 	body, err := io.ReadAll(resp.Body)
 	switch {
 	case err != nil:

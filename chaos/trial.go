@@ -202,17 +202,32 @@ func (t *trial) run(ctx context.Context) ([]row, takeover, []string, error) {
 func (t *trial) runPhase(ctx context.Context, i int, ph phase, n int) (resilient, naive []*orderRec, err error) {
 	for j := range n {
 		id := fmt.Sprintf("%s-%d-%d", t.store, i, j)
-		resilient = append(resilient, &orderRec{body: order{OrderID: "r-" + id, AmountCents: orderAmount}, key: idempotency.NewKey(), phase: i})
+		keyed := order{OrderID: "r-" + id, AmountCents: orderAmount, FailAfterCharge: j%failAfterChargeEvery == failAfterChargeEvery/2}
+		resilient = append(resilient, &orderRec{body: keyed, key: idempotency.NewKey(), phase: i})
 		naive = append(naive, &orderRec{body: order{OrderID: "n-" + id, AmountCents: orderAmount}, phase: i})
 	}
 	t.partial = nil
-	if err := ph.apply(t); err != nil {
-		return nil, nil, err
+	if !ph.midCharge {
+		if err := ph.apply(t); err != nil {
+			return nil, nil, err
+		}
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() { t.dispatch(ctx, t.resilient, resilient) })
 	wg.Go(func() { t.dispatch(ctx, t.naive, naive) })
-	ended, err := t.redraw(ctx)
+	clean := time.Now()
+	if ph.midCharge {
+		t.waitCharges(ctx, resilient, max(1, t.o.concurrency/4))
+		err = ph.apply(t)
+		// A claim the cut caught on its way, which the store took and whose
+		// reply was lost, stays in progress until its lease ends: the clean
+		// pass waits that out.
+		clean = time.Now().Add(t.o.lease)
+	}
+	ended, rerr := t.redraw(ctx)
+	if err == nil {
+		err = rerr
+	}
 	if rerr := t.tp.ResetState(); err == nil {
 		err = rerr
 	}
@@ -224,13 +239,35 @@ func (t *trial) runPhase(ctx context.Context, i int, ph phase, n int) (resilient
 		return nil, nil, err
 	}
 	// Leave the replicas a moment to see the network back.
-	if err := pause(ctx, cleanAfter); err != nil {
+	if err := pause(ctx, max(cleanAfter, time.Until(clean.Add(cleanAfter)))); err != nil {
 		return nil, nil, err
 	}
 	wg.Go(func() { t.cleanPass(ctx, t.resilient, resilient) })
 	wg.Go(func() { t.cleanPass(ctx, t.naive, naive) })
 	wg.Wait()
 	return resilient, naive, ctx.Err()
+}
+
+// failAfterChargeEvery: one keyed order in this many, in every phase, is
+// answered 500 after its charge (order.FailAfterCharge).
+const failAfterChargeEvery = 20
+
+// waitCharges waits until n of orders have been charged, for at most a
+// second.
+func (t *trial) waitCharges(ctx context.Context, orders []*orderRec, n int) {
+	deadline := time.Now().Add(time.Second)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		charged := 0
+		for _, o := range orders {
+			if t.ledger.times(o.body.OrderID) > 0 {
+				charged++
+			}
+		}
+		if charged >= n {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // cleanAfter is how long after a phase's fault and orders have ended its
@@ -297,11 +334,18 @@ func (t *trial) call(ctx context.Context, c client, o *orderRec) outcome {
 	return out
 }
 
-// confirms reports whether out confirms o: a 201 with a receipt for o
+// charged reports whether out is the answer o's handler gives once it has
+// charged: 201, or 500 for an order that asks for it (FailAfterCharge).
+func charged(o *orderRec, out outcome) bool {
+	return out.err == nil && (out.status == http.StatusCreated ||
+		o.body.FailAfterCharge && out.status == http.StatusInternalServerError)
+}
+
+// confirms reports whether out confirms o: charged's answer with a receipt for o
 // whose charge the ledger has. A receipt the ledger does not know marks o
 // as a phantom.
 func (t *trial) confirms(o *orderRec, out outcome) bool {
-	if out.err != nil || out.status != http.StatusCreated {
+	if !charged(o, out) {
 		return false
 	}
 	if out.receipt.OrderID != o.body.OrderID || !t.ledger.charged(o.body.OrderID, out.receipt.ChargeID) {
@@ -368,7 +412,7 @@ func (t *trial) figures(orders []*orderRec) (figures, []string) {
 		f.Orders++
 		f.Retries += int(max(0, o.first.sent-1))
 		f.Conflicts += int(o.first.seen409)
-		if o.first.err == nil && o.first.status == http.StatusCreated && !o.phantom && o.first.receipt.OrderID == o.body.OrderID {
+		if charged(o, o.first) && !o.phantom && o.first.receipt.OrderID == o.body.OrderID {
 			f.FirstTry++
 		}
 		if o.resent {
