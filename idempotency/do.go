@@ -113,10 +113,10 @@ func Do[T any](ctx context.Context, store Store, key string, fn func(context.Con
 		return v, false, err
 	}
 	o := opts.withDefaults()
-	em := &emit.Emitter{Policy: "idempotency", Name: o.Name, Observer: o.Observer}
+	em := emit.Emitter{Policy: "idempotency", Name: o.Name, Observer: o.Observer}
 	start := em.Start()
 	defer func() { em.Call(start, err) }()
-	c, sent, err := claim(ctx, store, key, &o, em)
+	c, sent, err := claim(ctx, store, key, &o, &em)
 	if err != nil {
 		return v, false, err
 	}

@@ -183,7 +183,7 @@ func Middleware(store Store, c MiddlewareConfig) func(http.Handler) http.Handler
 	}
 	return func(next http.Handler) http.Handler {
 		return &middleware{store: store, c: c, exclude: exclude, retryAfter: retryAfter, next: next,
-			em: &emit.Emitter{Policy: "idempotency", Name: c.Name, Observer: c.Observer}}
+			em: emit.Emitter{Policy: "idempotency", Name: c.Name, Observer: c.Observer}}
 	}
 }
 
@@ -193,7 +193,7 @@ type middleware struct {
 	exclude    map[string]bool // canonical names of the headers never recorded
 	retryAfter string          // the 409's Retry-After
 	next       http.Handler
-	em         *emit.Emitter
+	em         emit.Emitter
 }
 
 func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {

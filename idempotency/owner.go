@@ -17,8 +17,10 @@ import (
 //
 // What it guarantees, and how:
 //
-//   - Every store call has its own timeout (callTimeout), so a link that
-//     goes silent cannot hold the owner.
+//   - Every store call the owner makes after the claim has its own timeout
+//     (callTimeout), so a link that goes silent cannot hold the owner; the
+//     claim itself is bounded by the caller's context and the store's own
+//     timeout.
 //   - A claim that fails with a store error is sent again with the same
 //     token: the store treats it as a re-send, so a claim whose reply was
 //     lost is owned at once rather than orphaned for a lease.
@@ -63,7 +65,7 @@ type owner struct {
 	lock      Lock
 	lease     time.Duration
 	retention time.Duration
-	emit      *emit.Emitter
+	emit      emit.Emitter
 
 	opCtx    context.Context // the operation's context
 	cancelOp context.CancelCauseFunc
@@ -88,10 +90,11 @@ func claimKey(ctx context.Context, store Store, key, fingerprint string, lease t
 	token := NewToken()
 	delay := firstRetry
 	for try := 1; ; try++ {
+		// The claim is bounded by ctx and by the store's own timeout (the
+		// Store contract asks every store for one); it is on every
+		// request's path, replays included, so it adds none of its own.
 		sent := time.Now()
-		cctx, cancel := context.WithTimeout(ctx, callTimeout(lease))
-		c, err := store.Claim(cctx, key, fingerprint, token, lease)
-		cancel()
+		c, err := store.Claim(ctx, key, fingerprint, token, lease)
 		if err == nil || try == claimTries || !storeFailure(ctx, err) {
 			return c, sent, err
 		}
@@ -120,7 +123,7 @@ func storeFailure(ctx context.Context, err error) bool {
 // context derives from ctx (it ends with the caller), carries the key and
 // fence ([FenceFrom]) and is cancelled with cause ErrLockLost when the lease
 // is lost.
-func own(ctx context.Context, store Store, key string, lock Lock, sent time.Time, lease, retention time.Duration, em *emit.Emitter) *owner {
+func own(ctx context.Context, store Store, key string, lock Lock, sent time.Time, lease, retention time.Duration, em emit.Emitter) *owner {
 	o := &owner{
 		store: store, key: key, lock: lock, lease: lease, retention: retention, emit: em,
 		quit: make(chan struct{}), done: make(chan struct{}), lostCh: make(chan struct{}),

@@ -3,9 +3,11 @@ package idempotency
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 )
 
@@ -225,12 +227,22 @@ func ValidateToken(token string) error {
 	return nil
 }
 
-// NewToken returns a fresh owner token: 128 random bits in 32 hex digits.
+// NewToken returns a fresh owner token, unique to one claim: 32 hex digits,
+// a random 64-bit prefix drawn once per process followed by a counter. It
+// is not a secret (no client sees it), so it needs no randomness per call.
 func NewToken() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // never fails (crypto/rand, Go 1.24+)
-	return hex.EncodeToString(b[:])
+	var b [32]byte
+	hex.Encode(b[:16], tokenPrefix[:])
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], tokenCounter.Add(1))
+	hex.Encode(b[16:], n[:])
+	return string(b[:])
 }
+
+var (
+	tokenPrefix  = func() (p [8]byte) { _, _ = rand.Read(p[:]); return p }() // never fails (crypto/rand, Go 1.24+)
+	tokenCounter atomic.Uint64
+)
 
 // ValidateDuration returns an error matching [ErrInvalidDuration] unless
 // d > 0. Stores call it for every lease and retention before touching their
