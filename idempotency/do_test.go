@@ -556,3 +556,71 @@ func TestDoGivesUpTheLeaseWhenNoExtensionSucceedsForAWholeLease(t *testing.T) {
 		assert.True(t, c.Replayed)
 	})
 }
+
+func TestDoOwnsAnOrphanLeftWhenTheStoreWentAwayAfterTakingTheClaim(t *testing.T) {
+	mem := newStore()
+	var down atomic.Bool
+	down.Store(true)
+	s := &faultyStore{Store: mem, claim: func(ctx context.Context, key, fp, token string, lease time.Duration) (idempotency.Claim, error) {
+		c, err := mem.Claim(ctx, key, fp, token, lease)
+		if down.Load() {
+			return idempotency.Claim{}, errors.New("read tcp: i/o timeout") // applied, every reply lost
+		}
+		return c, err
+	}}
+	var runs atomic.Int32
+	op := func(context.Context) (int, error) { runs.Add(1); return 9, nil }
+	key := "orphan-" + idempotency.NewToken()
+	_, _, err := idempotency.Do(t.Context(), s, key, op, idempotency.Options{})
+	require.Error(t, err, "the store never answered")
+	assert.Zero(t, runs.Load())
+
+	down.Store(false)
+	v, replayed, err := idempotency.Do(t.Context(), s, key, op, idempotency.Options{})
+	require.NoError(t, err, "the next call takes the orphan over instead of answering in progress for a lease")
+	assert.False(t, replayed)
+	assert.Equal(t, 9, v)
+	assert.Equal(t, int32(1), runs.Load())
+}
+
+func TestDoGivesAnOrphansTokenToOneCallerOnly(t *testing.T) {
+	mem := newStore()
+	var down atomic.Bool
+	down.Store(true)
+	s := &faultyStore{Store: mem, claim: func(ctx context.Context, key, fp, token string, lease time.Duration) (idempotency.Claim, error) {
+		c, err := mem.Claim(ctx, key, fp, token, lease)
+		if down.Load() {
+			return idempotency.Claim{}, errors.New("read tcp: i/o timeout")
+		}
+		return c, err
+	}}
+	key := "orphan-" + idempotency.NewToken()
+	_, _, err := idempotency.Do(t.Context(), s, key, func(context.Context) (int, error) { return 0, nil }, idempotency.Options{})
+	require.Error(t, err)
+	down.Store(false)
+
+	var runs atomic.Int32
+	release := make(chan struct{})
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range errs {
+		wg.Go(func() {
+			_, _, errs[i] = idempotency.Do(t.Context(), s, key, func(context.Context) (int, error) {
+				runs.Add(1)
+				<-release
+				return 1, nil
+			}, idempotency.Options{})
+		})
+	}
+	require.Eventually(t, func() bool { return runs.Load() == 1 }, 5*time.Second, time.Millisecond)
+	close(release)
+	wg.Wait()
+	assert.Equal(t, int32(1), runs.Load(), "the orphan's token went to one caller")
+	inProgress := 0
+	for _, err := range errs {
+		if errors.Is(err, idempotency.ErrInProgress) {
+			inProgress++
+		}
+	}
+	assert.GreaterOrEqual(t, inProgress, 1)
+}

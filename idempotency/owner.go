@@ -83,11 +83,21 @@ type owner struct {
 	releaseOK bool          // the operation asked for the key to be released (ReleaseKey)
 }
 
-// claimKey claims key with a fresh token, sending the claim again with the
-// same token when the store fails, and returns the claim and when the
-// successful claim was sent.
+// claimKey claims key, sending the claim again with the same token when the
+// store fails, and returns the claim and when the successful claim was sent.
+//
+// A claim that failed without an answer may still have been applied: the
+// store then holds the key in progress under a token nobody knows, and it
+// would answer "in progress" for a whole lease. So the token of such a claim
+// is kept (pendingClaims), and the next claim of the same key and
+// fingerprint in this process takes it over and sends it again: the store
+// treats it as a re-send and the orphan is owned at once.
 func claimKey(ctx context.Context, store Store, key, fingerprint string, lease time.Duration) (Claim, time.Time, error) {
-	token := NewToken()
+	pk := pendingKey{key, fingerprint}
+	token, ok := pendingClaims.take(pk)
+	if !ok {
+		token = NewToken()
+	}
 	delay := firstRetry
 	for try := 1; ; try++ {
 		// The claim is bounded by ctx and by the store's own timeout (the
@@ -95,14 +105,81 @@ func claimKey(ctx context.Context, store Store, key, fingerprint string, lease t
 		// request's path, replays included, so it adds none of its own.
 		sent := time.Now()
 		c, err := store.Claim(ctx, key, fingerprint, token, lease)
-		if err == nil || try == claimTries || !storeFailure(ctx, err) {
+		if err == nil || !unanswered(err) {
 			return c, sent, err
 		}
-		if werr := sleep(ctx, delay); werr != nil {
+		if try == claimTries || !storeFailure(ctx, err) || sleep(ctx, delay) != nil {
+			pendingClaims.keep(pk, token, lease)
 			return Claim{}, sent, err
 		}
 		delay *= 2
 	}
+}
+
+// unanswered reports whether a claim's error leaves open whether the store
+// applied it: anything but the store's own answer about the key or its
+// arguments.
+func unanswered(err error) bool {
+	switch {
+	case errors.Is(err, ErrInProgress), errors.Is(err, ErrMismatch),
+		errors.Is(err, ErrInvalidKey), errors.Is(err, ErrInvalidToken), errors.Is(err, ErrInvalidDuration),
+		errors.Is(err, ErrStoreFull):
+		return false
+	}
+	return true
+}
+
+// pendingKey names a claim: the key and the request's fingerprint.
+type pendingKey struct{ key, fingerprint string }
+
+// pendingClaims holds the tokens of claims that failed without an answer,
+// for this process's next claim of the same key and fingerprint. Each token
+// is taken by one claimer only, so two requests never share one. It is
+// bounded (maxPending tokens, each kept one lease at most) and starts no
+// goroutine.
+var pendingClaims = pending{tokens: make(map[pendingKey]pendingToken)}
+
+const maxPending = 4096
+
+type pending struct {
+	mu     sync.Mutex
+	tokens map[pendingKey]pendingToken
+}
+
+type pendingToken struct {
+	token   string
+	expires time.Time
+}
+
+// take removes and returns the live token kept for k, if any.
+func (p *pending) take(k pendingKey) (string, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	t, ok := p.tokens[k]
+	if !ok {
+		return "", false
+	}
+	delete(p.tokens, k)
+	return t.token, time.Now().Before(t.expires)
+}
+
+// keep remembers token for k for one lease; when full, expired tokens are
+// dropped first and a token that still finds no room is not kept.
+func (p *pending) keep(k pendingKey, token string, lease time.Duration) {
+	now := time.Now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.tokens) >= maxPending {
+		for pk, t := range p.tokens {
+			if !now.Before(t.expires) {
+				delete(p.tokens, pk)
+			}
+		}
+		if len(p.tokens) >= maxPending {
+			return
+		}
+	}
+	p.tokens[k] = pendingToken{token, now.Add(lease)}
 }
 
 // storeFailure reports whether err is a failure of the store (an
