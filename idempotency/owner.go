@@ -105,7 +105,7 @@ func claimKey(ctx context.Context, store Store, key, fingerprint string, lease t
 		// request's path, replays included, so it adds none of its own.
 		sent := time.Now()
 		c, err := store.Claim(ctx, key, fingerprint, token, lease)
-		if err == nil || !unanswered(err) {
+		if err == nil || answered(err) {
 			return c, sent, err
 		}
 		if try == claimTries || !storeFailure(ctx, err) || sleep(ctx, delay) != nil {
@@ -116,17 +116,17 @@ func claimKey(ctx context.Context, store Store, key, fingerprint string, lease t
 	}
 }
 
-// unanswered reports whether a claim's error leaves open whether the store
-// applied it: anything but the store's own answer about the key or its
-// arguments.
-func unanswered(err error) bool {
+// answered reports whether err is the store's own answer about the key or
+// the call's arguments, rather than a failure to answer (an unreachable
+// server, a timeout), which leaves open whether the store applied the call.
+func answered(err error) bool {
 	switch {
-	case errors.Is(err, ErrInProgress), errors.Is(err, ErrMismatch),
+	case errors.Is(err, ErrInProgress), errors.Is(err, ErrMismatch), errors.Is(err, ErrLockLost),
 		errors.Is(err, ErrInvalidKey), errors.Is(err, ErrInvalidToken), errors.Is(err, ErrInvalidDuration),
-		errors.Is(err, ErrStoreFull):
-		return false
+		errors.Is(err, ErrResultTooLarge), errors.Is(err, ErrStoreFull):
+		return true
 	}
-	return true
+	return false
 }
 
 // pendingKey names a claim: the key and the request's fingerprint.
@@ -182,18 +182,10 @@ func (p *pending) keep(k pendingKey, token string, lease time.Duration) {
 	p.tokens[k] = pendingToken{token, now.Add(lease)}
 }
 
-// storeFailure reports whether err is a failure of the store (an
-// unreachable server, a timeout) rather than its answer about the key or
-// the end of the caller's context.
+// storeFailure reports whether err is a failure of the store, worth
+// sending again, rather than its answer or the end of the caller's context.
 func storeFailure(ctx context.Context, err error) bool {
-	switch {
-	case ctx.Err() != nil,
-		errors.Is(err, ErrInProgress), errors.Is(err, ErrMismatch), errors.Is(err, ErrLockLost),
-		errors.Is(err, ErrInvalidKey), errors.Is(err, ErrInvalidToken), errors.Is(err, ErrInvalidDuration),
-		errors.Is(err, ErrResultTooLarge), errors.Is(err, ErrStoreFull):
-		return false
-	}
-	return true
+	return ctx.Err() == nil && !answered(err)
 }
 
 // own starts holding the lease of a claim sent at sent. The operation's
