@@ -17,12 +17,14 @@ const (
 	KindGiveUp      Kind = "give_up"      // a retry policy stopped: attempts, time or budget ran out, or the error was permanent
 	KindTimeout     Kind = "timeout"      // a deadline fired before the operation returned
 	KindStateChange Kind = "state_change" // a breaker moved From one state To another
-	KindRejected    Kind = "rejected"     // a call was refused without running (open breaker, denied budget)
+	KindRejected    Kind = "rejected"     // a call was refused without running (open breaker, full bulkhead, rate or adaptive limit, denied budget)
 	KindSlowCall    Kind = "slow_call"    // a call took longer than the configured slow-call duration
 	KindReplay      Kind = "replay"       // an idempotency key's recorded result was returned instead of running
 	KindFallback    Kind = "fallback"     // a fallback ran in place of a failed call
 	KindRecorded    Kind = "recorded"     // an idempotency outcome was recorded after the store had failed to take it
 	KindCall        Kind = "call"         // a call of the policy finished: Duration is how long it took, Err its outcome (nil: success)
+	KindHedge       Kind = "hedge"        // a hedged attempt started after Delay, with Attempt its number
+	KindLimitChange Kind = "limit_change" // an adaptive limit moved From one value To another (decimal integers)
 )
 
 // Event is a small value describing one thing a policy did. Fields that do
@@ -39,8 +41,8 @@ type Event struct {
 	// allowed to run (KindTimeout).
 	Duration time.Duration
 	Err      error  // the outcome or the error that caused the event, if any
-	From     string // previous state, for KindStateChange
-	To       string // new state, for KindStateChange
+	From     string // previous state (KindStateChange) or limit (KindLimitChange)
+	To       string // new state (KindStateChange) or limit (KindLimitChange)
 }
 
 // Observer receives events from policies. Observe is called synchronously on

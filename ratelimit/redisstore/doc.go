@@ -1,0 +1,2 @@
+// Package redisstore keeps fleet-wide rate limits on Redis.
+package redisstore

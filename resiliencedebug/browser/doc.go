@@ -1,0 +1,2 @@
+// Package browser tests the resiliencedebug page in a real browser.
+package browser

@@ -1,0 +1,2 @@
+// Package resiliencegrpc runs resilience policies in gRPC interceptors.
+package resiliencegrpc
