@@ -38,13 +38,17 @@ type Decision struct {
 //
 // Every Store decides by the same rule, so that any two agree on any
 // sequence of Takes: GCRA with emission interval T = Per/Rate and tolerance
-// τ = T·Burst, keeping one theoretical arrival time (TAT) per key. A Take
-// of n tokens at time now computes tat = max(TAT, now) and newTAT = tat +
-// n·T; it is allowed when newTAT − now ≤ τ (the TAT then becomes newTAT),
-// and denied otherwise, with RetryAfter = newTAT − τ − now. Remaining is
-// ⌊(τ − (TAT − now)) / T⌋ after the decision and ResetAfter is TAT − now.
-// A key whose TAT has passed is the same as a key never seen: a Store may
-// forget it.
+// τ = T·Burst, keeping one theoretical arrival time (TAT) per key (a key
+// never seen has TAT = now). A Take of n tokens at time now computes
+// tat = max(TAT, now) and newTAT = tat + n·T; it is allowed when
+// newTAT − now ≤ τ (the key's TAT becomes newTAT) and denied otherwise
+// (the TAT stays), with RetryAfter = newTAT − τ − now. After the decision,
+// with tat the key's TAT (or now, when it has passed), ResetAfter is
+// tat − now and Remaining is ⌊(τ − (tat − now)) / T⌋, never below zero.
+// A fresh key so admits Burst tokens at once, then one every T. Times are
+// counted in nanoseconds (a store on a coarser clock rounds its own time,
+// not T). A key whose TAT has passed is the same as a key never seen: a
+// Store may forget it.
 //
 // Implementations are safe for concurrent use.
 type Store interface {
@@ -55,7 +59,8 @@ type Store interface {
 	//
 	// A key that is empty or longer than [MaxKeyLen] bytes gives an error
 	// matching [ErrInvalidKey]; a Limit that [Config.Validate] would reject
-	// or n < 1 gives an error. A Store that cannot decide (its backend is
+	// (Rate not positive and finite, negative Per or Burst), n < 1, or n
+	// above the Burst (never allowed) gives an error. A Store that cannot decide (its backend is
 	// down, ctx ended) returns an error and a zero Decision: the limiter
 	// then refuses the call (it fails closed). A Store that prefers to
 	// degrade (redisstore decides locally when Redis fails) decides some
