@@ -34,8 +34,9 @@ type BudgetConfig struct {
 // struggling dependency: when the dependency fails every request, a policy
 // with 3 attempts triples the load, but a 10% budget holds it near 1.1×.
 //
-// Every Do call of a policy with a budget counts one request; every retry
-// must be covered either by the ratio (retries in the last TTL < Ratio ×
+// Every Do call of a policy with a budget counts one request
+// ([Budget.Request]); every retry, and every hedge of package hedge, must be
+// covered ([Budget.AllowRetry]) either by the ratio (retries in the last TTL < Ratio ×
 // requests in the last TTL) or by the per-second floor, a token bucket from
 // golang.org/x/time/rate. A denied retry ends Do with an error matching
 // [ErrBudgetExhausted].
@@ -94,8 +95,11 @@ func NewBudget(c BudgetConfig) *Budget {
 	return b
 }
 
-// request records one request.
-func (b *Budget) request() {
+// Request counts one request towards the ratio. Every policy that spends
+// the budget calls it once per call it guards (a retry policy's Do, a
+// hedge policy's Do), before any retry or hedge asks [Budget.AllowRetry].
+// It is safe for concurrent use and allocates nothing.
+func (b *Budget) Request() {
 	b.mu.Lock()
 	b.advance(time.Now())
 	b.buckets[b.head].reqs++
@@ -103,8 +107,12 @@ func (b *Budget) request() {
 	b.mu.Unlock()
 }
 
-// allowRetry reports whether one more retry fits, and records it if so.
-func (b *Budget) allowRetry() bool {
+// AllowRetry reports whether one more retry (or hedge: any extra send of a
+// request already counted by [Budget.Request]) is covered, by the ratio or
+// by the per-second floor, and spends it if so. A false answer spends
+// nothing: the caller must not send. It is safe for concurrent use and
+// allocates nothing.
+func (b *Budget) AllowRetry() bool {
 	b.mu.Lock()
 	b.advance(time.Now())
 	ok := float64(b.retries+1) <= b.ratio*float64(b.reqs)

@@ -110,3 +110,26 @@ func TestBudgetRejectsBadConfig(t *testing.T) {
 	assert.PanicsWithValue(t, "retry: budget ratio -0.1 outside [0, 1000]", func() { retry.NewBudget(retry.BudgetConfig{Ratio: -0.1}) })
 	assert.Panics(t, func() { retry.NewBudget(retry.BudgetConfig{TTL: -1}) })
 }
+
+// TestBudgetExportedMethodsSpendTheRatio: Request and AllowRetry are what a
+// policy other than retry spends the budget with: ten requests at a 20%
+// ratio and no floor cover two extra sends and refuse the third, and a
+// refusal spends nothing.
+func TestBudgetExportedMethodsSpendTheRatio(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := retry.NewBudget(retry.BudgetConfig{Ratio: 0.2, MinPerSecond: -1})
+		assert.False(t, b.AllowRetry(), "no request counted yet")
+		for range 10 {
+			b.Request()
+		}
+		assert.True(t, b.AllowRetry())
+		assert.True(t, b.AllowRetry())
+		assert.False(t, b.AllowRetry())
+		assert.False(t, b.AllowRetry(), "a refusal spent nothing, and still refuses")
+		for range 5 {
+			b.Request()
+		}
+		assert.True(t, b.AllowRetry(), "five more requests earn one more")
+		assert.False(t, b.AllowRetry())
+	})
+}

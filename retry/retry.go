@@ -211,7 +211,7 @@ func (p *Policy) run(ctx context.Context, start time.Time, next resilience.Polic
 		start = time.Now()
 	}
 	if p.budget != nil {
-		p.budget.request()
+		p.budget.Request()
 	}
 	var prev time.Duration
 	for attempt := 1; ; attempt++ {
@@ -242,7 +242,7 @@ func (p *Policy) run(ctx context.Context, start time.Time, next resilience.Polic
 			p.giveUp(attempt, err)
 			return attempt, &ExhaustedError{Attempts: attempt, Last: err, Delay: delay, after: why}
 		}
-		if p.budget != nil && !p.budget.allowRetry() {
+		if p.budget != nil && !p.budget.AllowRetry() {
 			p.giveUp(attempt, err)
 			return attempt, &budgetError{last: err}
 		}
