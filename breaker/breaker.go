@@ -57,10 +57,12 @@ type Breaker struct {
 // The layout of Breaker.status.
 const (
 	stateMask = 1<<2 - 1
-	// healthy is set while the count window is full and holds neither
-	// failures nor slow calls. Recording a success then changes nothing (it
-	// replaces a success with a success), so it needs no lock: it is
-	// linearized before any change that clears the bit.
+	// healthy is set while the breaker is closed and its window may record
+	// a success without the lock (window.lockFree): a count window that is
+	// full and holds neither failures nor slow calls, where a success
+	// changes nothing, or a time window with no failures in a row, where it
+	// only adds to its epoch's count. Such a success is linearized before
+	// any change that clears the bit.
 	healthy = 1 << 2
 	// timesCalls is set when a Permit keeps its start time: for slow-call
 	// timing or for the observer's KindCall.
@@ -341,11 +343,14 @@ func (p *Permit) finish(v verdict) *Breaker {
 	if v == failure {
 		o = failed
 	}
-	var now time.Time
+	// el is when the call finished, since b.epoch, or -1 until the clock is
+	// read: time.Since reads only the monotonic clock, about half the cost
+	// of time.Now.
+	el := time.Duration(-1)
 	var took time.Duration
 	if b.s.slowCall > 0 && v != ignored {
-		now = time.Now()
-		took = now.Sub(b.epoch) - p.start
+		el = time.Since(b.epoch)
+		took = el - p.start
 		if took > b.s.slowCall {
 			o |= slow
 		}
@@ -356,15 +361,24 @@ func (p *Permit) finish(v verdict) *Breaker {
 	if v == ignored && p.probe == 0 {
 		return b.observed() // only a probe has something to give back
 	}
+	timed := b.win.timed()
 	if v == success && o == 0 {
 		if st := b.status.Load(); st&healthy != 0 && st>>genShift == p.gen {
-			if st&observed == 0 {
-				return nil
+			if timed && el < 0 {
+				el = time.Since(b.epoch)
 			}
-			return b
+			if b.win.addSuccess(el) {
+				if st&observed == 0 {
+					return nil
+				}
+				return b
+			}
 		}
 	}
-	if now.IsZero() && (b.win.timed() || p.probe != 0) {
+	var now time.Time
+	if el >= 0 {
+		now = b.epoch.Add(el)
+	} else if timed || p.probe != 0 {
 		now = time.Now()
 	}
 	b.mu.Lock()

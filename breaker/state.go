@@ -85,7 +85,7 @@ func (b *Breaker) setState(to State, now time.Time) change {
 // is healthy in b.status. The caller holds b.mu, or New has not returned.
 func (b *Breaker) publish() {
 	st := b.gen<<genShift | b.flags | uint64(b.state)
-	if b.state == Closed && b.win.healthy() {
+	if b.state == Closed && b.win.lockFree(b.consecutive) {
 		st |= healthy
 	}
 	b.status.Store(st)
@@ -122,7 +122,7 @@ func (b *Breaker) record(gen, probe uint64, o outcome, v verdict, now time.Time)
 		if b.mode != disabled && b.shouldTrip(now) {
 			return b.setState(Open, orNow(now))
 		}
-		if h := b.win.healthy(); h != (b.status.Load()&healthy != 0) {
+		if h := b.win.lockFree(b.consecutive); h != (b.status.Load()&healthy != 0) {
 			b.publish()
 		}
 		return change{}

@@ -1,6 +1,9 @@
 package breaker
 
-import "time"
+import (
+	"sync/atomic"
+	"time"
+)
 
 // outcome is one recorded call: whether it failed and whether it was slow.
 type outcome uint8
@@ -46,8 +49,15 @@ type window interface {
 	reset(now time.Time)
 	// timed reports whether add and totals need the current time.
 	timed() bool
-	// healthy reports whether recording a success would change nothing.
-	healthy() bool
+	// lockFree reports whether the next success may be recorded without
+	// the breaker's mutex, through addSuccess, given the count of failures
+	// in a row the breaker holds.
+	lockFree(consecutive int) bool
+	// addSuccess records a success that finished el after the breaker's
+	// epoch without the breaker's mutex, while lockFree said so. It
+	// returns false when it could not, and the caller must record the
+	// success under the mutex.
+	addSuccess(el time.Duration) bool
 }
 
 // countWindow holds the outcomes of the last len(ring) calls in a ring
@@ -82,28 +92,49 @@ func (w *countWindow) reset(time.Time) {
 
 func (w *countWindow) timed() bool { return false }
 
-func (w *countWindow) healthy() bool {
+// lockFree holds while the ring is full and holds neither failures nor slow
+// calls: recording a success then changes nothing (it replaces a success
+// with a success), so it needs no lock, and there are no failures in a row.
+func (w *countWindow) lockFree(int) bool {
 	return w.sum.calls == len(w.ring) && w.sum.failures == 0 && w.sum.slow == 0
 }
 
+func (w *countWindow) addSuccess(time.Duration) bool { return true }
+
 // timeWindow holds the outcomes of the calls that finished in the last
 // timeBuckets·width, in timeBuckets buckets of width each, with running
-// totals. Bucket i holds the calls of epoch head-k where i = (head-k) mod
-// timeBuckets and 0 ≤ k < timeBuckets; epoch n is the interval
-// [base + n·width, base + (n+1)·width).
+// totals. Epoch n is the interval [base + n·width, base + (n+1)·width),
+// base being the breaker's epoch; bucket i holds the calls of epoch head-k
+// where i = (head-k) mod timeBuckets and 0 ≤ k < timeBuckets.
+//
+// Successes recorded without the breaker's mutex (addSuccess) go to ok,
+// where each bucket is tagged with the epoch it counts for: a success adds
+// to the bucket of its epoch only once the mutex holder has opened it
+// (advance tags it), so the lock-free path never expires anything. Totals
+// add the open buckets' counts to sum.
 type timeWindow struct {
 	width   time.Duration
-	base    time.Time
-	head    int64 // the latest epoch the buckets have been advanced to
+	base    time.Time // the breaker's epoch; fixed
+	head    int64     // the latest epoch the buckets have been advanced to
 	buckets [timeBuckets]counts
 	sum     counts
+	ok      [timeBuckets]okBucket
+	cur     atomic.Int64 // the epoch of the latest bucket opened, for addSuccess
 }
 
-func newTimeWindow(span time.Duration, now time.Time) *timeWindow {
-	w := &timeWindow{width: max(span/timeBuckets, 1)}
-	w.reset(now)
+// okBucket counts the successes of one epoch recorded without the lock.
+type okBucket struct {
+	epoch atomic.Int64 // the epoch counted; -1 when none
+	n     atomic.Int64
+}
+
+func newTimeWindow(span time.Duration, base time.Time) *timeWindow {
+	w := &timeWindow{width: max(span/timeBuckets, 1), base: base}
+	w.reset(base)
 	return w
 }
+
+func (w *timeWindow) epoch(now time.Time) int64 { return int64(now.Sub(w.base) / w.width) }
 
 func (w *timeWindow) add(now time.Time, o outcome) {
 	w.advance(now)
@@ -113,30 +144,76 @@ func (w *timeWindow) add(now time.Time, o outcome) {
 
 func (w *timeWindow) totals(now time.Time) counts {
 	w.advance(now)
-	return w.sum
+	c := w.sum
+	for i := range w.ok {
+		if e := w.ok[i].epoch.Load(); e > w.head-timeBuckets && e <= w.head {
+			c.calls += int(w.ok[i].n.Load())
+		}
+	}
+	return c
 }
 
 func (w *timeWindow) reset(now time.Time) {
-	w.base, w.head = now, 0
+	w.head = w.epoch(now)
 	w.buckets, w.sum = [timeBuckets]counts{}, counts{}
+	for i := range w.ok {
+		w.ok[i].epoch.Store(-1)
+		w.ok[i].n.Store(0)
+	}
+	w.open(w.head)
 }
 
 func (w *timeWindow) timed() bool { return true }
 
-// healthy is false: a success adds to the current bucket.
-func (w *timeWindow) healthy() bool { return false }
+// lockFree holds while there are no failures in a row: a success then only
+// adds to its epoch's count, which needs no lock.
+func (w *timeWindow) lockFree(consecutive int) bool { return consecutive == 0 }
+
+// addSuccess counts a success in the lock-free bucket of its epoch, if the
+// mutex holder has opened it. A success whose goroutine stalls between
+// reading its epoch and adding, while the window moves a whole span on, is
+// counted in a later epoch or lost: one call, in a window of many.
+func (w *timeWindow) addSuccess(el time.Duration) bool {
+	// Most successes fall in the latest epoch opened: checking that costs a
+	// multiplication where finding el's epoch would cost a division.
+	e := w.cur.Load()
+	if from := time.Duration(e) * w.width; el < from || el-from >= w.width {
+		return false
+	}
+	b := &w.ok[e%timeBuckets]
+	if b.epoch.Load() != e {
+		return false
+	}
+	b.n.Add(1)
+	return true
+}
+
+// open tags the lock-free bucket of epoch e for it, emptied. The mutex is
+// held.
+func (w *timeWindow) open(e int64) {
+	b := &w.ok[e%timeBuckets]
+	b.epoch.Store(-1) // no success adds to it while it is emptied
+	b.n.Store(0)
+	b.epoch.Store(e)
+	w.cur.Store(e)
+}
 
 // advance expires the buckets of the epochs that ended more than
 // timeBuckets·width before now. After an idle gap of a whole window or more
 // every bucket is expired at once, so the cost stays bounded by timeBuckets.
 func (w *timeWindow) advance(now time.Time) {
-	epoch := int64(now.Sub(w.base) / w.width)
+	epoch := w.epoch(now)
 	if epoch <= w.head {
 		return
 	}
 	if epoch-w.head >= timeBuckets {
 		w.buckets, w.sum = [timeBuckets]counts{}, counts{}
 		w.head = epoch
+		for i := range w.ok {
+			w.ok[i].epoch.Store(-1)
+			w.ok[i].n.Store(0)
+		}
+		w.open(epoch)
 		return
 	}
 	for w.head < epoch {
@@ -146,5 +223,6 @@ func (w *timeWindow) advance(now time.Time) {
 		w.sum.failures -= b.failures
 		w.sum.slow -= b.slow
 		*b = counts{}
+		w.open(w.head)
 	}
 }
