@@ -1,0 +1,55 @@
+package bulkhead
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestSlotHandedOverAsTheContextEndsPassesOn hands a queued waiter a slot
+// and ends its context before it parks, so that both are ready when it
+// does and either may win its select. Whichever wins, nothing is lost: a
+// waiter that takes the cancel runs nothing and its slot goes on to the
+// next waiter. Over 64 tries each outcome is all but certain to happen.
+func TestSlotHandedOverAsTheContextEndsPassesOn(t *testing.T) {
+	for _, maxWait := range []time.Duration{0, time.Second} {
+		seen := map[bool]int{}
+		for range 64 {
+			synctest.Test(t, func(t *testing.T) {
+				b := New(Config{MaxConcurrent: 1, MaxQueue: 2, MaxWait: maxWait})
+				require.True(t, b.tryAcquire())
+				w, err := b.enqueue()
+				require.NoError(t, err)
+				require.NotNil(t, w)
+
+				var wg sync.WaitGroup
+				var second error
+				wg.Go(func() { second = b.Do(context.Background(), func(context.Context) error { return nil }) })
+				synctest.Wait()
+				require.Equal(t, Metrics{InFlight: 1, Queued: 2}, b.Metrics())
+
+				b.release() // the slot is w's ...
+				ctx, cancel := context.WithCancel(context.Background())
+				cancel() // ... and its context has ended
+				err = b.park(ctx, w)
+				won := err == nil
+				seen[won]++
+				if won {
+					b.release()
+				} else {
+					assert.ErrorIs(t, err, context.Canceled)
+				}
+				wg.Wait()
+				assert.NoError(t, second, "the slot went on to the next waiter")
+				assert.Equal(t, Metrics{}, b.Metrics())
+			})
+		}
+		assert.Positive(t, seen[true], "MaxWait %v: the slot won", maxWait)
+		assert.Positive(t, seen[false], "MaxWait %v: the cancel won", maxWait)
+	}
+}
