@@ -1,0 +1,151 @@
+package main
+
+import (
+	"encoding/csv"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// resultTable returns the study's main table in Markdown.
+func resultTable(sc scenario, res []variantResult) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "| variant | goodput at %g× (/s) | goodput in the %g× spike (/s) | p50 | p99 | wasted work | recovery to ≥ 90%% of pre-spike goodput | runs recovered |\n", sc.Hold, sc.Spike)
+	b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, r := range res {
+		fmt.Fprintf(&b, "| %s | %.0f ± %.0f | %.0f ± %.0f | %s | %s | %.1f%% | %s | %d of %d |\n",
+			r.Variant, r.Hold.Mean, r.Hold.SE, r.Spike.Mean, r.Spike.SE,
+			ms(r.Latency.quantile(0.5)), ms(r.Latency.quantile(0.99)), 100*r.Wasted.Mean,
+			recoveryCell(r), r.Recovered, r.Runs)
+	}
+	return b.String()
+}
+
+// acceptTable returns, per variant, the attempts the server saw per
+// success during the spike: the SRE book's bound for K = 2 is about 2.
+func acceptTable(sc scenario, res []variantResult) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "| variant | attempts reaching the server per success, %g× spike |\n|---|--:|\n", sc.Spike)
+	for _, r := range res {
+		fmt.Fprintf(&b, "| %s | %.2f ± %.2f |\n", r.Variant, r.Accept.Mean, r.Accept.SE)
+	}
+	return b.String()
+}
+
+func ms(d time.Duration) string {
+	if d == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%d ms", d.Milliseconds())
+}
+
+// recoveryCell is the recovery time of r for a table: its mean ± its
+// standard error over the runs that recovered.
+func recoveryCell(r variantResult) string {
+	if r.Recovered == 0 {
+		return "never"
+	}
+	return fmt.Sprintf("%.1f ± %.1f s", r.Recovery.Mean, r.Recovery.SE)
+}
+
+// writeCSV writes every variant's first run second by second, and the
+// summary over all runs.
+func writeCSV(dir string, sc scenario, res []variantResult) error {
+	rows := [][]string{{"variant", "second", "load", "arrived", "offered", "refused", "local", "served", "wasted", "succeeded", "failed", "limit"}}
+	for _, r := range res {
+		for s, x := range r.First.Seconds[:sc.seconds()] {
+			rows = append(rows, []string{r.Variant, strconv.Itoa(s), ftoa(sc.load(time.Duration(s) * time.Second)),
+				strconv.Itoa(x.Arrived), strconv.Itoa(x.Offered), strconv.Itoa(x.Refused), strconv.Itoa(x.Local),
+				strconv.Itoa(x.Served), strconv.Itoa(x.Wasted), strconv.Itoa(x.Succeeded), strconv.Itoa(x.Failed), ftoa(x.Limit)})
+		}
+	}
+	if err := writeRows(filepath.Join(dir, "run1.csv"), rows); err != nil {
+		return err
+	}
+	rows = [][]string{{"variant", "runs", "warm_goodput", "hold_goodput", "hold_goodput_se", "spike_goodput", "spike_goodput_se",
+		"p50_ms", "p99_ms", "wasted_share", "attempts_per_success_spike", "recovered_runs", "recovery_s", "recovery_s_se"}}
+	for _, r := range res {
+		rows = append(rows, []string{r.Variant, strconv.Itoa(r.Runs), ftoa(r.Warm.Mean), ftoa(r.Hold.Mean), ftoa(r.Hold.SE),
+			ftoa(r.Spike.Mean), ftoa(r.Spike.SE), strconv.FormatInt(r.Latency.quantile(0.5).Milliseconds(), 10),
+			strconv.FormatInt(r.Latency.quantile(0.99).Milliseconds(), 10), ftoa(r.Wasted.Mean), ftoa(r.Accept.Mean),
+			strconv.Itoa(r.Recovered), ftoa(r.Recovery.Mean), ftoa(r.Recovery.SE)})
+	}
+	return writeRows(filepath.Join(dir, "summary.csv"), rows)
+}
+
+func ftoa(x float64) string { return strconv.FormatFloat(x, 'f', 4, 64) }
+
+func writeRows(path string, rows [][]string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	cw := csv.NewWriter(f)
+	if err := cw.WriteAll(rows); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// writeCharts draws the first run of every variant: goodput, load offered
+// to the server, and the concurrency limits of the adaptive variants.
+func writeCharts(dir string, sc scenario, vs []variant, res []variantResult) error {
+	spike := &band{From: sc.spikeAt().Seconds(), To: sc.recoverAt().Seconds(), Label: fmt.Sprintf("%g× spike", sc.Spike)}
+	capacity := sc.capacity()
+	load := series{Name: "arrivals (offered load)", Dash: "7 4"}
+	for s := range sc.seconds() {
+		load.X = append(load.X, float64(s)+0.5)
+		load.Y = append(load.Y, sc.load(time.Duration(s)*time.Second)*capacity)
+	}
+	// Two charts of goodput, so that eight lines stay readable.
+	groups := []struct {
+		file, title string
+		names       []string
+	}{
+		{"goodput-static.svg", "Goodput: no protection, static limits, breaker", []string{"no protection", "static bulkhead", "breaker", "throttler + breaker"}},
+		{"goodput-adaptive.svg", "Goodput: adaptive limits and the SRE throttler", []string{"no protection", "AIMD (client)", "Vegas (server)", "Gradient2 (server)", "SRE throttler (client)"}},
+	}
+	for _, g := range groups {
+		c := chart{Title: g.title + " (run 1)", XLabel: "time (s)", YLabel: "successful requests a second", Band: spike,
+			Refs: []ref{{Y: capacity, Label: fmt.Sprintf("nominal capacity (%.0f/s)", capacity)}}, YMax: sc.Spike * capacity}
+		for _, n := range g.names {
+			for _, r := range res {
+				if r.Variant == n {
+					c.Series = append(c.Series, perSecond(n, r.First.Seconds[:sc.seconds()], func(s second) float64 { return float64(s.Succeeded) }))
+				}
+			}
+		}
+		c.Series = append(c.Series, load)
+		if err := os.WriteFile(filepath.Join(dir, g.file), c.svg(), 0o644); err != nil {
+			return err
+		}
+	}
+	offered := chart{Title: "Attempts reaching the server (run 1)", XLabel: "time (s)", YLabel: "attempts a second", Band: spike,
+		Refs: []ref{{Y: capacity, Label: "nominal capacity"}}}
+	limits := chart{Title: "Concurrency limit (run 1)", XLabel: "time (s)", YLabel: "limit (server, or sum of the clients')", Band: spike,
+		Refs: []ref{{Y: float64(sc.Workers), Label: fmt.Sprintf("%d workers", sc.Workers)}}}
+	for i, r := range res {
+		offered.Series = append(offered.Series, perSecond(r.Variant, r.First.Seconds[:sc.seconds()], func(s second) float64 { return float64(s.Offered) }))
+		if vs[i].server != nil || vs[i].client != nil {
+			limits.Series = append(limits.Series, perSecond(r.Variant, r.First.Seconds[:sc.seconds()], func(s second) float64 { return s.Limit }))
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "offered.svg"), offered.svg(), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "limits.svg"), limits.svg(), 0o644)
+}
+
+// perSecond is a series of f over secs, one point in the middle of each
+// second.
+func perSecond(name string, secs []second, f func(second) float64) series {
+	s := series{Name: name}
+	for i, x := range secs {
+		s.X, s.Y = append(s.X, float64(i)+0.5), append(s.Y, f(x))
+	}
+	return s
+}
