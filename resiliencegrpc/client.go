@@ -1,0 +1,102 @@
+package resiliencegrpc
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+
+	"github.com/magicmagnets/resilience"
+	"github.com/magicmagnets/resilience/idempotency"
+	"github.com/magicmagnets/resilience/internal/emit"
+	"github.com/magicmagnets/resilience/retry"
+)
+
+// client is what both client interceptors share.
+type client struct {
+	shared         resilience.Policy // nil when methods is set
+	methods        *methods
+	idempotent     func(string) bool
+	retryExhausted bool
+	retryAborted   bool
+	streamRetry    func(string) *retry.Policy
+	maxReplay      int
+	em             emit.Emitter
+}
+
+func newClient(c Config) *client {
+	if err := c.Validate(); err != nil {
+		panic(err.Error())
+	}
+	cl := &client{
+		shared:         c.Policy,
+		idempotent:     c.Idempotent,
+		retryExhausted: slices.Contains(c.RetryCodes, codes.ResourceExhausted),
+		retryAborted:   slices.Contains(c.RetryCodes, codes.Aborted),
+		streamRetry:    c.StreamRetry,
+		maxReplay:      cmp.Or(c.MaxReplayBytes, defaultMaxReplayBytes),
+		em:             emit.Emitter{Policy: "resiliencegrpc", Name: c.Name, Observer: c.Observer},
+	}
+	switch {
+	case c.PerMethod != nil:
+		cl.methods = newMethods(c.PerMethod, cmp.Or(c.MaxMethods, defaultMaxMethods))
+	case cl.shared == nil:
+		cl.shared = retry.New(retry.Config{})
+	}
+	return cl
+}
+
+// policy returns the policy of method.
+func (cl *client) policy(method string) (resilience.Policy, error) {
+	if cl.shared != nil {
+		return cl.shared, nil
+	}
+	p := cl.methods.policy(method)
+	if p == nil {
+		return nil, resilience.Permanent(fmt.Errorf("resiliencegrpc: PerMethod(%q): %w", method, resilience.ErrNilPolicy))
+	}
+	return p, nil
+}
+
+// repeatable reports whether a call of method may be sent more than once.
+func (cl *client) repeatable(method string, keyed bool) bool {
+	return keyed || (cl.idempotent != nil && cl.idempotent(method))
+}
+
+// withKey returns ctx with the idempotency key it carries (idempotency.WithKey)
+// added to its outgoing metadata, and whether it has one. A key that
+// metadata cannot carry (empty is no key; longer than
+// idempotency.MaxKeyLen bytes, or with a byte outside printable ASCII) is
+// refused: the error matches idempotency.ErrInvalidKey and is permanent.
+// Metadata the caller set under the key's name is left as it is, and
+// counts as the call's key.
+func withKey(ctx context.Context) (context.Context, bool, error) {
+	if md, ok := metadata.FromOutgoingContext(ctx); ok && len(md[KeyMetadata]) > 0 {
+		return ctx, true, nil
+	}
+	key, ok := idempotency.KeyFrom(ctx)
+	if !ok {
+		return ctx, false, nil
+	}
+	if err := checkKey(key); err != nil {
+		return ctx, false, resilience.Permanent(err)
+	}
+	return metadata.AppendToOutgoingContext(ctx, KeyMetadata, key), true, nil
+}
+
+// checkKey returns an error matching idempotency.ErrInvalidKey for a key
+// that a metadata value cannot carry or a store would refuse.
+func checkKey(key string) error {
+	if err := idempotency.ValidateKey(key); err != nil {
+		return fmt.Errorf("resiliencegrpc: %w", err)
+	}
+	for i := range len(key) {
+		if c := key[i]; c < ' ' || c > '~' {
+			return fmt.Errorf("resiliencegrpc: %w: byte %#02x at %d is not printable ASCII", idempotency.ErrInvalidKey, c, i)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,143 @@
+package resiliencegrpc
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
+)
+
+// UnaryClientInterceptor returns a client interceptor that runs every
+// unary call under its method's policy (Config.Policy, or Config.PerMethod's
+// for the method), each attempt of the policy sending the call once. It
+// panics with a "resiliencegrpc:" message on what [Config.Validate]
+// rejects. Install it with grpc.WithUnaryInterceptor or
+// grpc.WithChainUnaryInterceptor, and turn grpc-go's own retry off with
+// grpc.WithDisableRetry(): otherwise a service config that enables retry
+// makes grpc-go retry inside each of this policy's attempts, and the
+// attempts multiply (grpc-go still retries, transparently, a call that
+// never left the client, which is always safe).
+//
+// An attempt's failure is reported to the policy as retryable when its
+// status is UNAVAILABLE, DEADLINE_EXCEEDED or CANCELLED because the
+// attempt's own context ended (a per-attempt timeout) while the call's had
+// not, one of Config.RetryCodes, or ABORTED for a call with an idempotency
+// key; and then only when the method is idempotent (Config.Idempotent) or
+// the call carries a key. Every other failure is marked
+// resilience.Permanent, so no retry policy repeats it: INVALID_ARGUMENT,
+// NOT_FOUND, PERMISSION_DENIED and the rest, the end of the caller's own
+// context, and a retryable failure of a call that may not be repeated (it
+// also matches [ErrNotIdempotent]). A server's pushback trailer
+// (grpc-retry-pushback-ms) on a retryable failure becomes the error's
+// resilience.RetryAfter hint, which a retry policy waits instead of its
+// backoff (up to its MaxDelay); a negative, unreadable or repeated pushback
+// makes the failure permanent, as gRFC A6 says.
+//
+// The key of idempotency.WithKey on the call's context is sent as
+// idempotency-key metadata on every attempt; a key metadata cannot carry
+// fails the call before anything is sent, with an error matching
+// idempotency.ErrInvalidKey. Every attempt after the first carries
+// grpc-previous-rpc-attempts.
+//
+// The call returns nil, or the policy's error: when that is not a status
+// error itself, it is wrapped so that status.Code and status.FromError
+// give the last attempt's status (a local rejection, such as an open
+// breaker, gives UNAVAILABLE, or RESOURCE_EXHAUSTED for a rate limit), and
+// errors.Is still finds the policy's errors (breaker.ErrOpen,
+// resilience.ErrRejected).
+//
+// Attempts that overlap (under a hedging policy) each decode into a message
+// of their own, and the first to succeed is copied into reply; sequential
+// attempts decode into reply. reply must then be a proto message.
+func UnaryClientInterceptor(c Config) grpc.UnaryClientInterceptor {
+	return newClient(c).unary
+}
+
+func (cl *client) unary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	p, err := cl.policy(method)
+	if err != nil {
+		return err
+	}
+	ctx, keyed, err := withKey(ctx)
+	if err != nil {
+		return err
+	}
+	u := unaryCall{cl: cl, ctx: ctx, method: method, req: req, reply: reply, cc: cc, invoker: invoker, opts: opts,
+		repeatable: cl.repeatable(method, keyed), keyed: keyed}
+	start := cl.em.Start()
+	err = p.Do(ctx, u.attempt)
+	if err == nil {
+		err = u.copyWinner()
+	}
+	err = returned(err)
+	cl.em.Call(start, err)
+	return err
+}
+
+// unaryCall is one unary call: the attempts the policy makes.
+type unaryCall struct {
+	cl         *client
+	ctx        context.Context
+	method     string
+	req, reply any
+	cc         *grpc.ClientConn
+	invoker    grpc.UnaryInvoker
+	opts       []grpc.CallOption
+	repeatable bool
+	keyed      bool
+
+	attempts atomic.Int32
+	inflight atomic.Int32
+
+	mu     sync.Mutex
+	won    bool          // an attempt succeeded, guarded by mu
+	winner proto.Message // its message when it was not reply, guarded by mu
+}
+
+// attempt sends the call once. It is the operation the policy runs.
+func (u *unaryCall) attempt(actx context.Context) error {
+	n := int(u.attempts.Add(1))
+	out := u.reply
+	if u.inflight.Add(1) > 1 {
+		// Another attempt is decoding into reply: this one gets its own.
+		if m, ok := u.reply.(proto.Message); ok {
+			out = m.ProtoReflect().New().Interface()
+		}
+	}
+	defer u.inflight.Add(-1)
+	if n > 1 {
+		actx = metadata.AppendToOutgoingContext(actx, PreviousAttemptsKey, strconv.Itoa(n-1))
+	}
+	var trailer metadata.MD
+	opts := append(u.opts[:len(u.opts):len(u.opts)], grpc.Trailer(&trailer))
+	err := u.invoker(actx, u.method, u.req, out, u.cc, opts...)
+	if err != nil {
+		return u.cl.classify(u.ctx, actx, u.method, n, err, trailer, u.repeatable, u.keyed)
+	}
+	u.mu.Lock()
+	if !u.won {
+		u.won = true
+		if out != u.reply {
+			u.winner = out.(proto.Message)
+		}
+	}
+	u.mu.Unlock()
+	return nil
+}
+
+// copyWinner copies into reply the message of the attempt that succeeded
+// first, when it decoded into a message of its own. It runs once the policy
+// has returned, so no attempt is running.
+func (u *unaryCall) copyWinner() error {
+	if u.winner == nil {
+		return nil
+	}
+	m := u.reply.(proto.Message)
+	proto.Reset(m)
+	proto.Merge(m, u.winner)
+	return nil
+}
