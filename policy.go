@@ -26,6 +26,8 @@ import (
 	"fmt"
 	"reflect"
 	"sync"
+
+	"github.com/magicmagnets/resilience/internal/win"
 )
 
 // Func is one call of an operation that may fail. It must honour ctx.
@@ -231,6 +233,12 @@ func (r *valueRun[T]) run(ctx context.Context) error {
 	v, err := r.fn(ctx)
 	if err != nil {
 		return err
+	}
+	// Under a policy that races attempts (hedging), only the attempt that
+	// claims the win keeps its value: the first success to claim it is the
+	// one the policy returns, and the others are cancelled losers.
+	if !win.Claim(ctx) {
+		return nil
 	}
 	r.mu.Lock()
 	if !r.sealed && !r.ok {
