@@ -63,6 +63,20 @@ func run(o options, w io.Writer) error {
 		return err
 	}
 	table := resultTable(sc, res) + "\n" + acceptTable(sc, res)
+
+	// The SRE book's bound once the throttle's window holds nothing but the
+	// overload.
+	steady := steadyScenario(sc)
+	var sv []variant
+	for _, v := range vs {
+		if v.bulkhead > 0 || v.throttle {
+			sv = append(sv, v)
+		}
+	}
+	start = time.Now()
+	sres := sweep(steady, sv, min(runs, 5), o.seed)
+	fmt.Fprintf(w, "steady overload: %d variants × %d runs in %v\n", len(sv), min(runs, 5), time.Since(start).Round(time.Millisecond))
+	table += "\n" + steadyTable(steady, sres)
 	fmt.Fprint(w, table)
 	return os.WriteFile(filepath.Join(o.out, "results.md"), []byte(table), 0o644)
 }

@@ -13,11 +13,11 @@ import (
 // resultTable returns the study's main table in Markdown.
 func resultTable(sc scenario, res []variantResult) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "| variant | goodput at %g× (/s) | goodput in the %g× spike (/s) | p50 | p99 | wasted work | recovery to ≥ 90%% of pre-spike goodput | runs recovered |\n", sc.Hold, sc.Spike)
-	b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|\n")
+	fmt.Fprintf(&b, "| variant | goodput at %g× (/s) | goodput at %g× (/s) | goodput in the %g× spike (/s) | p50 | p99 | wasted work | recovery to ≥ 90%% of the %g× goodput | runs recovered |\n", sc.Base, sc.Hold, sc.Spike, sc.Base)
+	b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, r := range res {
-		fmt.Fprintf(&b, "| %s | %.0f ± %.0f | %.0f ± %.0f | %s | %s | %.1f%% | %s | %d of %d |\n",
-			r.Variant, r.Hold.Mean, r.Hold.SE, r.Spike.Mean, r.Spike.SE,
+		fmt.Fprintf(&b, "| %s | %.0f | %.0f ± %.0f | %.0f ± %.0f | %s | %s | %.1f%% | %s | %d of %d |\n",
+			r.Variant, r.Warm.Mean, r.Hold.Mean, r.Hold.SE, r.Spike.Mean, r.Spike.SE,
 			ms(r.Latency.quantile(0.5)), ms(r.Latency.quantile(0.99)), 100*r.Wasted.Mean,
 			recoveryCell(r), r.Recovered, r.Runs)
 	}
@@ -30,7 +30,23 @@ func acceptTable(sc scenario, res []variantResult) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "| variant | attempts reaching the server per success, %g× spike |\n|---|--:|\n", sc.Spike)
 	for _, r := range res {
+		if r.Accept.Mean == 0 {
+			fmt.Fprintf(&b, "| %s | no success |\n", r.Variant)
+			continue
+		}
 		fmt.Fprintf(&b, "| %s | %.2f ± %.2f |\n", r.Variant, r.Accept.Mean, r.Accept.SE)
+	}
+	return b.String()
+}
+
+// steadyTable returns, per variant, the attempts reaching the server per
+// success and the goodput in the last minute of a long overload.
+func steadyTable(sc scenario, res []variantResult) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "| variant, %g× for %v | attempts reaching the server per success, last %v | goodput, last %v (/s) |\n|---|--:|--:|\n",
+		sc.Spike, sc.HoldFor+sc.SpikeFor, sc.SpikeFor, sc.SpikeFor)
+	for _, r := range res {
+		fmt.Fprintf(&b, "| %s | %.2f ± %.2f | %.0f ± %.0f |\n", r.Variant, r.Accept.Mean, r.Accept.SE, r.Spike.Mean, r.Spike.SE)
 	}
 	return b.String()
 }
@@ -106,7 +122,7 @@ func writeCharts(dir string, sc scenario, vs []variant, res []variantResult) err
 		file, title string
 		names       []string
 	}{
-		{"goodput-static.svg", "Goodput: no protection, static limits, breaker", []string{"no protection", "static bulkhead", "breaker", "throttler + breaker"}},
+		{"goodput-static.svg", "Goodput: no protection, static limits, breaker", []string{"no protection", "static bulkhead", "breaker", "throttler + breaker", "throttler + bulkhead"}},
 		{"goodput-adaptive.svg", "Goodput: adaptive limits and the SRE throttler", []string{"no protection", "AIMD (client)", "Vegas (server)", "Gradient2 (server)", "SRE throttler (client)"}},
 	}
 	for _, g := range groups {

@@ -90,3 +90,12 @@ func (sc scenario) load(t time.Duration) float64 {
 
 // seconds is the number of whole seconds a run lasts.
 func (sc scenario) seconds() int { return int(sc.end() / time.Second) }
+
+// steadyScenario is sc with its spike load held long enough for the
+// throttle's two-minute window to forget the healthy start: Spike load for
+// 150 s (reported as the hold) and 60 s more (reported as the spike), then
+// 10 s back at Base.
+func steadyScenario(sc scenario) scenario {
+	sc.Hold, sc.HoldFor, sc.SpikeFor, sc.RecoverFor = sc.Spike, 150*time.Second, 60*time.Second, 10*time.Second
+	return sc
+}

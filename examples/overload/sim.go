@@ -129,6 +129,10 @@ func simulate(sc scenario, v variant, r *rand.Rand) runResult {
 	if v.server != nil {
 		serverLimit = v.server(r)
 	}
+	var bulk *bulkheadModel
+	if v.bulkhead > 0 {
+		bulk = &bulkheadModel{max: v.bulkhead}
+	}
 
 	res := runResult{Seconds: make([]second, sc.seconds()+1), Latency: newHistogram()}
 	at := func(t time.Duration) *second {
@@ -200,7 +204,7 @@ func simulate(sc scenario, v variant, r *rand.Rand) runResult {
 		q.after(sc.Timeout, event{kind: timedOut, req: req, try: req.try})
 
 		h := held()
-		if (v.bulkhead > 0 && h >= v.bulkhead) || (serverLimit != nil && h >= serverLimit.Limit()) {
+		if (bulk != nil && !bulk.allow(h)) || (serverLimit != nil && h >= serverLimit.Limit()) {
 			at(now).Refused++
 			endAttempt(req, refused, 0)
 			return

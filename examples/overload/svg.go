@@ -40,7 +40,7 @@ type band struct {
 
 // palette has colours that stay distinct for most forms of colour blindness
 // (Okabe and Ito).
-var palette = []string{"#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#999999"}
+var palette = []string{"#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#999999", "#882255"}
 
 const (
 	svgW, svgH                   = 760, 460

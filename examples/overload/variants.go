@@ -30,10 +30,11 @@ type variant struct {
 	breaker *breaker.Config
 }
 
-// throttleConfig is adaptive.Throttler's default configuration: K 2, a
-// two-minute window, 20 requests before it acts, rejection capped at 0.9.
+// throttleConfig is adaptive.Throttler's default configuration, as
+// adaptive.NewThrottler hands it to limitalg: K 2, a two-minute window in 60
+// buckets of 2 s, 20 requests before it acts, rejection capped at 0.9.
 func throttleConfig() limitalg.ThrottleConfig {
-	return limitalg.ThrottleConfig{K: 2, MinRequests: 20, MaxRejectRate: 0.9, BucketWidth: 5 * time.Second, Buckets: 24}
+	return limitalg.ThrottleConfig{K: 2, MinRequests: 20, MaxRejectRate: 0.9, BucketWidth: 2 * time.Second, Buckets: 60}
 }
 
 // variants are the configurations the study compares.
@@ -49,5 +50,8 @@ func variants(sc scenario) []variant {
 		{name: "Gradient2 (server)", server: func(*rand.Rand) limitalg.Algorithm { return limitalg.NewGradient2(limitalg.Gradient2Config{}) }},
 		{name: "SRE throttler (client)", throttle: true},
 		{name: "throttler + breaker", throttle: true, breaker: &breaker.Config{}},
+		// The SRE book's setting: a backend that refuses what it cannot serve,
+		// cheaply, and clients that throttle themselves.
+		{name: "throttler + bulkhead", throttle: true, bulkhead: sc.Workers + sc.Workers/5},
 	}
 }

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/xml"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestQuickRunWritesEveryOutput(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	require.NoError(t, run(options{out: dir, runs: 1, seed: 1, quick: true}, &out))
+	sc := quickScenario()
+	for _, v := range variants(sc) {
+		assert.Contains(t, out.String(), "| "+v.name+" |")
+	}
+	for _, name := range []string{"goodput-static.svg", "goodput-adaptive.svg", "offered.svg", "limits.svg"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		require.NoError(t, err, name)
+		assert.NoError(t, wellFormed(b), name)
+		assert.Contains(t, string(b), "<polyline", name)
+	}
+	rows := readCSV(t, filepath.Join(dir, "run1.csv"))
+	assert.Len(t, rows, 1+len(variants(sc))*sc.seconds(), "a header, then every variant's seconds")
+	rows = readCSV(t, filepath.Join(dir, "summary.csv"))
+	assert.Len(t, rows, 1+len(variants(sc)))
+	_, err := os.Stat(filepath.Join(dir, "results.md"))
+	assert.NoError(t, err)
+}
+
+func TestQuickRunIsDeterministicForASeed(t *testing.T) {
+	a, b := t.TempDir(), t.TempDir()
+	require.NoError(t, run(options{out: a, runs: 2, seed: 9, quick: true}, io.Discard))
+	require.NoError(t, run(options{out: b, runs: 2, seed: 9, quick: true}, io.Discard))
+	for _, name := range []string{"run1.csv", "summary.csv", "results.md", "goodput-static.svg", "limits.svg"} {
+		x, err := os.ReadFile(filepath.Join(a, name))
+		require.NoError(t, err)
+		y, err := os.ReadFile(filepath.Join(b, name))
+		require.NoError(t, err)
+		assert.Equal(t, x, y, name)
+	}
+}
+
+func wellFormed(b []byte) error {
+	d := xml.NewDecoder(bytes.NewReader(b))
+	for {
+		if _, err := d.Token(); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return err
+		}
+	}
+}
+
+func readCSV(t *testing.T, path string) [][]string {
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	require.NoError(t, err)
+	return rows
+}
