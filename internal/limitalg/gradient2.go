@@ -31,7 +31,9 @@ type Gradient2Config struct {
 // Latency within tolerance of the average (g = 1) lets the limit grow by up
 // to QueueSize a sample; latency rising above it shrinks the limit, by half
 // at most per full step. The limit does not move while less than half of it
-// was in flight (the caller is not using it). When the average is more than
+// was in flight (the caller is not using it). At the steepest gradient the
+// limit tends to 2 × QueueSize (limit = 0.5·limit + QueueSize), so a Min
+// below that is not reached. When the average is more than
 // twice the sample, as after a long overload ends, the average is cut by 5%
 // a sample so the limit recovers without waiting for the average to decay.
 //
