@@ -1,12 +1,11 @@
 // Package quantile estimates a quantile of recent durations in bounded
-// memory, with no goroutine: a ring of the last N samples, sorted into a
-// scratch copy at most once every N/16 new samples, when the estimate is
-// asked for.
+// memory, with no goroutine: a ring of the last N samples, from which a
+// scratch copy selects the rank in linear time, at most once every N/16
+// new samples, when the estimate is asked for.
 package quantile
 
 import (
 	"math"
-	"slices"
 	"sync"
 	"time"
 )
@@ -65,10 +64,51 @@ func (r *Ring) Quantile() (time.Duration, bool) {
 	}
 	if !r.sorted || r.fresh >= max(1, cap(r.samples)/16) {
 		r.scratch = append(r.scratch[:0], r.samples...)
-		slices.Sort(r.scratch)
 		rank := int(math.Ceil(r.q*float64(n))) - 1
-		r.est = r.scratch[min(max(rank, 0), n-1)]
+		r.est = selectNth(r.scratch, min(max(rank, 0), n-1))
 		r.sorted, r.fresh = true, 0
 	}
 	return r.est, true
+}
+
+// selectNth returns the k-th smallest of s (0-based), reordering s: a
+// quickselect with a median-of-three pivot, linear on average.
+func selectNth(s []time.Duration, k int) time.Duration {
+	lo, hi := 0, len(s)-1
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		if s[mid] < s[lo] {
+			s[mid], s[lo] = s[lo], s[mid]
+		}
+		if s[hi] < s[lo] {
+			s[hi], s[lo] = s[lo], s[hi]
+		}
+		if s[hi] < s[mid] {
+			s[hi], s[mid] = s[mid], s[hi]
+		}
+		pivot := s[mid]
+		i, j := lo, hi
+		for i <= j {
+			for s[i] < pivot {
+				i++
+			}
+			for s[j] > pivot {
+				j--
+			}
+			if i <= j {
+				s[i], s[j] = s[j], s[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return s[k]
+		}
+	}
+	return s[k]
 }

@@ -1,7 +1,9 @@
 package quantile_test
 
 import (
+	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -102,4 +104,27 @@ func TestRingConcurrentUse(t *testing.T) {
 	wg.Wait()
 	_, ok := r.Quantile()
 	assert.True(t, ok)
+}
+
+// TestRingMatchesSortedRank: on random samples, with duplicates, the
+// estimate is the sorted samples' nearest-rank element, for many q.
+func TestRingMatchesSortedRank(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, q := range []float64{0.01, 0.25, 0.5, 0.9, 0.95, 0.99, 0.999} {
+		for _, n := range []int{1000, 1001, 1500} {
+			r := quantile.New(q, 1000)
+			var all []time.Duration
+			for range n {
+				d := time.Duration(rng.IntN(50))
+				r.Add(d)
+				all = append(all, d)
+			}
+			last := slices.Clone(all[len(all)-1000:])
+			slices.Sort(last)
+			want := last[int(math.Ceil(q*1000))-1]
+			got, ok := r.Quantile()
+			assert.True(t, ok)
+			assert.Equal(t, want, got, "q=%v n=%d", q, n)
+		}
+	}
 }
