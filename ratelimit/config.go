@@ -109,9 +109,13 @@ func (l Limit) norm() Limit {
 	return l
 }
 
+// maxInterval bounds the emission interval, in nanoseconds: far beyond any
+// Duration, and small enough that T·Burst stays finite for every Burst.
+const maxInterval = 1e30
+
 // interval is the emission interval T = Per/Rate of a normalised limit,
-// in nanoseconds.
-func (l Limit) interval() float64 { return float64(l.Per) / l.Rate }
+// in nanoseconds, at most maxInterval.
+func (l Limit) interval() float64 { return min(float64(l.Per)/l.Rate, maxInterval) }
 
 // perSecond is a normalised limit's rate in tokens per second, as
 // x/time/rate counts it.

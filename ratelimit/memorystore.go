@@ -37,10 +37,13 @@ func NewMemoryStore(maxKeys int) *MemoryStore {
 }
 
 // Take implements [Store]: it decides by GCRA, as the Store contract
-// spells out, on this process's clock. ctx is not used: the decision never
-// waits.
-func (s *MemoryStore) Take(_ context.Context, key string, l Limit, n int) (Decision, error) {
+// spells out, on this process's clock. It never waits; a ctx that has
+// ended gives ctx.Err() and changes nothing, as for every Store.
+func (s *MemoryStore) Take(ctx context.Context, key string, l Limit, n int) (Decision, error) {
 	if err := checkTake(key, l, n); err != nil {
+		return Decision{}, err
+	}
+	if err := ctx.Err(); err != nil {
 		return Decision{}, err
 	}
 	l = l.norm()
@@ -92,19 +95,19 @@ func checkKey(key string) error {
 	return nil
 }
 
-// slack absorbs the rounding of float nanoseconds, so that a fresh key
-// admits exactly Burst tokens although Burst additions of T may not sum to
-// T·Burst exactly.
-const slack = 1 // nanosecond
-
 // gcra decides a Take of n tokens of the normalised limit l at now, for a
 // key whose theoretical arrival time is tat (now for a fresh key), and
 // returns the decision and the key's new TAT, all in nanoseconds.
 func gcra(now, tat float64, l Limit, n int) (Decision, float64) {
 	t := l.interval()
 	tau := t * float64(l.Burst)
+	// slack absorbs the rounding of the TAT to whole nanoseconds, so that a
+	// fresh key admits exactly Burst tokens although Burst rounded additions
+	// of T may not sum to T·Burst: a nanosecond, or less for the rare T
+	// under 2ns.
+	slack := min(1, t/2)
 	tat = max(tat, now)
-	newTAT := tat + float64(n)*t
+	newTAT := math.Round(tat + float64(n)*t) // whole nanoseconds
 	d := Decision{Allowed: newTAT-now <= tau+slack}
 	if d.Allowed {
 		tat = newTAT
@@ -112,8 +115,20 @@ func gcra(now, tat float64, l Limit, n int) (Decision, float64) {
 		d.RetryAfter = nanos(newTAT - tau - now)
 	}
 	d.ResetAfter = nanos(tat - now)
-	d.Remaining = max(0, int(math.Floor((tau-(tat-now)+slack)/t)))
+	d.Remaining = wholeTokens((tau-(tat-now)+slack)/t, l.Burst)
 	return d, tat
+}
+
+// wholeTokens is f rounded down into [0, burst]. float64(burst) may round
+// up past math.MaxInt, so the comparison is made before converting.
+func wholeTokens(f float64, burst int) int {
+	switch {
+	case !(f > 0): // NaN too
+		return 0
+	case f >= float64(burst):
+		return burst
+	}
+	return int(f)
 }
 
 // nanos converts float nanoseconds to a Duration, rounding up so that a

@@ -46,9 +46,14 @@ type Decision struct {
 // with tat the key's TAT (or now, when it has passed), ResetAfter is
 // tat − now and Remaining is ⌊(τ − (tat − now)) / T⌋, never below zero.
 // A fresh key so admits Burst tokens at once, then one every T. Times are
-// counted in nanoseconds (a store on a coarser clock rounds its own time,
-// not T). A key whose TAT has passed is the same as a key never seen: a
-// Store may forget it.
+// counted in nanoseconds: a TAT is kept rounded to the nearest nanosecond
+// (so a T far below a nanosecond admits every Take), comparisons allow a
+// nanosecond of that rounding (at most T/2 when T is under 2ns), and a
+// store on a coarser clock rounds its own time, not T. An interval T above
+// 10^30 ns, longer than any Duration, is taken as 10^30 ns so that nothing
+// overflows; durations beyond math.MaxInt64 saturate, and Remaining is at
+// most Burst. A key whose TAT has passed is the same as a key never seen:
+// a Store may forget it.
 //
 // Implementations are safe for concurrent use.
 type Store interface {
