@@ -3,6 +3,7 @@ package adaptive_test
 import (
 	"context"
 	"errors"
+	"math"
 	"sync"
 	"testing"
 	"time"
@@ -75,3 +76,7 @@ func load(l *adaptive.Limiter, workers int, latency func() time.Duration, stop <
 	}
 	return &wg
 }
+
+func nan() float64 { return math.NaN() }
+
+func inf() float64 { return math.Inf(1) }
