@@ -14,6 +14,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -25,10 +26,12 @@ import (
 
 // options are the command-line flags.
 type options struct {
-	out   string
-	runs  int
-	seed  uint64
-	quick bool
+	out     string
+	runs    int
+	seed    uint64
+	quick   bool
+	http    bool
+	httpFor time.Duration
 }
 
 func main() {
@@ -37,10 +40,34 @@ func main() {
 	flag.IntVar(&o.runs, "runs", 20, "seeded runs per variant")
 	flag.Uint64Var(&o.seed, "seed", 1, "seed of every random draw")
 	flag.BoolVar(&o.quick, "quick", false, "a smaller server, shorter phases and at most 3 runs per variant")
+	flag.BoolVar(&o.http, "http", false, "run the HTTP part on loopback instead of the simulation")
+	flag.DurationVar(&o.httpFor, "http-duration", 10*time.Second, "how long each HTTP variant is driven")
 	flag.Parse()
+	run := run
+	if o.http {
+		run = runHTTPPart
+	}
 	if err := run(o, os.Stdout); err != nil {
 		log.Fatal(err)
 	}
+}
+
+// runHTTPPart runs the HTTP part, writes its table to o.out/http.md and to w.
+func runHTTPPart(o options, w io.Writer) error {
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return err
+	}
+	c := defaultHTTPConfig()
+	c.Duration, c.Seed = o.httpFor, o.seed
+	start := time.Now()
+	res, err := runHTTP(context.Background(), c)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "http: %d variants in %v\n", len(res), time.Since(start).Round(time.Millisecond))
+	table := httpTable(c, res)
+	fmt.Fprint(w, table)
+	return os.WriteFile(filepath.Join(o.out, "http.md"), []byte(table), 0o644)
 }
 
 // run writes every output of the simulation into o.out and a summary to w.

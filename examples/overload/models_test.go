@@ -109,7 +109,6 @@ func hintCase(m *breakerModel, now, hint time.Duration) string {
 	return fmt.Sprintf("unexplained hint %v", hint)
 }
 
-
 // The bulkhead model must admit and refuse exactly as bulkhead.Bulkhead
 // with the same MaxConcurrent and no queue, on a script of calls that
 // start and finish in random order.

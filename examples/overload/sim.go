@@ -84,10 +84,10 @@ type clientState struct {
 type result uint8
 
 const (
-	ok       result = iota
-	timeout         // the attempt's timeout fired
-	refused         // the server answered 503 at once
-	rejected        // a client-side policy turned it away
+	ok              result = iota
+	timedOutAttempt        // the attempt's timeout fired
+	refused                // the server answered 503 at once
+	rejected               // a client-side policy turned it away
 )
 
 // The errors the retry policy is given, one per way an attempt fails.
@@ -257,7 +257,7 @@ func simulate(sc scenario, v variant, r *rand.Rand) runResult {
 		}
 		var err error
 		switch how {
-		case timeout:
+		case timedOutAttempt:
 			err = errTimeout
 		case refused:
 			err = errRefused
@@ -292,7 +292,7 @@ func simulate(sc scenario, v variant, r *rand.Rand) runResult {
 			send(ev.req)
 		case timedOut:
 			if ev.req.waiting && ev.req.try == ev.try {
-				endAttempt(ev.req, timeout, 0)
+				endAttempt(ev.req, timedOutAttempt, 0)
 			}
 		case served:
 			busy--
