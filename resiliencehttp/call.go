@@ -11,6 +11,7 @@ import (
 
 	"github.com/magicmagnets/resilience"
 	"github.com/magicmagnets/resilience/internal/callerr"
+	"github.com/magicmagnets/resilience/internal/win"
 )
 
 // call is one RoundTrip: the attempts the policy makes and the response
@@ -26,6 +27,7 @@ type call struct {
 	bodySent bool           // req.Body was handed to the base transport
 	kept     int            // the attempt whose response is resp
 	resp     *http.Response // the latest attempt's response, if any
+	won      bool           // resp is a success: no failure displaces it
 	failure  *StatusError   // resp's failure, when its status is retryable
 	last     error          // the latest failure reported to the policy
 	sealed   bool           // RoundTrip is returning: no more attempts
@@ -78,6 +80,13 @@ func (c *call) attempt(actx context.Context) error {
 			return c.failed(actx, n, fmt.Errorf("resiliencehttp: %s: reading the body: %w", resp.Status, err))
 		}
 	}
+	if !retryable && !win.Claim(actx) {
+		// A hedge's loser: another attempt's response won the race and
+		// is kept. This one is read to the end, within bounds, so its
+		// connection goes back to the pool.
+		c.discard(resp, drained, stop, cancel)
+		return nil
+	}
 	if !stop() {
 		// actx ended meanwhile and cancel is running: the response is lost.
 		resp.Body.Close()
@@ -122,8 +131,13 @@ func (c *call) start() (int, io.ReadCloser, error) {
 	n := c.started
 	first := !c.bodySent
 	c.bodySent = true
-	prev := c.resp
-	c.resp, c.failure = nil, nil
+	var prev *http.Response
+	if !c.won {
+		// A failed attempt's response is dropped once another starts;
+		// a success is kept until one displaces it.
+		prev = c.resp
+		c.resp, c.failure = nil, nil
+	}
 	c.mu.Unlock()
 
 	if prev != nil {
@@ -140,6 +154,31 @@ func (c *call) start() (int, io.ReadCloser, error) {
 	return n, body, nil
 }
 
+// discard ends the response of an attempt that lost a hedge's race: its
+// body is drained (at most DrainLimit bytes, for at most loserDrainTime,
+// unless it was read already) and closed, so its connection can be
+// reused, and its context is ended. The drain is detached from the
+// attempt's context, which the hedge is about to cancel, and bounded by
+// the request's own.
+func (c *call) discard(resp *http.Response, drained bool, stop func() bool, cancel context.CancelFunc) {
+	defer cancel()
+	if stopped := stop(); drained || !stopped {
+		resp.Body.Close()
+		return
+	}
+	bound := time.AfterFunc(loserDrainTime, cancel)
+	defer bound.Stop()
+	if c.ctx.Done() != nil {
+		defer context.AfterFunc(c.ctx, cancel)()
+	}
+	drain(resp, c.t.drainLimit)
+	resp.Body.Close()
+}
+
+// loserDrainTime bounds how long the body of a hedge's losing response is
+// read for before its connection is closed instead. The call waits for it.
+const loserDrainTime = 50 * time.Millisecond
+
 // bind ties the end of a returned response's context to the end of its body
 // or of the request's own context, whichever comes first.
 func (c *call) bind(body io.ReadCloser, cancel context.CancelFunc) io.ReadCloser {
@@ -154,12 +193,19 @@ func (c *call) bind(body io.ReadCloser, cancel context.CancelFunc) io.ReadCloser
 	return bind(body, release)
 }
 
-// keep records attempt n's response as the one to return, unless a later
-// attempt has already recorded one or RoundTrip is returning.
+// keep records attempt n's response as the one to return, unless
+// RoundTrip is returning, or resp is a failure and a later attempt has
+// already recorded one or any attempt a success. A success (serr nil) has
+// won its race, if attempts race (hedging): it displaces whatever is kept.
 func (c *call) keep(n int, resp *http.Response, serr *StatusError) {
 	c.mu.Lock()
 	drop := resp
-	if !c.sealed && n >= c.kept {
+	switch {
+	case c.sealed:
+	case serr == nil:
+		drop = c.resp
+		c.resp, c.failure, c.kept, c.won = resp, nil, n, true
+	case !c.won && n >= c.kept:
 		drop = c.resp
 		c.resp, c.failure, c.kept = resp, serr, n
 	}

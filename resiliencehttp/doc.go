@@ -68,6 +68,20 @@
 //     same key, and the caller gets a body already read whole. A longer
 //     body streams as without the buffer.
 //
+//   - A hedge policy (package hedge) in the chain hedges only GET, HEAD
+//     and OPTIONS: every other request, a keyed POST, a PUT or a DELETE
+//     included, runs under hedge.WithoutHedges, a single attempt at a
+//     time (an idempotency server would answer a keyed POST's second copy
+//     409, and concurrent PUTs or DELETEs may interleave with other
+//     writers). Each hedge sends its own clone of the request, under its
+//     own context. The first attempt with a response that is not a
+//     retryable failure wins: its body stays readable after the losers are
+//     cancelled, as any returned body. A loser whose response arrives is
+//     read to its end (up to Config.DrainLimit bytes and 50ms) and closed,
+//     so its connection goes back to the pool; a loser cancelled before its
+//     response headers closes its connection, as net/http does for any
+//     cancelled request.
+//
 // Events (resilience.Event with Policy "resiliencehttp"): KindGiveUp, with
 // Attempt and Err, when a failure that a retry could have cured is not
 // retried because the request is not safe to repeat or its body cannot be

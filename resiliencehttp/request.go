@@ -83,6 +83,19 @@ func idempotent(req *http.Request) bool {
 	return ok
 }
 
+// hedgeable reports whether a hedge policy may send req more than once at
+// the same time: only GET, HEAD and OPTIONS, which change nothing on the
+// server. Idempotent is not enough: two concurrent PUTs or DELETEs may
+// interleave with other writers, and a keyed POST would get 409 from an
+// idempotency server for its second copy.
+func hedgeable(req *http.Request) bool {
+	switch req.Method {
+	case "", http.MethodGet, http.MethodHead, http.MethodOptions:
+		return true
+	}
+	return false
+}
+
 // keyed reports whether req sends an Idempotency-Key.
 func keyed(req *http.Request) bool {
 	return req != nil && req.Header.Get(keyHeader) != ""

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/magicmagnets/resilience"
+	"github.com/magicmagnets/resilience/hedge"
 	"github.com/magicmagnets/resilience/internal/emit"
 	"github.com/magicmagnets/resilience/retry"
 )
@@ -122,7 +123,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	start := t.em.Start()
 	c := newCall(t, req)
-	resp, err := c.finish(p.Do(c.ctx, c.attempt))
+	ctx := c.ctx
+	if !hedgeable(req) {
+		ctx = hedge.WithoutHedges(ctx) // never sent twice at once
+	}
+	resp, err := c.finish(p.Do(ctx, c.attempt))
 	t.em.Call(start, err)
 	return resp, err
 }
