@@ -67,7 +67,6 @@
 //     stalled is a failed attempt, retried like a transport error, with the
 //     same key, and the caller gets a body already read whole. A longer
 //     body streams as without the buffer.
-//
 //   - A hedge policy (package hedge) in the chain hedges only GET, HEAD
 //     and OPTIONS: every other request, a keyed POST, a PUT or a DELETE
 //     included, runs under hedge.WithoutHedges, a single attempt at a

@@ -95,12 +95,12 @@ func TestHedgeAfterRetryableStatusAtOnce(t *testing.T) {
 // loser's attempt has returned, so the loser's response is handled before
 // the hedge cancels it.
 type race struct {
-	base     http.RoundTripper
-	arrived  atomic.Int32
-	claimed  chan struct{}
-	loserOut chan struct{}
-	bodies   []*countingBody
-	mu       sync.Mutex
+	base      http.RoundTripper
+	arrived   atomic.Int32
+	claimed   chan struct{}
+	loserOut  chan struct{}
+	bodies    []*countingBody
+	mu        sync.Mutex
 	successes atomic.Int32
 }
 
