@@ -116,9 +116,9 @@ type callError struct {
 	st  *status.Status
 }
 
-func (e *callError) Error() string                 { return e.err.Error() }
-func (e *callError) Unwrap() error                 { return e.err }
-func (e *callError) GRPCStatus() *status.Status    { return e.st }
+func (e *callError) Error() string              { return e.err.Error() }
+func (e *callError) Unwrap() error              { return e.err }
+func (e *callError) GRPCStatus() *status.Status { return e.st }
 
 // returned turns the policy's error into the one a call returns: a status
 // error as it is, anything else wrapped with the status it stands for. A
@@ -154,7 +154,7 @@ func returned(err error) error {
 // ended, so a per-attempt timeout and the caller's own end are told apart.
 func (cl *client) classify(ctx, actx context.Context, method string, n int, err error, trailer metadata.MD, repeatable, keyed bool) error {
 	code := statusCode(err)
-	attemptEnded := actx.Err() != nil && ctx.Err() == nil
+	attemptEnded := ctx.Err() == nil && (actx.Err() != nil || (code == codes.DeadlineExceeded && earlier(actx, ctx)))
 	if cerr := actx.Err(); cerr != nil && !errors.Is(err, cerr) {
 		err = fmt.Errorf("%w: %w", err, cerr)
 	}
@@ -178,14 +178,27 @@ func (cl *client) classify(ctx, actx context.Context, method string, n int, err 
 	return err
 }
 
+// earlier reports whether actx has a deadline before ctx's. A server that
+// got the attempt's deadline (grpc-timeout) may end the call a moment
+// before the client's own timer fires: its DEADLINE_EXCEEDED is the
+// attempt's deadline even though actx has not ended yet.
+func earlier(actx, ctx context.Context) bool {
+	ad, ok := actx.Deadline()
+	if !ok {
+		return false
+	}
+	cd, ok := ctx.Deadline()
+	return !ok || ad.Before(cd)
+}
+
 // ErrNotIdempotent is matched by the error of a call whose failure would
 // have been retried had its method been idempotent or had it carried an
 // idempotency key.
 var ErrNotIdempotent = errors.New("resiliencegrpc: not retried: the method is not idempotent and the call has no idempotency key")
 
 // retryable reports whether a failed attempt with code may be retried.
-// attemptEnded is true when the attempt's own context ended but not the
-// call's (a per-attempt timeout, a hedge's loser).
+// attemptEnded is true when the attempt's own context or deadline ended it
+// but not the call's (a per-attempt timeout, a hedge's loser).
 func (cl *client) retryable(code codes.Code, attemptEnded, keyed bool) bool {
 	switch code {
 	case codes.Unavailable:
