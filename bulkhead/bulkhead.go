@@ -22,11 +22,10 @@ type Bulkhead struct {
 	em       emit.Emitter
 
 	// state is queued<<queuedShift | inFlight, so that admitting and
-	// releasing a call while nobody waits is one compare-and-swap each and
-	// takes no lock. queued changes only under mu, with the queue; a
-	// release that sees queued > 0 hands its slot over under mu. So
-	// queued > 0 only while inFlight == max, and a slot freed while callers
-	// wait always goes to one of them, never to a caller that just arrived.
+	// releasing a call while nobody waits is one atomic add each and takes
+	// no lock. queued changes only under mu, with the queue; a slot freed
+	// while callers are queued is handed to one of them under mu (see
+	// dispatch), never to a caller that just arrived.
 	state atomic.Uint64
 
 	rejected atomic.Uint64 // refusals since New
@@ -106,8 +105,10 @@ func (b *Bulkhead) run(ctx context.Context, next resilience.Policy, fn resilienc
 // Allow is the two-step form of [Bulkhead.Do] that never waits: it returns
 // a [Permit] for a free slot, or at once an error matching [ErrFull] and
 // [resilience.ErrRejected] when none is free or callers are queued for
-// one (a free slot goes to them first). An admitted call must end with
-// exactly one [Permit.Done]. Neither step allocates.
+// one (a free slot goes to them first). A caller racing another for the
+// last slot in the same instant may be refused even if the other is then
+// refused too; no call is ever admitted past MaxConcurrent. An admitted
+// call must end with exactly one [Permit.Done]. Neither step allocates.
 func (b *Bulkhead) Allow() (Permit, error) {
 	start := b.em.Start()
 	if !b.tryAcquire() {
@@ -172,14 +173,14 @@ type Metrics struct {
 func (b *Bulkhead) Metrics() Metrics {
 	s := b.state.Load()
 	return Metrics{
-		InFlight: int(s & inFlightMask),
+		InFlight: int(min(s&inFlightMask, b.max)),
 		Queued:   int(s >> queuedShift),
 		Rejected: b.rejected.Load(),
 	}
 }
 
 // InFlight returns how many calls hold a slot now.
-func (b *Bulkhead) InFlight() int { return int(b.state.Load() & inFlightMask) }
+func (b *Bulkhead) InFlight() int { return int(min(b.state.Load()&inFlightMask, b.max)) }
 
 // Limit returns how many calls may hold a slot at once: Config.MaxConcurrent,
 // after defaults.
@@ -199,55 +200,73 @@ func (b *Bulkhead) acquire(ctx context.Context) error {
 }
 
 // tryAcquire takes a free slot if nobody is queued for one.
+//
+// It counts itself in first, with one atomic add, and backs out when that
+// made too many or callers are queued: under contention one add moves the
+// state's cache line once, where a load and a compare-and-swap would move
+// it twice. A caller backing out is counted in state for that instant, so a
+// caller racing it may see one slot fewer than there is and be refused; no
+// caller is ever admitted past MaxConcurrent.
 func (b *Bulkhead) tryAcquire() bool {
-	for {
-		s := b.state.Load()
-		if s>>queuedShift != 0 || s&inFlightMask >= b.max {
-			return false
-		}
-		if b.state.CompareAndSwap(s, s+1) {
-			return true
-		}
+	s := b.state.Add(1)
+	if s>>queuedShift == 0 && s&inFlightMask <= b.max {
+		return true
 	}
+	b.backOut()
+	return false
 }
 
-// release gives up a slot: to the first waiter in the queue's order, or
+// backOut undoes tryAcquire's add for a caller it did not admit. If callers
+// queued meanwhile, counting on the slot it seemed to take, the slot is
+// theirs.
+func (b *Bulkhead) backOut() { b.free(b.state.Add(^uint64(0))) }
+
+// release gives up a slot: to the next waiter in the queue's order, or
 // back to the bulkhead when nobody waits.
 func (b *Bulkhead) release() {
-	for {
-		s := b.state.Load()
-		if s&inFlightMask == 0 {
-			panic("bulkhead: Done called on a permit that was already released (a copy's Done?)")
-		}
-		if s>>queuedShift != 0 {
-			b.handOff()
-			return
-		}
-		// The compare-and-swap fails if a caller queued since the load;
-		// the next turn then hands the slot to it.
-		if b.state.CompareAndSwap(s, s-1) {
-			return
-		}
+	s := b.state.Add(^uint64(0))
+	if s&inFlightMask == inFlightMask {
+		// inFlight was 0: more releases than admissions. Undo, so that
+		// the state is as it was, and say so.
+		b.state.Add(1)
+		panic("bulkhead: Done called on a permit that was already released (a copy's Done?)")
+	}
+	b.free(s)
+}
+
+// free follows a decrement of inFlight that left the state s: when callers
+// are queued, the freed slot is theirs.
+func (b *Bulkhead) free(s uint64) {
+	if s>>queuedShift != 0 && s&inFlightMask < b.max {
+		b.mu.Lock()
+		b.dispatch()
+		b.mu.Unlock()
 	}
 }
 
-// handOff passes a released slot to the next waiter, under the lock. The
-// waiter's place in the queue and the slot change hands in one step:
-// queued goes down by one and inFlight stays the same.
-func (b *Bulkhead) handOff() {
-	b.mu.Lock()
-	w := b.queue.pop(b.lifo)
-	if w == nil {
-		// Every waiter left between the load and the lock: nobody is
-		// queued now (queued changes only under mu), so the slot goes back.
-		b.state.Add(^uint64(0))
-		b.mu.Unlock()
-		return
+// dispatch hands free slots to waiters, in the queue's order, while there
+// are both; b.mu must be held. A waiter's place in the queue and a slot
+// change hands in one step: queued goes down by one and inFlight up by one.
+//
+// Whoever frees a slot while callers are queued calls dispatch, and so does
+// a caller that has just queued, so no slot stays free while a caller
+// waits: a decrement of inFlight that saw queued > 0 calls it (after this
+// lock), and one that saw queued == 0 happened before a caller queued,
+// which then calls it. A slot is never given to a newcomer ahead of a
+// waiter: tryAcquire backs out whenever anyone is queued.
+func (b *Bulkhead) dispatch() {
+	for b.queue.head != nil {
+		s := b.state.Load()
+		if s&inFlightMask >= b.max {
+			return // none free; a caller backing out (backOut) calls dispatch again
+		}
+		if !b.state.CompareAndSwap(s, s+1-oneQueued) {
+			continue
+		}
+		w := b.queue.pop(b.lifo)
+		w.granted = true
+		w.ready <- struct{}{} // buffered: never blocks
 	}
-	b.state.Add(^uint64(oneQueued - 1)) // queued - 1
-	w.granted = true
-	w.ready <- struct{}{} // buffered: never blocks
-	b.mu.Unlock()
 }
 
 // refuse counts a refusal, emits its KindRejected event and returns err.

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -236,4 +237,62 @@ func TestNothingAllocatesOnAdmitAndRelease(t *testing.T) {
 	require.NoError(t, err)
 	defer p.Done()
 	assert.Zero(t, testing.AllocsPerRun(1000, func() { _ = full.Do(ctx, ok) }), "a refusal")
+}
+
+// TestHammeringWithQueueAndCancelsLosesNoSlot mixes every way in and out —
+// Do, Allow, Acquire, waiters that give up on a short deadline or MaxWait,
+// and waiters that wait as long as it takes — from 64 goroutines. A lost
+// hand-over would leave a waiter without a deadline parked for ever (the
+// test would hang); a lost or doubled slot would show in the final counts.
+func TestHammeringWithQueueAndCancelsLosesNoSlot(t *testing.T) {
+	for _, c := range []bulkhead.Config{
+		{MaxConcurrent: 3, MaxQueue: 64},
+		{MaxConcurrent: 3, MaxQueue: 8, LIFO: true},
+		{MaxConcurrent: 2, MaxQueue: 64, MaxWait: 50 * time.Microsecond},
+	} {
+		b := bulkhead.New(c)
+		var running, peak atomic.Int64
+		call := func(context.Context) error {
+			n := running.Add(1)
+			for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+			}
+			runtime.Gosched()
+			running.Add(-1)
+			return nil
+		}
+		var wg sync.WaitGroup
+		for g := range 64 {
+			wg.Go(func() {
+				for i := range 300 {
+					switch (g + i) % 4 {
+					case 0:
+						_ = b.Do(context.Background(), call)
+					case 1:
+						ctx, cancel := context.WithTimeout(context.Background(), time.Duration(i%3)*10*time.Microsecond)
+						_ = b.Do(ctx, call)
+						cancel()
+					case 2:
+						if p, err := b.Allow(); err == nil {
+							_ = call(context.Background())
+							p.Done()
+						}
+					case 3:
+						if p, err := b.Acquire(context.Background()); err == nil {
+							_ = call(context.Background())
+							p.Done()
+						}
+					}
+				}
+			})
+		}
+		wg.Wait()
+		assert.LessOrEqual(t, peak.Load(), int64(c.MaxConcurrent), "%+v", c)
+		m := b.Metrics()
+		assert.Zero(t, m.InFlight, "%+v", c)
+		assert.Zero(t, m.Queued, "%+v", c)
+		for range c.MaxConcurrent {
+			_, err := b.Allow()
+			assert.NoError(t, err, "every slot is free again (%+v)", c)
+		}
+	}
 }

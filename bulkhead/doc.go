@@ -61,8 +61,10 @@
 //
 // # Cost
 //
-// Admitting and releasing a call while nobody waits is one atomic
-// compare-and-swap each, with no lock; neither Do nor Allow and Done
-// allocates then. A caller that waits in the queue allocates its waiter
-// (and, with MaxWait, a timer).
+// Admitting and releasing a call while nobody waits is one atomic add
+// each, with no lock; neither Do nor Allow and Done allocates then. A
+// caller that waits in the queue takes the lock, allocates its waiter (a
+// small struct and a channel) and, with MaxWait, a timer. Waiters are not
+// pooled, so that a bulkhead shared by several testing/synctest bubbles
+// never hands one bubble's channel to another.
 package bulkhead

@@ -53,3 +53,30 @@ func TestSlotHandedOverAsTheContextEndsPassesOn(t *testing.T) {
 		assert.Positive(t, seen[false], "MaxWait %v: the cancel won", maxWait)
 	}
 }
+
+// TestCallerBackingOutHandsTheSlotToAWaiter plays a race out step by step:
+// a caller in tryAcquire has counted itself in over the limit when the
+// holder of the only slot releases it, and a caller queues, seeing no slot
+// free because of that count. When the first caller backs out, the slot it
+// seemed to hold must go to the waiter, or the waiter would wait for a
+// release that may never come.
+func TestCallerBackingOutHandsTheSlotToAWaiter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := New(Config{MaxConcurrent: 1, MaxQueue: 1})
+		require.True(t, b.tryAcquire())
+		b.state.Add(1) // a caller in tryAcquire, over the limit
+		assert.Equal(t, 1, b.InFlight(), "a count over the limit is never reported")
+		b.release() // the holder leaves; nobody is queued yet
+
+		var wg sync.WaitGroup
+		var err error
+		wg.Go(func() { err = b.Do(context.Background(), func(context.Context) error { return nil }) })
+		synctest.Wait()
+		require.Equal(t, 1, b.Metrics().Queued, "the slot looks taken")
+
+		b.backOut() // the racing caller gives up its count
+		wg.Wait()
+		assert.NoError(t, err)
+		assert.Equal(t, Metrics{}, b.Metrics())
+	})
+}

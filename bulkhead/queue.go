@@ -72,7 +72,7 @@ func (b *Bulkhead) wait(ctx context.Context) error {
 
 // enqueue takes a slot that freed since tryAcquire looked (nil, nil),
 // refuses the caller when the queue is full (nil, ErrFull), or queues it
-// and returns its waiter.
+// and returns its waiter, which may have been handed a slot already.
 func (b *Bulkhead) enqueue() (*waiter, error) {
 	b.mu.Lock()
 	for {
@@ -86,16 +86,18 @@ func (b *Bulkhead) enqueue() (*waiter, error) {
 		}
 		if s>>queuedShift >= b.maxQueue {
 			b.mu.Unlock()
-			return nil, b.refuse(ErrFull)
+			return nil, b.refuse(ErrFull) // the event goes out without the lock
 		}
-		// Fails when a release without the lock changed inFlight since the
-		// load; then look again.
 		if b.state.CompareAndSwap(s, s+oneQueued) {
 			break
 		}
 	}
 	w := &waiter{ready: make(chan struct{}, 1)}
 	b.queue.push(w)
+	// Hand out a slot that is free already. A release or back-out that
+	// freed it after seeing callers queued would do so too, once it has
+	// this lock; this keeps the hand-over from depending on it.
+	b.dispatch()
 	b.mu.Unlock()
 	return w, nil
 }
