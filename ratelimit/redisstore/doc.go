@@ -25,10 +25,12 @@
 // re-sent Take finds its id and gets the recorded decision, taking
 // nothing. A denied Take writes nothing, so its re-send is decided afresh,
 // which takes at most once too. The memory this costs is bounded per key
-// (eight records of about thirty bytes). A re-send arriving after more
-// than eight other Takes of the key were allowed since its first send is
-// not recognised and takes again: the caller then pays one token too many,
-// so the fleet admits less than the limit, never more.
+// (eight records of about fifty bytes). A re-send arriving after eight
+// other Takes of the key were allowed since its first send is not
+// recognised and takes again: the caller then pays for its call twice, so
+// the fleet admits less than the limit, never more. go-redis re-sends
+// within the call's Timeout: only a key allowing eight Takes in less than
+// that (over 160 a second, at the default) can miss a re-send.
 //
 // # When Redis fails
 //
@@ -45,7 +47,7 @@
 //   - with Config.FailClosed, not at all: Take returns an error matching
 //     [ErrUnavailable], and a [ratelimit] limiter refuses the call.
 //
-// The store then asks Redis again with one Take at a time, while the
+// The store then asks Redis again with one Take every 100ms, while the
 // others decide at once without waiting for it; the first answer puts
 // every Take back on Redis. The store emits a resilience.Event with Kind
 // KindStateChange, Policy "ratelimit" and Name Config.Name on each change:

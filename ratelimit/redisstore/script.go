@@ -98,8 +98,8 @@ func parseTake(cmd *redis.Cmd, l ratelimit.Limit, n int) (ratelimit.Decision, er
 		}
 		return ratelimit.Decision{}, fmt.Errorf("redisstore: take: %w", err)
 	}
-	v, err := cmd.Int64Slice()
-	if err != nil || len(v) != 4 || v[0] < 0 || v[0] > 1 || v[1] < 0 || v[2] < 0 || v[3] < 0 {
+	v, ok := integers(cmd.Val())
+	if !ok || v[0] > 1 {
 		return ratelimit.Decision{}, fmt.Errorf("%w: unexpected reply %.200s", errGarbage, fmt.Sprint(cmd.Val()))
 	}
 	d := ratelimit.Decision{Allowed: v[0] == 1, Remaining: l.Burst, RetryAfter: nanos(v[2]), ResetAfter: nanos(v[3])}
@@ -107,6 +107,21 @@ func parseTake(cmd *redis.Cmd, l ratelimit.Limit, n int) (ratelimit.Decision, er
 		d.Remaining = int(min(v[1], int64(l.Burst)))
 	}
 	return d, nil
+}
+
+// integers returns the four integers of a reply from the script, which
+// are never negative.
+func integers(reply any) (v [4]int64, ok bool) {
+	a, _ := reply.([]any)
+	if len(a) != len(v) {
+		return v, false
+	}
+	for i, x := range a {
+		if v[i], ok = x.(int64); !ok || v[i] < 0 {
+			return v, false
+		}
+	}
+	return v, true
 }
 
 // nanos converts the script's nanoseconds to a Duration; its largest value

@@ -95,9 +95,15 @@ type Store struct {
 	idPrefix string        // random per Store: the request ids of two stores never meet
 	seq      atomic.Uint64 // the last request id's counter
 
-	degraded atomic.Bool // Redis failed and has not answered since
-	probing  atomic.Bool // a Take, while degraded, is asking Redis
+	epoch    time.Time    // the origin of retryAt, on the monotonic clock
+	degraded atomic.Bool  // Redis failed and has not answered since
+	retryAt  atomic.Int64 // while degraded, when Redis may be asked again, since epoch
+	probing  atomic.Bool  // a Take, while degraded, is asking Redis
 }
+
+// retryEvery is how often, while Redis fails, one Take asks it again; the
+// others decide at once without it.
+const retryEvery = 100 * time.Millisecond
 
 var _ ratelimit.Store = (*Store)(nil)
 
@@ -132,6 +138,7 @@ func New(client redis.UniversalClient, c Config) *Store {
 		keepMillis: 2 * millis(c.Timeout),
 		em:         emit.Emitter{Policy: "ratelimit", Name: c.Name, Observer: c.Observer},
 		idPrefix:   hex.EncodeToString(b[:]) + "-",
+		epoch:      time.Now(),
 	}
 	if !c.FailClosed {
 		s.local = ratelimit.NewMemoryStore(0)
@@ -160,9 +167,9 @@ func (s *Store) Take(ctx context.Context, key string, l ratelimit.Limit, n int) 
 	l = norm(l)
 	probe := s.degraded.Load()
 	if probe {
-		// Redis failed lately: one Take at a time asks it again, the
-		// others decide at once without it.
-		if !s.probing.CompareAndSwap(false, true) {
+		// Redis failed lately: one Take every retryEvery asks it again,
+		// the others decide at once without it.
+		if time.Since(s.epoch) < time.Duration(s.retryAt.Load()) || !s.probing.CompareAndSwap(false, true) {
 			return s.degrade(ctx, key, l, n, nil)
 		}
 		defer s.probing.Store(false)
@@ -179,6 +186,7 @@ func (s *Store) Take(ctx context.Context, key string, l ratelimit.Limit, n int) 
 		// The caller's own end, not Redis's failure.
 		return ratelimit.Decision{}, fmt.Errorf("redisstore: take: %w", ctx.Err())
 	}
+	s.retryAt.Store(int64(time.Since(s.epoch) + retryEvery))
 	if s.degraded.CompareAndSwap(false, true) {
 		s.em.Emit(resilience.Event{Kind: resilience.KindStateChange, From: stateShared, To: s.fallbackState(), Err: err})
 	}
