@@ -123,11 +123,23 @@ func (e *callError) GRPCStatus() *status.Status { return e.st }
 // returned turns the policy's error into the one a call returns: a status
 // error as it is, anything else wrapped with the status it stands for. A
 // local rejection is UNAVAILABLE (RESOURCE_EXHAUSTED for a rate limit), the
-// caller's context ending is CANCELLED or DEADLINE_EXCEEDED, and an error
-// that carries no status (a codec's, say) is returned as it is.
-func returned(err error) error {
+// end of the caller's context ctx is CANCELLED or DEADLINE_EXCEEDED
+// whatever the last attempt's status, and an error that carries no status
+// (a codec's, say) is returned as it is.
+func returned(ctx context.Context, err error) error {
 	if err == nil {
 		return nil
+	}
+	if cerr := ctx.Err(); cerr != nil {
+		// The caller's end, during an attempt or a wait between two: its
+		// status, whatever the last attempt's was.
+		code := status.FromContextError(cerr).Code()
+		if statusCode(err) == code {
+			if _, ok := err.(grpcStatus); ok {
+				return err
+			}
+		}
+		return &callError{err: err, st: status.New(code, err.Error())}
 	}
 	if _, ok := err.(grpcStatus); ok {
 		return err
@@ -140,9 +152,9 @@ func returned(err error) error {
 		return &callError{err: err, st: status.New(codes.ResourceExhausted, err.Error())}
 	case errors.Is(err, resilience.ErrRejected):
 		return &callError{err: err, st: status.New(codes.Unavailable, err.Error())}
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		st := status.FromContextError(err)
-		return &callError{err: err, st: status.New(st.Code(), err.Error())}
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		// An outer timeout of the policy's own, say.
+		return &callError{err: err, st: status.New(status.FromContextError(err).Code(), err.Error())}
 	}
 	return err
 }

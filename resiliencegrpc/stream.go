@@ -58,7 +58,7 @@ func (cl *client) stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.Cl
 		repeatable: cl.repeatable(method, keyed), keyed: keyed, retry: cl.retryPolicy(method, p)}
 	start := cl.em.Start()
 	err = p.Do(ctx, s.setup)
-	err = returned(err)
+	err = returned(ctx, err)
 	cl.em.Call(start, err)
 	if err != nil {
 		return nil, err

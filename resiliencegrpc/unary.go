@@ -73,7 +73,7 @@ func (cl *client) unary(ctx context.Context, method string, req, reply any, cc *
 	if err == nil {
 		err = u.copyWinner()
 	}
-	err = returned(err)
+	err = returned(ctx, err)
 	cl.em.Call(start, err)
 	return err
 }
