@@ -58,7 +58,7 @@ func newCore(c Config) core {
 
 // bucket returns a new, full local bucket for the limit.
 func (c *core) bucket() *bucket {
-	return &bucket{lim: rate.NewLimiter(c.limit.perSecond(), c.limit.Burst)}
+	return &bucket{lim: rate.NewLimiter(c.limit.perSecond(), c.limit.Burst), epoch: time.Now()}
 }
 
 // bucket is a local token bucket: an x/time/rate Limiter, whose
@@ -74,10 +74,21 @@ func (c *core) bucket() *bucket {
 // what it took, and times are read in the order of the reservations.
 // Allow without an observer takes no reservation and skips mu: its
 // lim.Allow either takes a token that is there or changes nothing.
+//
+// Times given to lim come from now, which reads the monotonic clock only.
 type bucket struct {
-	mu  sync.Mutex
-	lim *rate.Limiter
+	mu    sync.Mutex
+	lim   *rate.Limiter
+	epoch time.Time
 }
+
+// now is the current time for lim: epoch plus the monotonic time since,
+// one clock read where time.Now takes two (wall and monotonic). lim only
+// subtracts and compares its times, which a monotonic reading decides.
+func (b *bucket) now() time.Time { return b.epoch.Add(time.Since(b.epoch)) }
+
+// allow takes a token if one is free now.
+func (b *bucket) allow() bool { return b.lim.AllowN(b.now(), 1) }
 
 // reserve reserves a token, due at once or within the wait that ctx's
 // deadline and maxWait permit, or else reserves nothing and returns ok
@@ -85,7 +96,7 @@ type bucket struct {
 func (b *bucket) reserve(ctx context.Context, maxWait time.Duration) (a admission, wait time.Duration, ok bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	now := time.Now()
+	now := b.now()
 	r := *b.lim.ReserveN(now, 1) // never !OK: n is 1 and the burst at least 1
 	wait = r.DelayFrom(now)
 	if wait > 0 && !mayWait(ctx, now, wait, maxWait) {
@@ -158,7 +169,7 @@ func (c *core) allow(b *bucket, key string) bool {
 		return d.Allowed
 	}
 	if !c.emit.On() {
-		return b.lim.Allow()
+		return b.allow()
 	}
 	// Observed: reserve, to tell the observer how long until a token.
 	if _, wait, ok := b.reserve(context.Background(), 0); !ok {
@@ -232,7 +243,7 @@ func (c *core) admit(ctx context.Context, b *bucket, key string) (admission, err
 		return a, nil
 	}
 	if err := sleep(ctx, wait); err != nil {
-		b.cancelAt(&a.res, time.Now())
+		b.cancelAt(&a.res, b.now())
 		return admission{}, err
 	}
 	return a, nil

@@ -104,7 +104,7 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 func (m *middleware) fields(h http.Header, b *bucket, a admission) {
 	remaining, reset := a.dec.Remaining, a.dec.ResetAfter
 	if m.k.store == nil {
-		tokens := b.lim.TokensAt(time.Now())
+		tokens := b.lim.TokensAt(b.now())
 		remaining = max(0, int(math.Floor(tokens)))
 		reset = time.Duration((float64(m.k.limit.Burst) - tokens) * m.k.limit.interval())
 	}
