@@ -20,6 +20,7 @@ func report(w io.Writer, r *result) {
 	row(tw, "waits before a retry", func(s *side) string { return fmt.Sprint(s.t.retries.Load()) })
 	row(tw, "faults met", func(s *side) string { return fmt.Sprint(faultsMet(s)) })
 	row(tw, "rejected by the breaker", func(s *side) string { return dashIfNaive(s, s.t.rejected.Load()) })
+	row(tw, "shed by the bulkhead", func(s *side) string { return fmt.Sprint(s.server.card.shed()) })
 	row(tw, "breaker state changes", func(s *side) string {
 		n, _, _ := s.t.breakerStates()
 		return dashIfNaive(s, int64(n))

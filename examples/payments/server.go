@@ -92,7 +92,8 @@ func (l *ledger) times(order string) int {
 }
 
 // outage is a window during which the card network behind the server is
-// down: every charge fails with 503 until it comes back.
+// down: every charge hangs for a moment (shed.go) and fails with 503 until
+// it comes back.
 type outage struct {
 	from, to time.Time
 	refused  atomic.Int64
@@ -107,6 +108,7 @@ type server struct {
 	ledger  *ledger
 	faults  *resiliencetest.Handler
 	outage  *outage
+	card    *cardGate    // the bulkhead in front of the card network (shed.go)
 	replays atomic.Int64 // retried charges answered from the idempotency record
 }
 
@@ -129,9 +131,10 @@ func startServer(c serverConfig, start time.Time) *server {
 	s := &server{
 		ledger: newLedger(),
 		outage: &outage{from: start.Add(c.outageAt), to: start.Add(c.outageAt + c.outageFor)},
+		card:   newCardGate(),
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /charges", s.charge)
+	mux.Handle("POST /charges", s.card.guard(s.charge))
 	mux.HandleFunc("GET /rates/EUR-USD", s.rate)
 	protected := idempotency.Middleware(c.store, idempotency.MiddlewareConfig{
 		CanonicalJSON: true,
@@ -170,6 +173,7 @@ func (s *server) charge(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.outage.down(time.Now()) {
 		s.outage.refused.Add(1)
+		hang(r.Context())
 		http.Error(w, "card network unavailable", http.StatusServiceUnavailable)
 		return
 	}
