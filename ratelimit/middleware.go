@@ -21,9 +21,9 @@ import (
 // (no token within MaxWait) is answered 429 Too Many Requests with
 // Retry-After, the seconds until a token rounded up, and an
 // application/problem+json body. Both carry the RateLimit fields of the
-// IETF draft "RateLimit header fields for HTTP"
-// (draft-ietf-httpapi-ratelimit-headers, the syntax of revisions -08 to
-// -11, structured fields of RFC 9651):
+// IETF draft "RateLimit header fields for HTTP", as of revision -11
+// (draft-ietf-httpapi-ratelimit-headers-11; the two structured fields of
+// RFC 9651 that replaced RateLimit-Limit, -Remaining and -Reset at -08):
 //
 //	RateLimit-Policy: "default";q=10;w=1
 //	RateLimit: "default";r=3;t=1
@@ -44,6 +44,10 @@ import (
 //     problem, not the client's excess; the limit fails closed;
 //   - the request's context ends while it waits for a token: 503, and the
 //     token is given back.
+//
+// Events are those of k's Config: KindRejected for a refusal, and KindCall
+// for every request limited, admitted (once the handler returned, with Err
+// nil) or refused.
 func Middleware(k *Keyed, key func(*http.Request) string) func(http.Handler) http.Handler {
 	if k == nil {
 		panic("ratelimit: Middleware: nil Keyed")
@@ -82,8 +86,8 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	switch {
 	case err == nil:
 		m.fields(w.Header(), lim, a)
-		m.k.emit.Call(start, nil)
 		next.ServeHTTP(w, r)
+		m.k.emit.Call(start, nil)
 	case errors.As(err, &le) && le.Err == nil:
 		m.fields(w.Header(), lim, a)
 		m.k.emit.Call(start, err)
