@@ -1,0 +1,67 @@
+package resiliencegrpc_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/magicmagnets/resilience"
+	"github.com/magicmagnets/resilience/resiliencegrpc"
+	"github.com/magicmagnets/resilience/resiliencetest"
+)
+
+// twoAtOnce runs two attempts at once, as a hedge does once its delay has
+// passed: the second starts once started says the first reached the
+// server. The first success wins; release then lets the other attempt
+// answer too, and Do returns once both have.
+func twoAtOnce(started <-chan struct{}, release chan<- struct{}) resilience.Policy {
+	return resilience.PolicyFunc(func(ctx context.Context, fn resilience.Func) error {
+		errs := make(chan error, 2)
+		var wg sync.WaitGroup
+		wg.Go(func() { errs <- fn(ctx) })
+		<-started
+		wg.Go(func() { errs <- fn(ctx) })
+		first := <-errs
+		close(release)
+		wg.Wait()
+		return first
+	})
+}
+
+func TestOverlappingAttemptsEachDecodeIntoTheirOwnMessage(t *testing.T) {
+	started, release := make(chan struct{}), make(chan struct{})
+	f := &flaky{unary: func(ctx context.Context, n int, in *wrapperspb.StringValue) (*wrapperspb.StringValue, error) {
+		if n == 1 {
+			close(started)
+			<-release // answers after the second attempt has succeeded
+			return wrapperspb.String("slow"), nil
+		}
+		return wrapperspb.String("fast"), nil
+	}}
+	cc := clientConn(t, f, resiliencegrpc.Config{Policy: twoAtOnce(started, release), Idempotent: always})
+	out, err := call(t.Context(), cc, callMethod, "x")
+	require.NoError(t, err)
+	assert.Equal(t, "fast", out, "the first success is the reply, though the other decoded later")
+	assert.EqualValues(t, 2, f.calls.Load())
+}
+
+func TestObserverSeesCallsAndGiveUps(t *testing.T) {
+	var rec resiliencetest.Recorder
+	f := &flaky{unary: failFirst(1, codes.Unavailable)}
+	cc := clientConn(t, f, resiliencegrpc.Config{Policy: fastRetry(3), Name: "payments", Observer: &rec})
+	_, err := call(t.Context(), cc, callMethod, "x")
+	require.Error(t, err)
+	_, err = call(t.Context(), cc, callMethod, "x")
+	require.NoError(t, err)
+	assert.Equal(t, 2, rec.Count(resilience.KindCall))
+	assert.Equal(t, 1, rec.Count(resilience.KindGiveUp), "a retryable failure of a call that may not be repeated")
+	for _, ev := range rec.Events() {
+		assert.Equal(t, "resiliencegrpc", ev.Policy)
+		assert.Equal(t, "payments", ev.Name)
+	}
+}
