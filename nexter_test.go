@@ -14,6 +14,7 @@ import (
 	"github.com/magicmagnets/resilience"
 	"github.com/magicmagnets/resilience/backoff"
 	"github.com/magicmagnets/resilience/breaker"
+	"github.com/magicmagnets/resilience/bulkhead"
 	"github.com/magicmagnets/resilience/fallback"
 	"github.com/magicmagnets/resilience/idempotency"
 	"github.com/magicmagnets/resilience/resiliencetest"
@@ -45,6 +46,10 @@ func moduleSubjects() []moduleSubject {
 		{name: "breaker", make: func(obs resilience.Observer) (resilience.Policy, func() any) {
 			b := breaker.New(breaker.Config{Name: "b", ConsecutiveFailures: 2, OpenFor: time.Second, Observer: obs})
 			return b, func() any { return b.State() }
+		}},
+		{name: "bulkhead", make: func(obs resilience.Observer) (resilience.Policy, func() any) {
+			b := bulkhead.New(bulkhead.Config{Name: "bh", MaxConcurrent: 1, Observer: obs})
+			return b, func() any { return b.Metrics() }
 		}},
 		{name: "timeout", make: func(obs resilience.Observer) (resilience.Policy, func() any) {
 			return timeout.New(50*time.Millisecond).WithObserver("t", obs), nil
