@@ -259,3 +259,23 @@ func errString(err error) string {
 }
 
 var _ resilience.Nexter = (*ratelimit.Limiter)(nil)
+
+// A panicking observer cannot leave a refusal's token spent: the bucket is
+// put right before the event is sent.
+func TestPanickingObserverLeavesTheBucketRight(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		obs := resilience.ObserverFunc(func(e resilience.Event) {
+			if e.Kind == resilience.KindRejected {
+				panic("observer")
+			}
+		})
+		l := ratelimit.New(ratelimit.Config{Rate: 1, Observer: obs})
+		require.NoError(t, l.Do(t.Context(), ok))
+		for range 3 {
+			assert.PanicsWithValue(t, "observer", func() { _ = l.Do(t.Context(), ok) })
+			assert.PanicsWithValue(t, "observer", func() { l.Allow() })
+		}
+		time.Sleep(time.Second)
+		assert.NoError(t, l.Do(t.Context(), ok), "the token came on time: the refusals spent nothing")
+	})
+}

@@ -13,7 +13,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/magicmagnets/resilience"
 	"github.com/magicmagnets/resilience/ratelimit"
+	"github.com/magicmagnets/resilience/resiliencetest"
 )
 
 // byHeader keys requests by their X-Client header.
@@ -165,4 +167,20 @@ func TestClientIPIsTheConnectionsPeerNeverAForwardedHeader(t *testing.T) {
 		r.Header.Set("Forwarded", "for=203.0.113.9")
 		assert.Equal(t, want, ratelimit.ClientIP(r), "RemoteAddr %q", addr)
 	}
+}
+
+func TestMiddlewareEmitsACallPerLimitedRequest(t *testing.T) {
+	rec := new(resiliencetest.Recorder)
+	k := ratelimit.NewKeyed(ratelimit.Config{Name: "api", Rate: 1, Per: time.Hour, Observer: rec}, 0)
+	h := ratelimit.Middleware(k, byHeader)(hello)
+	require.Equal(t, http.StatusOK, serve(h, "alice").Code)
+	require.Equal(t, http.StatusTooManyRequests, serve(h, "alice").Code)
+	require.Equal(t, http.StatusOK, serve(h, "").Code)
+	calls := ofKind(rec, resilience.KindCall)
+	require.Len(t, calls, 2, "none for the request without a key")
+	assert.NoError(t, calls[0].Err)
+	assert.ErrorIs(t, calls[1].Err, ratelimit.ErrLimited)
+	rejected := ofKind(rec, resilience.KindRejected)
+	require.Len(t, rejected, 1)
+	assert.Equal(t, "api", rejected[0].Name)
 }
