@@ -50,5 +50,5 @@ func ExampleThrottler() {
 		})
 	}
 	fmt.Printf("sent %d of 100; rejecting with probability %.1f\n", sent, th.RejectProbability())
-	// Output: sent 26 of 100; rejecting with probability 0.9
+	// Output: sent 27 of 100; rejecting with probability 0.9
 }

@@ -18,13 +18,25 @@ import (
 // latency and drops it measures. Make one with [NewLimiter]; the zero value
 // is not usable. A Limiter is safe for concurrent use and starts no
 // goroutine; latency is measured with the time package, so inside a
-// testing/synctest bubble the bubble's clock drives it.
+// testing/synctest bubble the bubble's clock drives it (make it inside the
+// bubble: it measures from the time NewLimiter ran).
 type Limiter struct {
 	em     emit.Emitter
 	isDrop func(error) bool
+	// epoch is when NewLimiter ran. A permit keeps its start as time since
+	// epoch: time.Since reads only the monotonic clock, where time.Now reads
+	// the wall clock too, and on a virtual machine each read is most of a
+	// permit's cost.
+	epoch time.Time
 
-	limit    atomic.Int64 // the algorithm's latest answer
+	// inflight, limit and the lock each have a cache line of their own:
+	// every call writes inflight twice and reads limit, the lock is taken
+	// once per call, and the limit is written only when it changes.
+	_        [64]byte
 	inflight atomic.Int64
+	_        [56]byte
+	limit    atomic.Int64 // the algorithm's latest answer
+	_        [56]byte
 
 	mu  sync.Mutex // guards alg
 	alg limitalg.Algorithm
@@ -41,6 +53,7 @@ func NewLimiter(c LimiterConfig) *Limiter {
 	l := &Limiter{
 		em:     emit.Emitter{Policy: "adaptive", Name: c.Name, Observer: c.Observer},
 		isDrop: c.IsDrop,
+		epoch:  time.Now(),
 		alg:    c.algorithm(),
 	}
 	if l.isDrop == nil {
@@ -63,8 +76,8 @@ func (l *Limiter) InFlight() int { return int(l.inflight.Load()) }
 // one copy.
 type Permit struct {
 	l        *Limiter
-	start    time.Time
-	inflight int // calls in flight when it was admitted, itself included
+	start    time.Duration // when it was admitted, as time since l.epoch
+	inflight int           // calls in flight when it was admitted, itself included
 }
 
 // Allow admits a call when fewer than Limit calls are in flight, and
@@ -79,7 +92,7 @@ func (l *Limiter) Allow() (Permit, error) {
 			return Permit{}, ErrLimited
 		}
 		if l.inflight.CompareAndSwap(n, n+1) {
-			return Permit{l: l, start: time.Now(), inflight: int(n + 1)}, nil
+			return Permit{l: l, start: time.Since(l.epoch), inflight: int(n + 1)}, nil
 		}
 	}
 }
@@ -104,7 +117,7 @@ func (p Permit) Done(err error) {
 	if p.l == nil {
 		return
 	}
-	rtt := time.Since(p.start)
+	rtt := time.Since(p.l.epoch) - p.start
 	p.l.inflight.Add(-1)
 	p.l.sample(rtt, p.inflight, err != nil && p.l.isDrop(err))
 	p.l.em.Emit(resilience.Event{Kind: resilience.KindCall, Duration: rtt, Err: err})
@@ -127,7 +140,9 @@ func (l *Limiter) sample(rtt time.Duration, inflight int, drop bool) {
 	l.mu.Lock()
 	from := l.alg.Limit()
 	to := l.alg.Update(rtt, inflight, drop)
-	l.limit.Store(int64(to))
+	if to != from {
+		l.limit.Store(int64(to))
+	}
 	l.mu.Unlock()
 	if from != to && l.em.On() {
 		l.em.Emit(resilience.Event{Kind: resilience.KindLimitChange, From: strconv.Itoa(from), To: strconv.Itoa(to)})
@@ -181,7 +196,7 @@ func (l *Limiter) DoNext(ctx context.Context, next resilience.Policy, fn resilie
 	if err != nil && ctx.Err() != nil && callerr.Ended(ctx, err) {
 		p.Ignore()
 		if l.em.On() {
-			l.em.Emit(resilience.Event{Kind: resilience.KindCall, Duration: time.Since(p.start), Err: err})
+			l.em.Emit(resilience.Event{Kind: resilience.KindCall, Duration: time.Since(l.epoch) - p.start, Err: err})
 		}
 		return err
 	}

@@ -55,10 +55,12 @@ type ThrottlerConfig struct {
 	// and 503 (resiliencehttp.IsOverload is the same test).
 	IsOverload func(error) bool
 
-	// Rand decides each request against the rejection probability. Nil
-	// means math/rand/v2's global source. It is called on every request,
-	// outside the throttler's lock; a Rand shared by concurrent calls must
-	// be safe for concurrent use (a seeded *rand.Rand is not).
+	// Rand decides each request against the rejection probability: one
+	// draw per request while the probability is above zero (none while it
+	// is zero), outside the throttler's lock; a request is rejected when
+	// the draw is below the probability. Nil means math/rand/v2's global
+	// source. A Rand shared by concurrent calls must be safe for concurrent
+	// use (a seeded *rand.Rand is not).
 	Rand backoff.Rand
 
 	// Observer receives the throttler's events. Nil means none.
@@ -181,19 +183,23 @@ type ThrottlePermit struct {
 // request that was not accepted. Neither it nor the permit's end
 // allocates.
 func (t *Throttler) Allow() (ThrottlePermit, error) {
-	u := t.draw()
 	now := time.Since(t.epoch)
 	t.mu.Lock()
-	rejected := t.t.Reject(now, u)
+	p := t.t.Probability(now)
 	t.mu.Unlock()
-	if rejected {
-		if t.em.On() {
-			t.em.Emit(resilience.Event{Kind: resilience.KindRejected, Err: ErrThrottled})
-			t.em.Emit(resilience.Event{Kind: resilience.KindCall, Err: ErrThrottled})
-		}
-		return ThrottlePermit{}, ErrThrottled
+	// As limitalg.Throttle.Reject, but the draw is made only when it can
+	// reject, and outside the lock, since Rand may be the caller's.
+	if p == 0 || t.draw() >= p {
+		return ThrottlePermit{t: t, start: t.em.Start()}, nil
 	}
-	return ThrottlePermit{t: t, start: t.em.Start()}, nil
+	t.mu.Lock()
+	t.t.Record(now, false)
+	t.mu.Unlock()
+	if t.em.On() {
+		t.em.Emit(resilience.Event{Kind: resilience.KindRejected, Err: ErrThrottled})
+		t.em.Emit(resilience.Event{Kind: resilience.KindCall, Err: ErrThrottled})
+	}
+	return ThrottlePermit{}, ErrThrottled
 }
 
 func (t *Throttler) draw() float64 {

@@ -115,7 +115,10 @@ func (t *Throttle) Probability(now time.Duration) float64 {
 // [0, 1): it is rejected when u < Probability(now). A rejected request is
 // counted at once as a request that was not accepted, so that the window
 // keeps moving and the client keeps probing; an admitted one is counted by
-// [Throttle.Record] when it ends.
+// [Throttle.Record] when it ends. Reject is Probability followed, for a
+// rejection, by Record(now, false): adaptive.Throttler takes those two
+// steps itself, so that it draws u only when the probability is above
+// zero.
 func (t *Throttle) Reject(now time.Duration, u float64) bool {
 	if u >= t.Probability(now) {
 		return false
