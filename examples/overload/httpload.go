@@ -142,7 +142,10 @@ func runHTTPVariant(ctx context.Context, c httpConfig, v httpVariant) (httpResul
 	defer base.CloseIdleConnections()
 	var throttler *adaptive.Throttler
 	if v.throttle {
-		throttler = adaptive.NewThrottler(adaptive.ThrottlerConfig{Rand: &lockedRand{r: rand.New(rand.NewPCG(c.Seed, 7))}})
+		throttler = adaptive.NewThrottler(adaptive.ThrottlerConfig{
+			IsOverload: overloadAnswer,
+			Rand:       &lockedRand{r: rand.New(rand.NewPCG(c.Seed, 7))},
+		})
 	}
 	policies := []resilience.Policy{retry.New(retry.Config{MaxAttempts: c.Attempts})}
 	if throttler != nil {
@@ -200,6 +203,16 @@ func runHTTPVariant(ctx context.Context, c httpConfig, v httpVariant) (httpResul
 		return res, errors.New("no request was sent")
 	}
 	return res, nil
+}
+
+// overloadAnswer is the throttler's test of an attempt the backend did not
+// accept: a timeout, or a 429 or 503 answer.
+func overloadAnswer(err error) bool {
+	var se *resiliencehttp.StatusError
+	if errors.As(err, &se) {
+		return se.StatusCode == http.StatusTooManyRequests || se.StatusCode == http.StatusServiceUnavailable
+	}
+	return errors.Is(err, context.DeadlineExceeded)
 }
 
 // statusRecorder remembers the status a handler wrote.

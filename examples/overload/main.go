@@ -32,6 +32,8 @@ type options struct {
 	quick   bool
 	http    bool
 	httpFor time.Duration
+	// tiny replaces the quick scenario with tinyScenario, for tests.
+	tiny bool
 }
 
 func main() {
@@ -78,6 +80,9 @@ func run(o options, w io.Writer) error {
 	sc, runs := defaultScenario(), o.runs
 	if o.quick {
 		sc, runs = quickScenario(), min(runs, 3)
+	}
+	if o.tiny {
+		sc = tinyScenario()
 	}
 	vs := variants(sc)
 	start := time.Now()

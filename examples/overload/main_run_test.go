@@ -16,8 +16,8 @@ import (
 func TestQuickRunWritesEveryOutput(t *testing.T) {
 	dir := t.TempDir()
 	var out bytes.Buffer
-	require.NoError(t, run(options{out: dir, runs: 1, seed: 1, quick: true}, &out))
-	sc := quickScenario()
+	require.NoError(t, run(options{out: dir, runs: 1, seed: 1, quick: true, tiny: true}, &out))
+	sc := tinyScenario()
 	for _, v := range variants(sc) {
 		assert.Contains(t, out.String(), "| "+v.name+" |")
 	}
@@ -37,8 +37,8 @@ func TestQuickRunWritesEveryOutput(t *testing.T) {
 
 func TestQuickRunIsDeterministicForASeed(t *testing.T) {
 	a, b := t.TempDir(), t.TempDir()
-	require.NoError(t, run(options{out: a, runs: 2, seed: 9, quick: true}, io.Discard))
-	require.NoError(t, run(options{out: b, runs: 2, seed: 9, quick: true}, io.Discard))
+	require.NoError(t, run(options{out: a, runs: 1, seed: 9, quick: true, tiny: true}, io.Discard))
+	require.NoError(t, run(options{out: b, runs: 1, seed: 9, quick: true, tiny: true}, io.Discard))
 	for _, name := range []string{"run1.csv", "summary.csv", "results.md", "goodput-static.svg", "limits.svg"} {
 		x, err := os.ReadFile(filepath.Join(a, name))
 		require.NoError(t, err)

@@ -99,3 +99,11 @@ func steadyScenario(sc scenario) scenario {
 	sc.Hold, sc.HoldFor, sc.SpikeFor, sc.RecoverFor = sc.Spike, 150*time.Second, 60*time.Second, 10*time.Second
 	return sc
 }
+
+// tinyScenario is the quick scenario at a tenth of its size (5 workers, 5
+// client instances), for tests that run the whole program.
+func tinyScenario() scenario {
+	sc := quickScenario()
+	sc.Workers, sc.Clients = 5, 5
+	return sc
+}

@@ -18,7 +18,7 @@ func variantNamed(t *testing.T, sc scenario, name string) variant {
 }
 
 func TestSimulationIsDeterministicForASeed(t *testing.T) {
-	sc := quickScenario()
+	sc := tinyScenario()
 	for _, v := range variants(sc) {
 		a := simulate(sc, v, runSource(5, 0))
 		b := simulate(sc, v, runSource(5, 0))
@@ -30,7 +30,7 @@ func TestSimulationIsDeterministicForASeed(t *testing.T) {
 }
 
 func TestEveryRequestEndsAtMostOnce(t *testing.T) {
-	sc := quickScenario()
+	sc := tinyScenario()
 	for _, v := range variants(sc) {
 		secs := simulate(sc, v, runSource(2, 0)).Seconds
 		var arrived, ended, served, wasted, offered, refused int
@@ -89,7 +89,7 @@ func TestStaticBulkheadServesNearCapacityAndRecoversAtOnce(t *testing.T) {
 // overload; without the throttle, retries of refused requests send it
 // several times more.
 func TestThrottleHoldsAttemptsToAboutKTimesAccepts(t *testing.T) {
-	sc := steadyScenario(quickScenario())
+	sc := steadyScenario(tinyScenario())
 	with := measure(sc, simulate(sc, variantNamed(t, sc, "throttler + bulkhead"), runSource(1, 0)).Seconds)
 	without := measure(sc, simulate(sc, variantNamed(t, sc, "static bulkhead"), runSource(1, 0)).Seconds)
 	assert.InDelta(t, 2, with.PerAccept, 0.3)
