@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/magicmagnets/resilience"
+	"github.com/magicmagnets/resilience/adaptive"
 	"github.com/magicmagnets/resilience/backoff"
 	"github.com/magicmagnets/resilience/breaker"
 	"github.com/magicmagnets/resilience/bulkhead"
@@ -50,6 +52,14 @@ func moduleSubjects() []moduleSubject {
 		{name: "bulkhead", make: func(obs resilience.Observer) (resilience.Policy, func() any) {
 			b := bulkhead.New(bulkhead.Config{Name: "bh", MaxConcurrent: 1, Observer: obs})
 			return b, func() any { return b.Metrics() }
+		}},
+		{name: "adaptive limiter", make: func(obs resilience.Observer) (resilience.Policy, func() any) {
+			l := adaptive.NewLimiter(adaptive.LimiterConfig{Name: "al", Algorithm: adaptive.AIMD, InitialLimit: 2, MinLimit: 1, Observer: obs})
+			return l, func() any { return [2]int{l.Limit(), l.InFlight()} }
+		}},
+		{name: "adaptive throttler", make: func(obs resilience.Observer) (resilience.Policy, func() any) {
+			th := adaptive.NewThrottler(adaptive.ThrottlerConfig{Name: "at", MinRequests: 1, Rand: rand.New(rand.NewPCG(1, 2)), Observer: obs})
+			return th, func() any { return th.RejectProbability() }
 		}},
 		{name: "timeout", make: func(obs resilience.Observer) (resilience.Policy, func() any) {
 			return timeout.New(50*time.Millisecond).WithObserver("t", obs), nil
