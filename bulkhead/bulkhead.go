@@ -219,7 +219,16 @@ func (b *Bulkhead) tryAcquire() bool {
 // backOut undoes tryAcquire's add for a caller it did not admit. If callers
 // queued meanwhile, counting on the slot it seemed to take, the slot is
 // theirs.
-func (b *Bulkhead) backOut() { b.free(b.state.Add(^uint64(0))) }
+func (b *Bulkhead) backOut() {
+	s := b.state.Add(^uint64(0))
+	if s&inFlightMask == inFlightMask {
+		// A permit released twice took this caller's count already: the
+		// state is right without the undo.
+		b.state.Add(1)
+		return
+	}
+	b.free(s)
+}
 
 // release gives up a slot: to the next waiter in the queue's order, or
 // back to the bulkhead when nobody waits.

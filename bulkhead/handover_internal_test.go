@@ -80,3 +80,21 @@ func TestCallerBackingOutHandsTheSlotToAWaiter(t *testing.T) {
 		assert.Equal(t, Metrics{}, b.Metrics())
 	})
 }
+
+// TestDoubleReleaseRacingABackOutLeavesACountOfZero: a permit released
+// twice while a refused caller is counted in goes unnoticed by release,
+// but the caller's back-out then finds nothing to take back and leaves the
+// count at zero rather than wrapping it round.
+func TestDoubleReleaseRacingABackOutLeavesACountOfZero(t *testing.T) {
+	b := New(Config{MaxConcurrent: 1})
+	require.True(t, b.tryAcquire())
+	b.release()
+	b.state.Add(1) // a refused caller in tryAcquire
+	b.release()    // the same permit again, by a copy
+	b.backOut()
+	assert.Equal(t, Metrics{}, b.Metrics())
+	p, err := b.Allow()
+	require.NoError(t, err)
+	p.Done()
+	assert.Equal(t, Metrics{}, b.Metrics())
+}
