@@ -108,6 +108,7 @@ func loopbackRun(v httpVariant, n, concurrency int, seed uint64) (result, error)
 	client := &http.Client{Transport: resiliencehttp.New(resiliencehttp.Config{Base: base, Policy: v.Policy()})}
 
 	lat := make([]float64, n)
+	began := time.Now()
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	errs := make(chan error, concurrency)
@@ -132,7 +133,8 @@ func loopbackRun(v httpVariant, n, concurrency int, seed uint64) (result, error)
 	if err := <-errs; err != nil {
 		return result{}, err
 	}
-	r := result{Name: v.Name, Calls: n, Sent: int(s.requests.Load()), Base: n, NewConns: int(s.conns.Load())}
+	took := time.Since(began)
+	r := result{Name: v.Name, Calls: n, Sent: int(s.requests.Load()), Base: n, NewConns: int(s.conns.Load()), PerSecond: float64(n) / took.Seconds()}
 	r.P50, r.P99, r.P999 = percentiles(lat)
 	return r, nil
 }

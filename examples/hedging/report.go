@@ -22,9 +22,9 @@ func part1Table(rs []result) string {
 // part2Table is the Markdown table of part 2.
 func part2Table(rs []result) string {
 	var b strings.Builder
-	b.WriteString("| variant | p50 | p99 | p99.9 | requests served | extra | new connections |\n|---|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| variant | p50 | p99 | p99.9 | requests served | extra | new connections | calls/s |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range rs {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %d | %+.1f%% | %d |\n", r.Name, ms(r.P50), ms(r.P99), ms(r.P999), r.Sent, 100*r.Extra(), r.NewConns)
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %d | %+.1f%% | %d | %.0f |\n", r.Name, ms(r.P50), ms(r.P99), ms(r.P999), r.Sent, 100*r.Extra(), r.NewConns, r.PerSecond)
 	}
 	if len(rs) > 1 {
 		for _, r := range rs[1:] {
@@ -49,9 +49,9 @@ func ms(v float64) string {
 // csvOf is the CSV of rs.
 func csvOf(rs []result) string {
 	var b strings.Builder
-	b.WriteString("variant,calls,p50_ms,p99_ms,p999_ms,sent,base,extra,new_conns\n")
+	b.WriteString("variant,calls,p50_ms,p99_ms,p999_ms,sent,base,extra,new_conns,per_second\n")
 	for _, r := range rs {
-		fmt.Fprintf(&b, "%s,%d,%.4f,%.4f,%.4f,%d,%d,%.5f,%d\n", r.Name, r.Calls, r.P50, r.P99, r.P999, r.Sent, r.Base, r.Extra(), r.NewConns)
+		fmt.Fprintf(&b, "%s,%d,%.4f,%.4f,%.4f,%d,%d,%.5f,%d,%.0f\n", r.Name, r.Calls, r.P50, r.P99, r.P999, r.Sent, r.Base, r.Extra(), r.NewConns, r.PerSecond)
 	}
 	return b.String()
 }

@@ -80,6 +80,7 @@ type result struct {
 	Sent           int     // requests the servers received
 	Base           int     // requests without hedging
 	NewConns       int     // part 2: connections the server accepted
+	PerSecond      float64 // part 2: calls completed per second
 }
 
 // Extra returns the share of requests sent beyond the unhedged count.
