@@ -83,10 +83,10 @@ type LimiterConfig struct {
 	// context.DeadlineExceeded (a timeout; [Limiter.Do] has already set the
 	// caller's own deadline apart) or [resilience.ErrRejected] (a refusal by
 	// a policy inside the limiter, or one that came back from a downstream
-	// service), or an error in whose tree the first error with a method
-	// Overload() bool returns true from it — as resiliencehttp's
-	// StatusError does for 429 and 503, so resiliencehttp.IsOverload and
-	// this default agree.
+	// service), or an error whose tree holds one with a method
+	// Overload() bool, the first of them (in errors.As order) returning
+	// true — as resiliencehttp's StatusError does for 429 and 503, so that
+	// resiliencehttp.IsOverload and this default agree.
 	IsDrop func(error) bool
 
 	// Observer receives the limiter's events. Nil means none.

@@ -50,9 +50,10 @@ type ThrottlerConfig struct {
 	// timed out; [Throttler.Do] has already set the caller's own deadline
 	// apart) or [resilience.ErrRejected] (a refusal by a policy inside the
 	// throttler, or one that came back from a downstream service), or an
-	// error in whose tree the first error with a method Overload() bool
-	// returns true from it — as resiliencehttp's StatusError does for 429
-	// and 503 (resiliencehttp.IsOverload is the same test).
+	// error whose tree holds one with a method Overload() bool, the first
+	// of them (in errors.As order) returning true — as resiliencehttp's
+	// StatusError does for 429 and 503 (resiliencehttp.IsOverload makes
+	// the same test, timeouts aside).
 	IsOverload func(error) bool
 
 	// Rand decides each request against the rejection probability: one
