@@ -93,6 +93,11 @@ type unaryCall struct {
 	attempts atomic.Int32
 	inflight atomic.Int32
 
+	// The call options and trailer of an attempt that runs alone, kept
+	// here so that it allocates neither.
+	trailer metadata.MD
+	optBuf  [4]grpc.CallOption
+
 	mu     sync.Mutex
 	won    bool          // an attempt succeeded, guarded by mu
 	winner proto.Message // its message when it was not reply, guarded by mu
@@ -102,21 +107,21 @@ type unaryCall struct {
 func (u *unaryCall) attempt(actx context.Context) error {
 	n := int(u.attempts.Add(1))
 	out := u.reply
-	if u.inflight.Add(1) > 1 {
+	alone := u.inflight.Add(1) == 1
+	defer u.inflight.Add(-1)
+	if !alone {
 		// Another attempt is decoding into reply: this one gets its own.
 		if m, ok := u.reply.(proto.Message); ok {
 			out = m.ProtoReflect().New().Interface()
 		}
 	}
-	defer u.inflight.Add(-1)
 	if n > 1 {
 		actx = metadata.AppendToOutgoingContext(actx, PreviousAttemptsKey, strconv.Itoa(n-1))
 	}
-	var trailer metadata.MD
-	opts := append(u.opts[:len(u.opts):len(u.opts)], grpc.Trailer(&trailer))
+	trailer, opts := u.trailerOpts(alone)
 	err := u.invoker(actx, u.method, u.req, out, u.cc, opts...)
 	if err != nil {
-		return u.cl.classify(u.ctx, actx, u.method, n, err, trailer, u.repeatable, u.keyed)
+		return u.cl.classify(u.ctx, actx, u.method, n, err, *trailer, u.repeatable, u.keyed)
 	}
 	u.mu.Lock()
 	if !u.won {
@@ -127,6 +132,19 @@ func (u *unaryCall) attempt(actx context.Context) error {
 	}
 	u.mu.Unlock()
 	return nil
+}
+
+// trailerOpts returns where an attempt's trailer goes and its call
+// options: the call's own options and grpc.Trailer. An attempt that runs
+// alone uses the call's buffers; one that overlaps another gets its own.
+func (u *unaryCall) trailerOpts(alone bool) (*metadata.MD, []grpc.CallOption) {
+	if alone && len(u.opts) < len(u.optBuf) {
+		u.trailer = nil
+		opts := append(u.optBuf[:0], u.opts...)
+		return &u.trailer, append(opts, grpc.Trailer(&u.trailer))
+	}
+	tr := new(metadata.MD)
+	return tr, append(u.opts[:len(u.opts):len(u.opts)], grpc.Trailer(tr))
 }
 
 // copyWinner copies into reply the message of the attempt that succeeded
