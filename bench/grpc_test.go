@@ -1,0 +1,105 @@
+package bench
+
+import (
+	"context"
+	"net"
+	"testing"
+
+	"github.com/failsafe-go/failsafe-go/circuitbreaker"
+	"github.com/failsafe-go/failsafe-go/failsafegrpc"
+	"github.com/failsafe-go/failsafe-go/retrypolicy"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/magicmagnets/resilience"
+	"github.com/magicmagnets/resilience/breaker"
+	"github.com/magicmagnets/resilience/resiliencegrpc"
+	"github.com/magicmagnets/resilience/retry"
+)
+
+// echoMethod is the one method of the benchmark's service, registered by
+// hand: it answers its request.
+const echoMethod = "/bench.Echo/Echo"
+
+var echoDesc = grpc.ServiceDesc{
+	ServiceName: "bench.Echo",
+	HandlerType: (*any)(nil),
+	Methods: []grpc.MethodDesc{{MethodName: "Echo", Handler: func(_ any, ctx context.Context, dec func(any) error, _ grpc.UnaryServerInterceptor) (any, error) {
+		in := new(wrapperspb.StringValue)
+		if err := dec(in); err != nil {
+			return nil, err
+		}
+		return in, nil
+	}}},
+}
+
+// echoServer serves echoDesc on a loopback port until the benchmark ends.
+func echoServer(b *testing.B) string {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := grpc.NewServer()
+	s.RegisterService(&echoDesc, struct{}{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = s.Serve(lis)
+	}()
+	b.Cleanup(func() {
+		s.Stop()
+		<-done
+	})
+	return lis.Addr().String()
+}
+
+// grpcSubjects are the client interceptors compared, each with a retry of
+// three attempts and a breaker with its library's defaults; "call" has none.
+func grpcSubjects() []struct {
+	lib string
+	ic  grpc.UnaryClientInterceptor
+} {
+	ours := resiliencegrpc.UnaryClientInterceptor(resiliencegrpc.Config{
+		Policy:     resilience.Chain(retry.New(retry.Config{MaxAttempts: retryAttempts}), breaker.New(breaker.Config{})),
+		Idempotent: func(string) bool { return true },
+	})
+	theirs := failsafegrpc.NewUnaryClientInterceptor[any](
+		retrypolicy.NewBuilder[any]().WithMaxAttempts(retryAttempts).Build(),
+		circuitbreaker.NewBuilder[any]().WithFailureThresholdRatio(50, 100).Build())
+	return []struct {
+		lib string
+		ic  grpc.UnaryClientInterceptor
+	}{{"resilience", ours}, {"failsafe", theirs}, {"call", nil}}
+}
+
+// BenchmarkGRPCUnary: one unary call over loopback TCP that succeeds at
+// once, through each library's client interceptor (retry and breaker), and
+// bare ("call").
+func BenchmarkGRPCUnary(b *testing.B) {
+	addr := echoServer(b)
+	for _, s := range grpcSubjects() {
+		b.Run("lib="+s.lib, func(b *testing.B) {
+			opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithDisableRetry()}
+			if s.ic != nil {
+				opts = append(opts, grpc.WithUnaryInterceptor(s.ic))
+			}
+			cc, err := grpc.NewClient(addr, opts...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer cc.Close()
+			ctx := context.Background()
+			in, out := wrapperspb.String("ping"), new(wrapperspb.StringValue)
+			if err := cc.Invoke(ctx, echoMethod, in, out); err != nil { // connect outside the loop
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := cc.Invoke(ctx, echoMethod, in, out); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
