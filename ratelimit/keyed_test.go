@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -111,4 +112,39 @@ func TestKeyedEventsAreTheLimitersEvents(t *testing.T) {
 	require.Len(t, rejected, 1)
 	assert.Equal(t, "tenants", rejected[0].Name)
 	assert.Equal(t, "ratelimit", rejected[0].Policy)
+}
+
+// Concurrent callers on keys that keep evicting one another: no race, the
+// bound holds, and a key in steady use keeps within its own limit. Between
+// two uses of the hot key come at most 10 of the 15 cold keys (5 callers,
+// each round in any order), so with room for 12 the hot key is never the
+// least recently used.
+func TestKeyedUnderConcurrentChurnKeepsTheBoundAndEachKeysRate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		k := ratelimit.NewKeyed(ratelimit.Config{Rate: 20, Burst: 2}, 12)
+		var mu sync.Mutex
+		var hot []time.Time
+		end := time.Now().Add(5 * time.Second)
+		var wg sync.WaitGroup
+		for g := range 6 {
+			wg.Go(func() {
+				for i := 0; time.Now().Before(end); i++ {
+					if g == 0 {
+						if k.Allow("hot") {
+							mu.Lock()
+							hot = append(hot, time.Now())
+							mu.Unlock()
+						}
+					} else {
+						_ = k.Do(t.Context(), "cold-"+strconv.Itoa(g)+"-"+strconv.Itoa(i%3), ok)
+					}
+					time.Sleep(time.Millisecond)
+				}
+			})
+		}
+		wg.Wait()
+		assert.Equal(t, 12, k.Len())
+		assertWithinRate(t, hot, 20, 2)
+		assert.GreaterOrEqual(t, len(hot), 100, "the hot key, used every millisecond, stays the most recent and keeps its bucket")
+	})
 }
