@@ -179,7 +179,15 @@ func TestWindowSlides(t *testing.T) {
 	assert.Equal(t, [2]int64{1, 1}, [2]int64{r, a}, "bucket 0 expired")
 	w.Add(3500*time.Millisecond, false)
 	r, a = w.Counts(2 * time.Second)
-	assert.Equal(t, [2]int64{2, 1}, [2]int64{r, a}, "an earlier now is the latest seen")
+	assert.Equal(t, [2]int64{2, 1}, [2]int64{r, a}, "an earlier now leaves the window where it is")
+	w.Add(1900*time.Millisecond, true)
+	r, a = w.Counts(3500 * time.Millisecond)
+	assert.Equal(t, [2]int64{3, 2}, [2]int64{r, a}, "a late Add lands in its own bucket (1)")
+	r, a = w.Counts(4 * time.Second)
+	assert.Equal(t, [2]int64{1, 0}, [2]int64{r, a}, "and leaves the window with it")
+	w.Add(900*time.Millisecond, true)
+	r, a = w.Counts(4 * time.Second)
+	assert.Equal(t, [2]int64{1, 0}, [2]int64{r, a}, "an Add for a bucket already gone counts nothing")
 	r, a = w.Counts(100 * time.Second)
 	assert.Equal(t, [2]int64{0, 0}, [2]int64{r, a}, "a long gap empties it")
 	w.Add(100*time.Second, true)
@@ -188,29 +196,36 @@ func TestWindowSlides(t *testing.T) {
 }
 
 func TestWindowMatchesARecount(t *testing.T) {
-	w := NewWindow(10*time.Millisecond, 7)
+	const width, n = 10 * time.Millisecond, 7
+	w := NewWindow(width, n)
 	type ev struct {
-		at time.Duration
-		ok bool
+		idx int64
+		ok  bool
 	}
 	var log []ev
-	now := time.Duration(0)
+	now, cur := time.Duration(0), int64(0)
 	for i := range 5000 {
 		now += time.Duration(i*7919%23) * time.Millisecond / 4
+		// Some outcomes are added late, for a time up to 80ms back.
+		at := now - time.Duration(i*104729%9)*10*time.Millisecond*time.Duration(i%2)
+		at = max(at, 0)
 		ok := i%3 != 0
-		w.Add(now, ok)
-		log = append(log, ev{now, ok})
+		w.Add(at, ok)
+		cur = max(cur, int64(at/width))
+		if idx := int64(at / width); idx > cur-n {
+			log = append(log, ev{idx, ok})
+		}
+		gr, ga := w.Counts(now)
+		cur = max(cur, int64(now/width))
 		var r, a int64
-		cur := int64(now / (10 * time.Millisecond))
 		for _, e := range log {
-			if int64(e.at/(10*time.Millisecond)) > cur-7 {
+			if e.idx > cur-n {
 				r++
 				if e.ok {
 					a++
 				}
 			}
 		}
-		gr, ga := w.Counts(now)
 		require.Equal(t, [2]int64{r, a}, [2]int64{gr, ga}, "at %v", now)
 	}
 }

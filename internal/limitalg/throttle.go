@@ -40,11 +40,11 @@ func NewWindow(width time.Duration, n int) *Window {
 	return &Window{width: width, buckets: make([]counts, n)}
 }
 
-// advance moves the window to now (a time since the caller's epoch, ≥ 0),
+// advance moves the window to now (a time since the caller's epoch),
 // emptying the buckets that fell out of it. A now earlier than one already
-// seen is taken as the latest seen.
+// seen leaves the window where it is.
 func (w *Window) advance(now time.Duration) {
-	idx := int64(now / w.width)
+	idx := int64(max(now, 0) / w.width)
 	if idx <= w.cur {
 		return
 	}
@@ -64,9 +64,18 @@ func (w *Window) advance(now time.Duration) {
 }
 
 // Add counts one request at now, and an accept too when accepted is true.
+// A now earlier than one already seen is counted in the bucket of now, or
+// not at all when that bucket has left the window: a request is counted by
+// the time given for it, which may be when it was made rather than when its
+// outcome came. A negative now is taken as 0.
 func (w *Window) Add(now time.Duration, accepted bool) {
 	w.advance(now)
-	b := &w.buckets[w.cur%int64(len(w.buckets))]
+	idx := int64(max(now, 0) / w.width)
+	n := int64(len(w.buckets))
+	if idx <= w.cur-n {
+		return
+	}
+	b := &w.buckets[idx%n]
 	b.requests++
 	w.requests++
 	if accepted {
@@ -127,8 +136,9 @@ func (t *Throttle) Reject(now time.Duration, u float64) bool {
 	return true
 }
 
-// Record counts an admitted request that ended at now; accepted is false
-// when the backend answered with an overload.
+// Record counts an admitted request at now (when it was let through, or when
+// it ended: see [Window.Add]); accepted is false when the backend answered
+// with an overload.
 func (t *Throttle) Record(now time.Duration, accepted bool) {
 	t.w.Add(now, accepted)
 }
