@@ -210,3 +210,8 @@ func call(ctx context.Context, cc *grpc.ClientConn, method, in string) (string, 
 func always(string) bool { return true }
 
 func insecureCreds() credentials.TransportCredentials { return insecure.NewCredentials() }
+
+// incoming returns ctx with incoming metadata kv, as a server sees it.
+func incoming(ctx context.Context, kv ...string) context.Context {
+	return metadata.NewIncomingContext(ctx, metadata.Pairs(kv...))
+}

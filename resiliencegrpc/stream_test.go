@@ -89,7 +89,7 @@ func TestClientStreamFailedMidSendIsReopenedAndGetsEveryMessage(t *testing.T) {
 }
 
 func TestServerStreamIsReopenedBeforeItsFirstMessageOnly(t *testing.T) {
-	list := func(t *testing.T, failAfter int) ([]string, error, *flaky) {
+	list := func(t *testing.T, failAfter int) (*flaky, []string, error) {
 		f := &flaky{list: func(ss grpc.ServerStream, n int, in *wrapperspb.StringValue) error {
 			for i, r := range in.Value {
 				if n == 1 && i == failAfter {
@@ -113,19 +113,19 @@ func TestServerStreamIsReopenedBeforeItsFirstMessageOnly(t *testing.T) {
 				if err == io.EOF {
 					err = nil
 				}
-				return got, err, f
+				return f, got, err
 			}
 			got = append(got, m.Value)
 		}
 	}
 	t.Run("before", func(t *testing.T) {
-		got, err, f := list(t, 0)
+		f, got, err := list(t, 0)
 		require.NoError(t, err)
 		assert.Equal(t, []string{"x", "y", "z"}, got)
 		assert.EqualValues(t, 2, f.streams.Load())
 	})
 	t.Run("after", func(t *testing.T) {
-		got, err, f := list(t, 1)
+		f, got, err := list(t, 1)
 		assert.Equal(t, codes.Unavailable, status.Code(err), "after a response the error is the caller's")
 		assert.Equal(t, []string{"x"}, got)
 		assert.EqualValues(t, 1, f.streams.Load())
