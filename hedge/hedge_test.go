@@ -14,6 +14,7 @@ import (
 
 	"github.com/magicmagnets/resilience"
 	"github.com/magicmagnets/resilience/hedge"
+	"github.com/magicmagnets/resilience/retry"
 )
 
 // TestHedgeNotSentWhenFirstAttemptIsFast: an attempt that finishes before
@@ -288,5 +289,56 @@ func TestHedgeChainMatchesDo(t *testing.T) {
 		assert.Equal(t, n2, n1)
 		assert.Equal(t, fmt.Sprint(e2), fmt.Sprint(e1))
 		assert.Equal(t, 11*time.Millisecond, d1)
+	})
+}
+
+// TestHedgeObserverPanicReachesCaller: an observer that panics on
+// KindHedge, in the hedge's goroutine, makes Do panic in the caller's
+// goroutine once the first attempt has returned; nothing is left running.
+func TestHedgeObserverPanicReachesCaller(t *testing.T) {
+	for name, kind := range map[string]resilience.Kind{"hedge": resilience.KindHedge, "rejected": resilience.KindRejected} {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				obs := resilience.ObserverFunc(func(e resilience.Event) {
+					if e.Kind == kind {
+						panic("observer")
+					}
+				})
+				cfg := hedge.Config{Delay: 10 * time.Millisecond, Observer: obs}
+				if kind == resilience.KindRejected {
+					cfg.Budget = retry.NewBudget(retry.BudgetConfig{MinPerSecond: -1})
+				}
+				p := hedge.New(cfg)
+				s := &script{steps: []func(context.Context) error{takes(time.Hour)}}
+				assert.PanicsWithValue(t, "observer", func() { _ = p.Do(t.Context(), s.fn) })
+				assert.Equal(t, 1, s.calls())
+				assert.Equal(t, 1, int(s.cancelled.Load()), "the first attempt was cancelled and waited for")
+			})
+		})
+	}
+}
+
+// TestHedgeNestedDoValue: a hedge inside a hedge returns the value of the
+// attempt that won the outer race, and only it: the inner race's winner
+// in the losing outer attempt keeps nothing.
+func TestHedgeNestedDoValue(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		outer := hedge.New(hedge.Config{Delay: 15 * time.Millisecond})
+		inner := hedge.New(hedge.Config{Delay: 10 * time.Millisecond})
+		var n atomic.Int32
+		start := time.Now()
+		v, err := resilience.DoValue(t.Context(), resilience.Chain(outer, inner), func(ctx context.Context) (int32, error) {
+			i := n.Add(1)
+			switch i {
+			case 1: // outer 1, inner 1: hangs
+				return i, work(ctx, time.Hour)
+			case 2: // outer 1, inner 2 (10ms): done at 30ms
+				return i, work(ctx, 20*time.Millisecond)
+			}
+			return i, work(ctx, 5*time.Millisecond) // outer 2, inner 1 (15ms): done at 20ms
+		})
+		require.NoError(t, err)
+		assert.EqualValues(t, 3, v)
+		assert.Equal(t, 20*time.Millisecond, time.Since(start))
 	})
 }

@@ -89,7 +89,7 @@ func (p *Policy) race(ctx context.Context, next resilience.Policy, fn resilience
 	r.timer = time.AfterFunc(r.delay, r.fire)
 	r.mu.Unlock()
 
-	r.exec(&r.first)
+	r.exec(&r.first, -1)
 
 	r.mu.Lock()
 	if !r.done {
@@ -132,6 +132,7 @@ func (r *run) fire() {
 			r.finishLocked(r.err)
 		}
 		r.mu.Unlock()
+		defer r.recoverObserver()
 		r.p.emit.Emit(resilience.Event{Kind: resilience.KindRejected, Attempt: n, Err: retry.ErrBudgetExhausted})
 		return
 	}
@@ -144,9 +145,22 @@ func (r *run) fire() {
 		r.arm(r.delay)
 	}
 	r.mu.Unlock()
+	r.exec(a, wait)
+}
 
-	r.p.emit.Emit(resilience.Event{Kind: resilience.KindHedge, Attempt: n, Delay: wait})
-	r.exec(a)
+// recoverObserver, deferred in a hedge's goroutine, keeps an observer's
+// panic for race to panic with in the caller's goroutine.
+func (r *run) recoverObserver() {
+	if v := recover(); v != nil {
+		r.mu.Lock()
+		if r.panicked == nil {
+			r.panicked = v
+		}
+		if !r.done {
+			r.finishLocked(errPanicked)
+		}
+		r.mu.Unlock()
+	}
 }
 
 // arm sets the timer to start the next hedge after d. r.mu is held.
@@ -157,10 +171,11 @@ func (r *run) arm(d time.Duration) {
 	}
 }
 
-// exec runs attempt a and reports its outcome. A panic of the attempt (or
-// of RetryIf) decides the call; race panics with it in the caller's
-// goroutine once every attempt has returned.
-func (r *run) exec(a *attempt) {
+// exec runs attempt a and reports its outcome; for a hedge (wait is not
+// negative) it first emits KindHedge with Delay wait. A panic of the
+// attempt, of RetryIf or of the observer decides the call; race panics
+// with it in the caller's goroutine once every attempt has returned.
+func (r *run) exec(a *attempt, wait time.Duration) {
 	reported := false
 	defer func() {
 		if reported {
@@ -180,6 +195,9 @@ func (r *run) exec(a *attempt) {
 		}
 		r.mu.Unlock()
 	}()
+	if wait >= 0 {
+		r.p.emit.Emit(resilience.Event{Kind: resilience.KindHedge, Attempt: a.n, Delay: wait})
+	}
 	err := call(a, r.next, r.fn)
 	r.report(a, err)
 	reported = true
