@@ -80,13 +80,16 @@ const (
 )
 
 // Validate reports what the client interceptors would panic on in c: both
-// Policy and PerMethod set, a negative MaxMethods or MaxReplayBytes, or a
+// Policy and PerMethod set, a Policy that is a typed nil (a nil
+// *retry.Policy), a negative MaxMethods or MaxReplayBytes, or a
 // code in RetryCodes other than ResourceExhausted and Aborted. It returns
 // nil for a usable configuration.
 func (c Config) Validate() error {
 	switch {
 	case c.Policy != nil && c.PerMethod != nil:
 		return errors.New("resiliencegrpc: both Policy and PerMethod are set")
+	case c.Policy != nil && isNil(c.Policy):
+		return fmt.Errorf("resiliencegrpc: Policy is a nil %T", c.Policy)
 	case c.MaxMethods < 0:
 		return fmt.Errorf("resiliencegrpc: negative MaxMethods %d", c.MaxMethods)
 	case c.MaxReplayBytes < 0:

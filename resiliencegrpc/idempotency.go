@@ -98,9 +98,10 @@ func (c IdempotencyConfig) Validate() error {
 // for the store, or not a proto message) is replayed as INTERNAL, saying
 // the call ran once. A handler that panics releases the key.
 //
-// It panics if store is nil or c fails [IdempotencyConfig.Validate].
+// It panics if store is nil (untyped or typed) or c fails
+// [IdempotencyConfig.Validate].
 func IdempotencyUnaryServerInterceptor(store idempotency.Store, c IdempotencyConfig) grpc.UnaryServerInterceptor {
-	if store == nil {
+	if isNil(store) {
 		panic("resiliencegrpc: IdempotencyUnaryServerInterceptor: nil store")
 	}
 	if err := c.Validate(); err != nil {

@@ -310,4 +310,7 @@ func TestIdempotencyConfigValidate(t *testing.T) {
 	assert.PanicsWithValue(t, "resiliencegrpc: IdempotencyUnaryServerInterceptor: nil store", func() {
 		resiliencegrpc.IdempotencyUnaryServerInterceptor(nil, resiliencegrpc.IdempotencyConfig{})
 	})
+	assert.PanicsWithValue(t, "resiliencegrpc: IdempotencyUnaryServerInterceptor: nil store", func() {
+		resiliencegrpc.IdempotencyUnaryServerInterceptor((*idempotency.MemoryStore)(nil), resiliencegrpc.IdempotencyConfig{})
+	})
 }

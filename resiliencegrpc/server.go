@@ -21,10 +21,12 @@ import (
 // otherwise, both retryable by the clients of this package, with the
 // refusal's resilience.RetryAfter hint, when it has one, as a
 // grpc-retry-pushback-ms trailer (whole milliseconds, rounded up). A
-// handler's own outcome is returned as the handler returned it. It panics
-// if p is nil.
+// handler's own outcome is returned as the handler returned it; a policy
+// that returns nil without running the handler (a fallback that absorbed a
+// refusal) is answered INTERNAL, since there is no response to send. It
+// panics if p is nil, untyped or typed.
 func UnaryServerInterceptor(p resilience.Policy) grpc.UnaryServerInterceptor {
-	if p == nil {
+	if isNil(p) {
 		panic("resiliencegrpc: UnaryServerInterceptor: nil policy")
 	}
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
@@ -48,9 +50,9 @@ func UnaryServerInterceptor(p resilience.Policy) grpc.UnaryServerInterceptor {
 // StreamServerInterceptor returns a server interceptor that runs every
 // stream's handler under p, and answers a refusal as
 // [UnaryServerInterceptor] does. The handler's stream has the policy's
-// context. It panics if p is nil.
+// context. It panics if p is nil, untyped or typed.
 func StreamServerInterceptor(p resilience.Policy) grpc.StreamServerInterceptor {
-	if p == nil {
+	if isNil(p) {
 		panic("resiliencegrpc: StreamServerInterceptor: nil policy")
 	}
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {

@@ -125,7 +125,19 @@ func TestClientWaitsTheServersPushback(t *testing.T) {
 	assert.Equal(t, 2, n)
 }
 
+func TestServerAnswersInternalWhenThePolicyRanNothing(t *testing.T) {
+	f := &flaky{}
+	absorb := resilience.PolicyFunc(func(context.Context, resilience.Func) error { return nil })
+	cc := serverWith(t, f, absorb)
+	_, err := call(t.Context(), cc, callMethod, "x")
+	assert.Equal(t, codes.Internal, status.Code(err))
+	assert.Zero(t, f.calls.Load())
+}
+
 func TestServerInterceptorsPanicOnANilPolicy(t *testing.T) {
 	assert.PanicsWithValue(t, "resiliencegrpc: UnaryServerInterceptor: nil policy", func() { resiliencegrpc.UnaryServerInterceptor(nil) })
 	assert.PanicsWithValue(t, "resiliencegrpc: StreamServerInterceptor: nil policy", func() { resiliencegrpc.StreamServerInterceptor(nil) })
+	var b *breaker.Breaker
+	assert.PanicsWithValue(t, "resiliencegrpc: UnaryServerInterceptor: nil policy", func() { resiliencegrpc.UnaryServerInterceptor(b) })
+	assert.PanicsWithValue(t, "resiliencegrpc: StreamServerInterceptor: nil policy", func() { resiliencegrpc.StreamServerInterceptor(b) })
 }

@@ -302,6 +302,7 @@ func TestConfigValidate(t *testing.T) {
 		"negative replay":   {MaxReplayBytes: -1},
 		"unretryable code":  {RetryCodes: []codes.Code{codes.InvalidArgument}},
 		"unretryable code2": {RetryCodes: []codes.Code{codes.Aborted, codes.NotFound}},
+		"typed nil policy":  {Policy: (*retry.Policy)(nil)},
 	} {
 		t.Run(name, func(t *testing.T) {
 			err := c.Validate()
