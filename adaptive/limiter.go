@@ -138,7 +138,7 @@ func (p Permit) Ignore() {
 // The observer hears of a change after the lock is released.
 func (l *Limiter) sample(rtt time.Duration, inflight int, drop bool) {
 	l.mu.Lock()
-	from := l.alg.Limit()
+	from := int(l.limit.Load()) // the algorithm's last answer: only sample stores it, under the lock
 	to := l.alg.Update(rtt, inflight, drop)
 	if to != from {
 		l.limit.Store(int64(to))
