@@ -34,8 +34,10 @@ type Config struct {
 	// Delay, or MinDelay when Delay is zero. A call's latency is the time
 	// from Do to its winner's success, so a hedged call counts as slower
 	// than the delay and the share of calls hedged stays near
-	// 1 − Quantile. Zero means a fixed Delay; 1 or more, a negative value
-	// or NaN panics.
+	// 1 − Quantile. Choose it below 1 minus the share of calls that are
+	// slow: if more of them than 1 − Quantile are slow, the delay climbs
+	// into the slow mode and hedging stops helping. Zero means a fixed
+	// Delay; 1 or more, a negative value or NaN panics.
 	Quantile float64
 
 	// MinDelay is the least delay Quantile may give. Zero means none;

@@ -13,7 +13,8 @@
 // [resilience.DoValue] returns the winner's value, never a loser's. A
 // failure that RetryIf accepts starts the next hedge at once, as in gRFC A6;
 // a failure it rejects, or a permanent one, is the call's answer and
-// cancels the rest. When every attempt fails, Do returns the last failure.
+// cancels the rest. When every attempt fails, Do returns the failure that
+// came last.
 //
 // No goroutine outlives Do: a call that needs no hedge runs in the caller's
 // goroutine alone, each hedge runs in the goroutine of the timer that
@@ -38,17 +39,17 @@
 // A hedge policy takes retry's slot:
 //
 //	resilience.Chain(
-//		fallback,                     // answers once everything inside gave up
-//		timeout.New(total),           // the whole call, hedges included
-//		hedge.New(hedge.Config{...}), // or retry.New, in the same place
-//		breaker.New(breaker.Config{}),// counts every attempt, rejects fast when open
-//		timeout.New(perAttempt),      // one hung attempt cannot use up the total
+//		fallback,                      // answers once everything inside gave up
+//		timeout.New(total),            // the whole call, hedges included
+//		hedge.New(hedge.Config{...}),  // or retry.New, in the same place
+//		breaker.New(breaker.Config{}), // counts every attempt, rejects fast when open
+//		timeout.New(perAttempt),       // one hung attempt cannot use up the total
 //	)
 //
 // so each attempt goes through the breaker and its own timeout. Retry and
 // hedge can be stacked (a retry around a hedge retries a call whose
 // attempts all failed), but each multiplies the other's sends: without a
-// shared budget, three attempts of two hedges each send six copies of a
+// shared budget, three attempts with one hedge each send six copies of a
 // request to a dependency that is failing. Stack them only under one
 // [retry.Budget] given to both.
 //
