@@ -91,16 +91,18 @@ func Hedged(ctx context.Context) bool {
 //   - an attempt's error, unchanged, when it is permanent
 //     ([resilience.IsPermanent]) or RetryIf rejects it: the other attempts
 //     are cancelled;
-//   - the last attempt's error when every attempt failed;
+//   - the failure that came last when every attempt failed;
 //   - the error of an attempt that failed because ctx ended (matching
 //     ctx's error) when the caller's context ends;
 //   - ctx's error, without calling fn, when ctx is already done.
 //
 // Do returns only once every attempt it started has returned, so no
 // goroutine of the call outlives it; an attempt that ignores the cancel
-// holds Do until it returns (the winner's result is kept meanwhile). Under
-// [WithoutHedges] fn runs once, under ctx. A nil fn returns
-// resilience.ErrNilFunc.
+// holds Do until it returns (the winner's result is kept meanwhile). A
+// panic of an attempt, of RetryIf or of the Observer, in whichever
+// goroutine, is raised again in the caller's goroutine once every attempt
+// has returned. Under [WithoutHedges] fn runs once, under ctx. A nil fn
+// returns resilience.ErrNilFunc.
 func (p *Policy) Do(ctx context.Context, fn resilience.Func) error {
 	return p.DoNext(ctx, nil, fn)
 }
