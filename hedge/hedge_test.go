@@ -342,3 +342,22 @@ func TestHedgeNestedDoValue(t *testing.T) {
 		assert.Equal(t, 20*time.Millisecond, time.Since(start))
 	})
 }
+
+// TestHedgeRetryIfPanicReachesCaller: a RetryIf that panics decides the
+// call: the other attempts are cancelled and waited for, then Do panics
+// with its value; the policy serves the next call as before.
+func TestHedgeRetryIfPanicReachesCaller(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := hedge.New(hedge.Config{Delay: 10 * time.Millisecond, RetryIf: func(err error) bool {
+			if errors.Is(err, errFlaky) {
+				panic("retryIf")
+			}
+			return true
+		}})
+		s := &script{steps: []func(context.Context) error{fails(20*time.Millisecond, errFlaky), takes(time.Hour)}}
+		assert.PanicsWithValue(t, "retryIf", func() { _ = p.Do(t.Context(), s.fn) })
+		assert.Equal(t, 2, s.calls())
+		assert.Equal(t, 1, int(s.cancelled.Load()), "the hedge was cancelled and waited for")
+		assert.NoError(t, p.Do(t.Context(), func(ctx context.Context) error { return nil }))
+	})
+}
