@@ -18,6 +18,7 @@ import (
 	"github.com/magicmagnets/resilience/breaker"
 	"github.com/magicmagnets/resilience/bulkhead"
 	"github.com/magicmagnets/resilience/fallback"
+	"github.com/magicmagnets/resilience/hedge"
 	"github.com/magicmagnets/resilience/idempotency"
 	"github.com/magicmagnets/resilience/resiliencetest"
 	"github.com/magicmagnets/resilience/retry"
@@ -60,6 +61,12 @@ func moduleSubjects() []moduleSubject {
 		{name: "adaptive throttler", make: func(obs resilience.Observer) (resilience.Policy, func() any) {
 			th := adaptive.NewThrottler(adaptive.ThrottlerConfig{Name: "at", MinRequests: 1, Rand: rand.New(rand.NewPCG(1, 2)), Observer: obs})
 			return th, func() any { return th.RejectProbability() }
+		}},
+		{name: "hedge", make: func(obs resilience.Observer) (resilience.Policy, func() any) {
+			// A delay longer than any operation here runs, so attempts never
+			// overlap (the counters are not atomic): a failure starts the
+			// hedge at once, after the attempt it follows.
+			return hedge.New(hedge.Config{Name: "h", Delay: time.Hour, Observer: obs}), nil
 		}},
 		{name: "timeout", make: func(obs resilience.Observer) (resilience.Policy, func() any) {
 			return timeout.New(50*time.Millisecond).WithObserver("t", obs), nil
