@@ -176,8 +176,7 @@ func (t *Throttler) RejectProbability() float64 {
 // returns, ends as a no-op.
 type ThrottlePermit struct {
 	t     *Throttler
-	at    time.Duration // when it was let through, as time since t.epoch
-	start time.Time     // zero unless observed
+	start time.Time // zero unless observed
 }
 
 // Allow decides a request: it lets it through, or rejects it with an error
@@ -192,7 +191,7 @@ func (t *Throttler) Allow() (ThrottlePermit, error) {
 	// As limitalg.Throttle.Reject, but the draw is made only when it can
 	// reject, and outside the lock, since Rand may be the caller's.
 	if p == 0 || t.draw() >= p {
-		return ThrottlePermit{t: t, at: now, start: t.em.Start()}, nil
+		return ThrottlePermit{t: t, start: t.em.Start()}, nil
 	}
 	t.mu.Lock()
 	t.t.Record(now, false)
@@ -212,9 +211,9 @@ func (t *Throttler) draw() float64 {
 }
 
 // Done counts the request with its outcome err: a request, and an accept
-// unless ThrottlerConfig.IsOverload(err). It is counted at the time it was
-// let through, so Done reads no clock: a request made longer ago than the
-// window is not counted at all. It emits KindCall with err.
+// unless ThrottlerConfig.IsOverload(err), at the time it ended: the window
+// holds the outcomes that came in during its span. It emits KindCall with
+// err.
 //
 // Done does not tell the caller's own cancellation apart: a caller that
 // gave up should call [ThrottlePermit.Ignore] instead, as [Throttler.Do]
@@ -224,8 +223,9 @@ func (p ThrottlePermit) Done(err error) {
 		return
 	}
 	accepted := err == nil || !p.t.isOverload(err)
+	now := time.Since(p.t.epoch)
 	p.t.mu.Lock()
-	p.t.t.Record(p.at, accepted)
+	p.t.t.Record(now, accepted)
 	p.t.mu.Unlock()
 	p.t.em.Call(p.start, err)
 }

@@ -65,9 +65,9 @@ func (w *Window) advance(now time.Duration) {
 
 // Add counts one request at now, and an accept too when accepted is true.
 // A now earlier than one already seen is counted in the bucket of now, or
-// not at all when that bucket has left the window: a request is counted by
-// the time given for it, which may be when it was made rather than when its
-// outcome came. A negative now is taken as 0.
+// not at all when that bucket has left the window (callers that read the
+// clock before taking their lock may add slightly out of order). A
+// negative now is taken as 0.
 func (w *Window) Add(now time.Duration, accepted bool) {
 	w.advance(now)
 	idx := int64(max(now, 0) / w.width)
@@ -136,9 +136,9 @@ func (t *Throttle) Reject(now time.Duration, u float64) bool {
 	return true
 }
 
-// Record counts an admitted request at now (when it was let through, or when
-// it ended: see [Window.Add]); accepted is false when the backend answered
-// with an overload.
+// Record counts an admitted request that ended at now; accepted is false
+// when the backend answered with an overload. A now earlier than one
+// already seen is counted as [Window.Add] says.
 func (t *Throttle) Record(now time.Duration, accepted bool) {
 	t.w.Add(now, accepted)
 }
