@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	"github.com/magicmagnets/resilience"
+	"github.com/magicmagnets/resilience/hedge"
 	"github.com/magicmagnets/resilience/idempotency"
 	"github.com/magicmagnets/resilience/internal/emit"
 	"github.com/magicmagnets/resilience/retry"
@@ -64,6 +65,15 @@ func (cl *client) policy(method string) (resilience.Policy, error) {
 // repeatable reports whether a call of method may be sent more than once.
 func (cl *client) repeatable(method string, keyed bool) bool {
 	return keyed || (cl.idempotent != nil && cl.idempotent(method))
+}
+
+// hedgeable returns ctx, or ctx under hedge.WithoutHedges when method is
+// not declared idempotent.
+func (cl *client) hedgeable(ctx context.Context, method string) context.Context {
+	if cl.idempotent != nil && cl.idempotent(method) {
+		return ctx
+	}
+	return hedge.WithoutHedges(ctx)
 }
 
 // withKey returns ctx with the idempotency key it carries (idempotency.WithKey)

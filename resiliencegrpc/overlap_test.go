@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -11,6 +12,8 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/magicmagnets/resilience"
+	"github.com/magicmagnets/resilience/hedge"
+	"github.com/magicmagnets/resilience/idempotency"
 	"github.com/magicmagnets/resilience/resiliencegrpc"
 	"github.com/magicmagnets/resilience/resiliencetest"
 )
@@ -63,5 +66,42 @@ func TestObserverSeesCallsAndGiveUps(t *testing.T) {
 	for _, ev := range rec.Events() {
 		assert.Equal(t, "resiliencegrpc", ev.Policy)
 		assert.Equal(t, "payments", ev.Name)
+	}
+}
+
+// A hedge with no delay starts its second attempt at once; the server holds
+// the first until the second arrives, or for hold.
+func TestOnlyIdempotentMethodsAreHedged(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		idem  func(string) bool
+		hold  time.Duration
+		calls int32
+	}{
+		{"idempotent", always, time.Minute, 2},
+		{"keyed", nil, 200 * time.Millisecond, 1}, // no second attempt comes
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			second := make(chan struct{})
+			f := &flaky{unary: func(ctx context.Context, n int, in *wrapperspb.StringValue) (*wrapperspb.StringValue, error) {
+				if n == 2 {
+					close(second)
+					return in, nil
+				}
+				hold := time.NewTimer(tc.hold)
+				defer hold.Stop()
+				select {
+				case <-second:
+				case <-hold.C:
+				case <-ctx.Done():
+				}
+				return in, nil
+			}}
+			cc := clientConn(t, f, resiliencegrpc.Config{Policy: hedge.New(hedge.Config{}), Idempotent: tc.idem})
+			out, err := call(idempotency.WithKey(t.Context(), "k"), cc, callMethod, "x")
+			require.NoError(t, err)
+			assert.Equal(t, "x", out)
+			assert.Equal(t, tc.calls, f.calls.Load())
+		})
 	}
 }

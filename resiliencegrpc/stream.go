@@ -57,7 +57,7 @@ func (cl *client) stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.Cl
 	s := &clientStream{cl: cl, ctx: ctx, desc: desc, cc: cc, method: method, streamer: streamer, opts: opts,
 		repeatable: cl.repeatable(method, keyed), keyed: keyed, retry: cl.retryPolicy(method, p)}
 	start := cl.em.Start()
-	err = p.Do(ctx, s.setup)
+	err = p.Do(cl.hedgeable(ctx, method), s.setup)
 	err = returned(ctx, err)
 	cl.em.Call(start, err)
 	if err != nil {

@@ -50,9 +50,12 @@ import (
 // errors.Is still finds the policy's errors (breaker.ErrOpen,
 // resilience.ErrRejected).
 //
-// Attempts that overlap (under a hedging policy) each decode into a message
-// of their own, and the first to succeed is copied into reply; sequential
-// attempts decode into reply. reply must then be a proto message.
+// Only methods declared idempotent are hedged: every other call runs under
+// hedge.WithoutHedges, a single attempt at a time, since a hedge of a keyed
+// call would only be told ABORTED while the first attempt runs. Attempts
+// that overlap (under a hedging policy) each decode into a message of their
+// own, and the first to succeed is copied into reply; sequential attempts
+// decode into reply. reply must then be a proto message.
 func UnaryClientInterceptor(c Config) grpc.UnaryClientInterceptor {
 	return newClient(c).unary
 }
@@ -69,7 +72,7 @@ func (cl *client) unary(ctx context.Context, method string, req, reply any, cc *
 	u := unaryCall{cl: cl, ctx: ctx, method: method, req: req, reply: reply, cc: cc, invoker: invoker, opts: opts,
 		repeatable: cl.repeatable(method, keyed), keyed: keyed}
 	start := cl.em.Start()
-	err = p.Do(ctx, u.attempt)
+	err = p.Do(cl.hedgeable(ctx, method), u.attempt)
 	if err == nil {
 		err = u.copyWinner()
 	}
