@@ -36,10 +36,11 @@ type Config struct {
 
 	// Idempotent reports whether a method may run more than once with the
 	// same effect (a read, a put of a whole value). Its failures are
-	// retried. Any other method is retried only when its call carries an
+	// retried, and its calls may be hedged (hedge.New). Any other method is retried only when its call carries an
 	// idempotency key (idempotency.WithKey on the call's context): a status
 	// alone never says that a server did not run a call, UNAVAILABLE
-	// included. Nil means no method is idempotent.
+	// included; and it is never hedged, not even with a key (it runs
+	// under hedge.WithoutHedges). Nil means no method is idempotent.
 	Idempotent func(fullMethod string) bool
 
 	// RetryCodes adds status codes to those retried (UNAVAILABLE, and

@@ -29,7 +29,9 @@
 // (idempotency.WithKey, sent as idempotency-key metadata on every attempt)
 // are retried. A server's grpc-retry-pushback-ms trailer is the wait before
 // the next attempt (a negative one stops the retries), and retries carry
-// grpc-previous-rpc-attempts.
+// grpc-previous-rpc-attempts. Only idempotent methods are hedged
+// (hedge.New in the policy); every other call runs under
+// hedge.WithoutHedges.
 //
 // A stream's setup runs under the policy; until its first response
 // message, a retryable failure re-opens it with the retry policy's
