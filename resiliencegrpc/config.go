@@ -69,9 +69,11 @@ type Config struct {
 	Name string
 
 	// Observer receives a KindCall event for every unary call and every
-	// stream setup (Duration, Err), and KindGiveUp when a failure that
-	// would have been retried was not, because the method is not
-	// idempotent and the call carries no key. Nil means none.
+	// stream setup (Duration, Err), KindRetry (Attempt, Delay, Err) before
+	// a stream is re-opened after its setup (the retry policy's Next
+	// records nothing), and KindGiveUp when a failure that would have been
+	// retried was not, because the method is not idempotent and the call
+	// carries no key. Nil means none.
 	Observer resilience.Observer
 }
 

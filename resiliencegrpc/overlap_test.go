@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/magicmagnets/resilience"
@@ -51,6 +52,24 @@ func TestOverlappingAttemptsEachDecodeIntoTheirOwnMessage(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "fast", out, "the first success is the reply, though the other decoded later")
 	assert.EqualValues(t, 2, f.calls.Load())
+}
+
+func TestObserverSeesStreamReopens(t *testing.T) {
+	var rec resiliencetest.Recorder
+	f := failingCollect()
+	c := streamConfig()
+	c.Observer = &rec
+	cc := clientConn(t, f, c)
+	_, err := collect(t.Context(), t, cc, "a")
+	require.NoError(t, err)
+	assert.Equal(t, 1, rec.Count(resilience.KindCall), "one setup")
+	require.Equal(t, 1, rec.Count(resilience.KindRetry), "one re-open")
+	for _, ev := range rec.Events() {
+		if ev.Kind == resilience.KindRetry {
+			assert.Equal(t, 1, ev.Attempt)
+			assert.Equal(t, codes.Unavailable, status.Code(ev.Err))
+		}
+	}
 }
 
 func TestObserverSeesCallsAndGiveUps(t *testing.T) {

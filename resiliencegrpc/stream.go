@@ -266,7 +266,11 @@ func (s *clientStream) reopen(n int, err error, tr metadata.MD) bool {
 		// replaced, so the call's context is the attempt's too.
 		perr := s.cl.classify(s.ctx, s.ctx, s.method, n, err, tr, s.repeatable, s.keyed)
 		d, ok := s.retry.Next(n, perr)
-		if !ok || !s.wait(d) {
+		if !ok {
+			return false
+		}
+		s.cl.em.Emit(resilience.Event{Kind: resilience.KindRetry, Attempt: n, Delay: d, Err: perr})
+		if !s.wait(d) {
 			return false
 		}
 		sctx, cancel := context.WithCancel(s.ctx)
