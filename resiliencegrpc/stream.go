@@ -27,12 +27,16 @@ import (
 // status, the method's idempotency or the call's key, the pushback) opens
 // the stream again, after the wait the method's retry policy decides
 // (Config.StreamRetry, through its Next), and sends again the messages sent
-// so far, and CloseSend if it was called. Up to Config.MaxReplayBytes of
-// messages are kept for that; a stream that sends more, or a message that
-// is not a proto message, is not re-opened again. A wait that would end
-// after the call's deadline is not started. Once a response message has
+// so far, and CloseSend if it was called. Once a response message has
 // arrived, every error goes to the caller and the kept messages are
 // dropped.
+//
+// Up to Config.MaxReplayBytes of messages are kept for a replay; a stream
+// that sends more, or a message that is not a proto message, is not
+// re-opened again. A wait that would end after the call's deadline is not
+// started. Of the retry policy, Next applies MaxAttempts (the setup's
+// attempts count too), RetryIf, Backoff and MaxDelay, but neither
+// MaxElapsed nor Budget, which it does not consult.
 //
 // While an attempt has failed but not yet been replaced, SendMsg keeps the
 // message for the next attempt and returns nil; the failure, or the new
