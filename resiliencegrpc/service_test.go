@@ -40,6 +40,7 @@ type flaky struct {
 	unary    func(ctx context.Context, n int, in *wrapperspb.StringValue) (*wrapperspb.StringValue, error)
 	collect  func(ss grpc.ServerStream, n int) error
 	list     func(ss grpc.ServerStream, n int, in *wrapperspb.StringValue) error
+	chat     func(ss grpc.ServerStream, n int) error
 	mu       sync.Mutex
 	metadata []metadata.MD // the incoming metadata of every call, in order
 }
@@ -129,7 +130,10 @@ func listHandler(srv any, ss grpc.ServerStream) error {
 
 func chatHandler(srv any, ss grpc.ServerStream) error {
 	f := srv.(*flaky)
-	f.streams.Add(1)
+	n := int(f.streams.Add(1))
+	if f.chat != nil {
+		return f.chat(ss, n)
+	}
 	for {
 		in := new(wrapperspb.StringValue)
 		if err := ss.RecvMsg(in); err != nil {

@@ -269,3 +269,27 @@ func TestBidiStreamSendsAndReceivesConcurrently(t *testing.T) {
 	require.NoError(t, <-sent)
 	assert.Equal(t, n, got)
 }
+
+func TestBidiStreamIsNotReopenedAfterItsFirstResponse(t *testing.T) {
+	f := &flaky{chat: func(ss grpc.ServerStream, n int) error {
+		in := new(wrapperspb.StringValue)
+		if err := ss.RecvMsg(in); err != nil {
+			return err
+		}
+		if err := ss.SendMsg(in); err != nil {
+			return err
+		}
+		return status.Error(codes.Unavailable, "gone")
+	}}
+	cc := clientConn(t, f, streamConfig())
+	cs, err := cc.NewStream(t.Context(), chatDesc, chatMethod)
+	require.NoError(t, err)
+	require.NoError(t, cs.SendMsg(wrapperspb.String("hi")))
+	m := new(wrapperspb.StringValue)
+	require.NoError(t, cs.RecvMsg(m))
+	assert.Equal(t, "hi", m.Value)
+	err = cs.RecvMsg(m)
+	assert.Equal(t, codes.Unavailable, status.Code(err))
+	assert.Equal(t, "gone", status.Convert(err).Message(), "the server's own status")
+	assert.EqualValues(t, 1, f.streams.Load())
+}
