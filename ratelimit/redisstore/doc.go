@@ -10,8 +10,8 @@
 // decision, atomic, and safe on Redis Cluster, since a script touches one
 // key only. It decides by GCRA as the Store contract spells out, reading
 // the time from Redis's TIME, so the fleet shares one clock and replicas
-// whose clocks disagree still agree on every limit. A limit's key is a
-// small hash that expires when its bucket is full again: an idle limit
+// whose clocks disagree still agree on every limit. A limit's key holds a
+// short string and expires when its bucket is full again: an idle limit
 // costs nothing. Redis 5.0 or later is needed (scripts that read TIME
 // before writing replicate their effects, the default since 5.0).
 //
@@ -20,8 +20,8 @@
 // go-redis sends a command again on a new connection when the reply of the
 // first send was lost (MaxRetries, 3 by default), and the first send may
 // still have been applied. Each Take carries a request id (random per
-// Store, and a counter), and the key's hash keeps the ids of its last
-// eight allowed Takes with their decisions, for at least twice Timeout: a
+// Store, and a counter), and the key keeps the ids of its last eight
+// allowed Takes with their decisions, for at least twice Timeout: a
 // re-sent Take finds its id and gets the recorded decision, taking
 // nothing. A denied Take writes nothing, so its re-send is decided afresh,
 // which takes at most once too. The memory this costs is bounded per key
@@ -34,9 +34,10 @@
 //
 // # When Redis fails
 //
-// A Take that Redis does not answer within Config.Timeout (50ms unless
-// set), or answers with an error that says it cannot serve (unreachable,
-// LOADING, READONLY, OOM under maxmemory, ...) is decided without it:
+// A Take that Redis does not decide within Config.Timeout (50ms unless
+// set): unreachable, silent, or answering any error but those of the
+// garbage below (LOADING, READONLY, OOM under maxmemory, NOPERM, ...), is
+// decided without it:
 //
 //   - by default, locally, from an in-process GCRA bucket per key (a
 //     [ratelimit.MemoryStore] of up to 10,000 keys) at Rate/Replicas with a
@@ -58,7 +59,7 @@
 //
 // A Take whose own context ends first returns the context's error and
 // changes nothing. A key holding something other than a limit (another
-// type, say a string someone SET) or a reply of the wrong shape is an
+// type, or a string someone SET) or a reply of the wrong shape is an
 // error prefixed "redisstore: not a limit", whatever FailClosed says: that
 // is not an outage but a key to clean up.
 //

@@ -20,17 +20,29 @@ func TestKeyHoldingSomethingElseIsAnErrorNotAnOutage(t *testing.T) {
 		prefix := unique("garbage")
 		var rec resiliencetest.Recorder
 		s := redisstore.New(client, redisstore.Config{Prefix: prefix, FailClosed: failClosed, Observer: &rec})
-		require.NoError(t, client.Set(ctx, prefix+"string", "someone else's", time.Minute).Err())
+		for key, value := range map[string]string{
+			"string":       "someone else's",
+			"empty":        "",
+			"half-tat":     "1764547200",
+			"bad-tat":      "soon 0|id-0 1 1",
+			"glued":        "1764547200 0x",
+			"bad-record":   "1764547200 0|id-1 many",
+			"short-record": "1764547200 0|id-1 5",
+		} {
+			require.NoError(t, client.Set(ctx, prefix+key, value, time.Minute).Err())
+		}
 		require.NoError(t, client.RPush(ctx, prefix+"list", "x").Err())
-		require.NoError(t, client.HSet(ctx, prefix+"bad-tat", "ts", "soon", "tn", "0").Err())
-		require.NoError(t, client.HSet(ctx, prefix+"half-tat", "tn", "0").Err())
-		require.NoError(t, client.HSet(ctx, prefix+"bad-record", "r3", "id-1 many").Err())
+		require.NoError(t, client.HSet(ctx, prefix+"hash", "ts", "1764547200", "tn", "0").Err())
 		for key, want := range map[string]string{
-			"string":     "WRONGTYPE",
-			"list":       "WRONGTYPE",
-			"bad-tat":    "malformed TAT",
-			"half-tat":   "malformed TAT",
-			"bad-record": "malformed record",
+			"string":       "malformed limit",
+			"empty":        "malformed limit",
+			"half-tat":     "malformed limit",
+			"bad-tat":      "malformed limit",
+			"glued":        "malformed limit",
+			"bad-record":   "malformed record",
+			"short-record": "malformed record",
+			"list":         "WRONGTYPE",
+			"hash":         "WRONGTYPE",
 		} {
 			d, err := s.TakeAs(ctx, "id-1", key, hourly, 1)
 			require.Error(t, err, key)

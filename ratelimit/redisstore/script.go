@@ -12,15 +12,19 @@ import (
 	"github.com/magicmagnets/resilience/ratelimit"
 )
 
-// A limit is a hash under one key:
+// A limit is a string under one key:
 //
-//	ts, tn   the theoretical arrival time on Redis's clock: whole seconds
-//	         since 1970 and nanoseconds within the second (two integers,
-//	         so that a Lua number keeps the TAT to the nanosecond)
-//	seq      the record slot the next allowed Take writes, 0 to 7
-//	r0 … r7  the last eight allowed Takes: "id remaining resetAfter"
+//	"ts tn|id remaining resetAfter|id remaining resetAfter|..."
 //
-// A denied Take writes nothing. An allowed one sets the TAT, writes its
+// ts and tn are the theoretical arrival time on Redis's clock: whole
+// seconds since 1970 and nanoseconds within the second (two integers, so
+// that a Lua number keeps the TAT to the nanosecond). The records after
+// them are the last eight allowed Takes, newest first: each one's request
+// id and the decision it got. One string rather than a hash, so that the
+// script writes the state and its TTL in one command (SET PX): each
+// command a script calls costs more than the script's own arithmetic.
+//
+// A denied Take writes nothing. An allowed one writes the new TAT and its
 // record and makes the key expire when the bucket is full again (the TAT
 // has passed: the same as a key never seen), but not before twice the
 // store's Timeout, so that a re-send of the same Take finds its record.
@@ -31,25 +35,26 @@ import (
 // burst, n, shortest TTL in ms. Returns {allowed (0 or 1), remaining,
 // retryAfter ns, resetAfter ns}, every number clamped to [0, maxReply].
 var takeScript = redis.NewScript(`
-local k, mark = KEYS[1], ARGV[1] .. ' '
+local k, id = KEYS[1], ARGV[1]
 local t, burst, n = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local h = redis.call('HMGET', k, 'ts', 'tn', 'seq', 'r0', 'r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7')
-for i = 4, 11 do
-  local r = h[i]
-  if r and string.sub(r, 1, #mark) == mark then
-    local rem, reset = string.match(r, '^%S+ (%d+) (%d+)$')
-    if not reset then return redis.error_reply('redisstore: malformed record ' .. string.sub(r, 1, 100)) end
-    return {1, tonumber(rem), 0, tonumber(reset)}
-  end
-end
+local v = redis.call('GET', k)
 local clock = redis.call('TIME')
 local now_s, now_n = tonumber(clock[1]), tonumber(clock[2]) * 1000
-local d = 0
-if h[1] or h[2] then
-  local ts, tn = tonumber(h[1] or ''), tonumber(h[2] or '')
-  if not ts or not tn then return redis.error_reply('redisstore: malformed TAT') end
-  d = (ts - now_s) * 1e9 + (tn - now_n)
+local d, recs = 0, ''
+if v then
+  local at = string.find(v, '|' .. id .. ' ', 1, true)
+  if at then
+    local rem, reset = string.match(v, '^|[^ ]+ (%d+) (%d+)', at)
+    if not reset then return redis.error_reply('redisstore: malformed record in ' .. string.sub(v, 1, 100)) end
+    return {1, tonumber(rem), 0, tonumber(reset)}
+  end
+  local ts, tn, p = string.match(v, '^(%d+) (%d+)()')
+  if not ts or not (p > #v or string.byte(v, p) == 124) then -- 124: '|'
+    return redis.error_reply('redisstore: malformed limit ' .. string.sub(v, 1, 100))
+  end
+  d = (tonumber(ts) - now_s) * 1e9 + (tonumber(tn) - now_n)
   if d < 0 then d = 0 end
+  recs = p
 end
 local big = 9223372036854774784
 local function clamp(x)
@@ -67,16 +72,22 @@ if f >= burst then rem = burst elseif f > 0 then rem = math.floor(f) end
 rem = clamp(rem)
 local reset = clamp(d)
 if not ok then return {0, rem, clamp(math.ceil(nd - tau)), reset} end
-local seq = tonumber(h[3]) or 0
-if seq < 0 or seq > 7 then seq = 0 end
+if v then
+  -- keep the newest seven records: cut before the eighth
+  local first, pos = recs, recs - 1
+  for i = 1, 8 do
+    pos = string.find(v, '|', pos + 1, true)
+    if not pos then break end
+  end
+  if pos then recs = string.sub(v, first, pos - 1) else recs = string.sub(v, first) end
+end
 local total = now_n + d
 local carry = math.floor(total / 1e9)
 local tn = total - carry * 1e9
 if not (tn >= 0 and tn < 1e9) then tn = 0 end
-redis.call('HSET', k, 'ts', string.format('%.0f', now_s + carry), 'tn', string.format('%.0f', tn),
-  'seq', (seq + 1) % 8, 'r' .. seq, mark .. string.format('%.0f %.0f', rem, reset))
-local ttl = math.max(math.ceil(reset / 1e6), tonumber(ARGV[5]))
-redis.call('PEXPIRE', k, string.format('%.0f', math.min(ttl, 1e15)))
+local ttl = math.min(math.max(math.ceil(reset / 1e6), tonumber(ARGV[5])), 1e15)
+redis.call('SET', k, string.format('%.0f %.0f|%s %.0f %.0f', now_s + carry, tn, id, rem, reset) .. recs,
+  'PX', string.format('%.0f', ttl))
 return {1, rem, 0, reset}
 `)
 
