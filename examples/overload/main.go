@@ -101,7 +101,7 @@ func run(o options, w io.Writer) error {
 	steady := steadyScenario(sc)
 	var sv []variant
 	for _, v := range vs {
-		if v.bulkhead > 0 || v.throttle {
+		if v.bulkhead > 0 {
 			sv = append(sv, v)
 		}
 	}
@@ -109,6 +109,27 @@ func run(o options, w io.Writer) error {
 	sres := sweep(steady, sv, min(runs, 5), o.seed)
 	fmt.Fprintf(w, "steady overload: %d variants × %d runs in %v\n", len(sv), min(runs, 5), time.Since(start).Round(time.Millisecond))
 	table += "\n" + steadyTable(steady, sres)
+
+	// How the limits fare when service times vary less than exponentially.
+	// The exponential rows are the main sweep's.
+	shapes := []int{1, 4, 16}
+	var lv []variant
+	var shaped [][]variantResult
+	shaped = append(shaped, nil)
+	for i, v := range vs {
+		if v.bulkhead > 0 && !v.throttle || v.server != nil || v.client != nil {
+			lv = append(lv, v)
+			shaped[0] = append(shaped[0], res[i])
+		}
+	}
+	start = time.Now()
+	for _, k := range shapes[1:] {
+		ssc := sc
+		ssc.Shape = k
+		shaped = append(shaped, sweep(ssc, lv, min(runs, 5), o.seed))
+	}
+	fmt.Fprintf(w, "service-time shapes: %d more shapes × %d variants × %d runs in %v\n", len(shapes)-1, len(lv), min(runs, 5), time.Since(start).Round(time.Millisecond))
+	table += "\n" + shapeTable(sc, shapes, shaped)
 	fmt.Fprint(w, table)
 	return os.WriteFile(filepath.Join(o.out, "results.md"), []byte(table), 0o644)
 }

@@ -21,6 +21,8 @@ func TestQuickRunWritesEveryOutput(t *testing.T) {
 	for _, v := range variants(sc) {
 		assert.Contains(t, out.String(), "| "+v.name+" |")
 	}
+	assert.Contains(t, out.String(), "| variant, 3× for 3m30s |", "the long overload's table")
+	assert.Contains(t, out.String(), "| Erlang-16 (CV 0.25) | Gradient2 (server) |", "the service-time table")
 	for _, name := range []string{"goodput-static.svg", "goodput-adaptive.svg", "offered.svg", "limits.svg"} {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		require.NoError(t, err, name)

@@ -13,6 +13,7 @@ type runMeasures struct {
 	Spike     float64 // goodput during the spike
 	Wasted    float64 // share of the requests the server finished whose client no longer waited
 	PerAccept float64 // attempts that reached the server per success, during the spike
+	Limit     float64 // the mean concurrency limit at the Hold load (0 without one)
 	Recovery  time.Duration
 	Recovered bool
 }
@@ -28,6 +29,9 @@ func measure(sc scenario, secs []second) runMeasures {
 		Spike: meanGoodput(secs, sec(sc.spikeAt()), sec(sc.recoverAt())),
 	}
 	var served, wasted, offered, succeeded int
+	for _, s := range secs[sec(sc.holdAt()):sec(sc.spikeAt())] {
+		m.Limit += s.Limit / float64(sec(sc.spikeAt())-sec(sc.holdAt()))
+	}
 	for i, s := range secs {
 		served += s.Served
 		wasted += s.Wasted
@@ -85,6 +89,7 @@ type variantResult struct {
 	Variant                           string
 	First                             runResult // the first run, for the charts and the CSV
 	Warm, Hold, Spike, Wasted, Accept stat
+	Limit                             stat
 	Recovery                          stat // over the runs that recovered
 	Recovered, Runs                   int
 	Latency                           *histogram // every run's, pooled
@@ -116,7 +121,7 @@ func sweep(sc scenario, vs []variant, runs int, seed uint64) []variantResult {
 // runVariant runs v runs times and summarizes the runs.
 func runVariant(sc scenario, v variant, runs int, seed uint64) variantResult {
 	res := variantResult{Variant: v.name, Runs: runs, Latency: newHistogram()}
-	var warm, hold, spike, wasted, accept, rec []float64
+	var warm, hold, spike, wasted, accept, limit, rec []float64
 	for i := range runs {
 		rr := simulate(sc, v, runSource(seed, i))
 		if i == 0 {
@@ -125,13 +130,13 @@ func runVariant(sc scenario, v variant, runs int, seed uint64) variantResult {
 		res.Latency.merge(rr.Latency)
 		m := measure(sc, rr.Seconds)
 		warm, hold, spike = append(warm, m.Warm), append(hold, m.Hold), append(spike, m.Spike)
-		wasted, accept = append(wasted, m.Wasted), append(accept, m.PerAccept)
+		wasted, accept, limit = append(wasted, m.Wasted), append(accept, m.PerAccept), append(limit, m.Limit)
 		if m.Recovered {
 			rec = append(rec, m.Recovery.Seconds())
 			res.Recovered++
 		}
 	}
 	res.Warm, res.Hold, res.Spike = summarize(warm), summarize(hold), summarize(spike)
-	res.Wasted, res.Accept, res.Recovery = summarize(wasted), summarize(accept), summarize(rec)
+	res.Wasted, res.Accept, res.Recovery, res.Limit = summarize(wasted), summarize(accept), summarize(rec), summarize(limit)
 	return res
 }

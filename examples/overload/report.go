@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/csv"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -49,6 +50,32 @@ func steadyTable(sc scenario, res []variantResult) string {
 		fmt.Fprintf(&b, "| %s | %.2f ± %.2f | %.0f ± %.0f |\n", r.Variant, r.Accept.Mean, r.Accept.SE, r.Spike.Mean, r.Spike.SE)
 	}
 	return b.String()
+}
+
+// shapeTable returns, per service-time shape and variant, goodput at Base
+// and Hold, the mean limit at Hold and the p99 latency.
+func shapeTable(sc scenario, shapes []int, res [][]variantResult) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "| service time | variant | goodput at %g× (/s) | goodput at %g× (/s) | limit at %g× | p99 |\n|---|---|--:|--:|--:|--:|\n", sc.Base, sc.Hold, sc.Hold)
+	for i, k := range shapes {
+		for _, r := range res[i] {
+			lim := "–"
+			if r.Limit.Mean > 0 {
+				lim = fmt.Sprintf("%.0f", r.Limit.Mean)
+			}
+			fmt.Fprintf(&b, "| %s | %s | %.0f | %.0f | %s | %s |\n", shapeName(k), r.Variant, r.Warm.Mean, r.Hold.Mean, lim, ms(r.Latency.quantile(0.99)))
+		}
+	}
+	return b.String()
+}
+
+// shapeName describes a service-time shape by its coefficient of
+// variation.
+func shapeName(k int) string {
+	if k <= 1 {
+		return "exponential (CV 1)"
+	}
+	return fmt.Sprintf("Erlang-%d (CV %.2g)", k, 1/math.Sqrt(float64(k)))
 }
 
 func ms(d time.Duration) string {

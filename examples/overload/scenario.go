@@ -6,8 +6,10 @@ import "time"
 // the load profile.
 //
 // The server has Workers workers and one FIFO queue without a bound. A
-// request's service time is exponential, of mean Service × (1 + Slowdown ×
-// min(queued, Workers)/Workers), drawn when a worker starts it: the longer
+// request's service time is exponential (or, with Shape k > 1, Erlang-k:
+// the mean of k exponentials, whose coefficient of variation is 1/√k), of
+// mean Service × (1 + Slowdown × min(queued, Workers)/Workers), drawn when
+// a worker starts it: the longer
 // the queue, the slower the work, up to 1 + Slowdown times at Workers queued
 // requests. The server cannot tell that a client stopped waiting: it serves
 // an abandoned request all the same, unless a limiter in front of it turned
@@ -28,6 +30,7 @@ type scenario struct {
 	Workers  int
 	Service  time.Duration
 	Slowdown float64
+	Shape    int // of the service time: 0 or 1 exponential, k > 1 Erlang-k
 	Timeout  time.Duration
 	Attempts int
 

@@ -154,7 +154,14 @@ func simulate(sc scenario, v variant, r *rand.Rand) runResult {
 	start := func(j *job) {
 		busy++
 		slow := 1 + sc.Slowdown*float64(min(len(waiting), sc.Workers))/float64(sc.Workers)
-		q.after(time.Duration(r.ExpFloat64()*slow*float64(sc.Service)), event{kind: served, job: j})
+		draw := r.ExpFloat64()
+		if sc.Shape > 1 {
+			for range sc.Shape - 1 {
+				draw += r.ExpFloat64()
+			}
+			draw /= float64(sc.Shape)
+		}
+		q.after(time.Duration(draw*slow*float64(sc.Service)), event{kind: served, job: j})
 	}
 	recordLimit := func() {
 		switch {
