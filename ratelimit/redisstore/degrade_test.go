@@ -76,10 +76,10 @@ func clientOf(t *testing.T, addr string) *redis.Client {
 const slack = 100 * time.Millisecond
 
 // timed returns the decision of a Take and how long it took.
-func timed(t *testing.T, ctx context.Context, s ratelimit.Store, key string, l ratelimit.Limit) (ratelimit.Decision, error, time.Duration) {
+func timed(ctx context.Context, s ratelimit.Store, key string, l ratelimit.Limit) (ratelimit.Decision, time.Duration, error) {
 	start := time.Now()
 	d, err := s.Take(ctx, key, l, 1)
-	return d, err, time.Since(start)
+	return d, time.Since(start), err
 }
 
 func TestRedisThatHangsIsDecidedLocallyAtItsShareWithinTheTimeout(t *testing.T) {
@@ -90,7 +90,7 @@ func TestRedisThatHangsIsDecidedLocallyAtItsShareWithinTheTimeout(t *testing.T) 
 			s := redisstore.New(clientOf(t, addr), redisstore.Config{Replicas: 2, Timeout: timeout, Name: "api", Observer: &rec})
 			l := ratelimit.Limit{Rate: 10, Burst: 4} // each of 2 replicas: 5 a second, 2 at once
 
-			d, err, took := timed(t, t.Context(), s, "k", l)
+			d, took, err := timed(t.Context(), s, "k", l)
 			require.NoError(t, err)
 			assert.Equal(t, ratelimit.Decision{Allowed: true, Remaining: 1, ResetAfter: 200 * time.Millisecond}, d)
 			assert.Less(t, took, timeout+slack)
@@ -105,7 +105,7 @@ func TestRedisThatHangsIsDecidedLocallyAtItsShareWithinTheTimeout(t *testing.T) 
 			assert.Error(t, events[0].Err, "the event carries the failure")
 
 			// Until Redis may be asked again, the others decide at once.
-			d, err, took = timed(t, t.Context(), s, "k", l)
+			d, took, err = timed(t.Context(), s, "k", l)
 			require.NoError(t, err)
 			assert.True(t, d.Allowed)
 			assert.Equal(t, 0, d.Remaining)
@@ -129,7 +129,7 @@ func TestRedisThatHangsIsDecidedLocallyAtItsShareWithinTheTimeout(t *testing.T) 
 			// timeout every time, and the store stays local: one event.
 			deadline := time.Now().Add(300 * time.Millisecond)
 			for time.Now().Before(deadline) {
-				_, err, took := timed(t, t.Context(), s, "k", l)
+				_, took, err := timed(t.Context(), s, "k", l)
 				require.NoError(t, err)
 				require.Less(t, took, timeout+slack)
 				time.Sleep(5 * time.Millisecond)
@@ -146,13 +146,13 @@ func TestRedisThatHangsIsRefusedUnderFailClosed(t *testing.T) {
 			const timeout = 50 * time.Millisecond
 			s := redisstore.New(clientOf(t, addr), redisstore.Config{FailClosed: true, Timeout: timeout, Observer: &rec})
 			l := ratelimit.Limit{Rate: 10, Burst: 4}
-			d, err, took := timed(t, t.Context(), s, "k", l)
+			d, took, err := timed(t.Context(), s, "k", l)
 			assert.ErrorIs(t, err, redisstore.ErrUnavailable)
 			assert.Zero(t, d)
 			assert.Less(t, took, timeout+slack)
 			assert.Equal(t, []resiliencetest.Transition{{From: "shared", To: "refused"}}, rec.StateChanges())
 
-			d, err, took = timed(t, t.Context(), s, "k", l)
+			d, took, err = timed(t.Context(), s, "k", l)
 			assert.ErrorIs(t, err, redisstore.ErrUnavailable)
 			assert.Zero(t, d)
 			assert.Less(t, took, 10*time.Millisecond, "refused without asking Redis")
@@ -166,7 +166,7 @@ func TestCallersOwnDeadlineIsNotAnOutage(t *testing.T) {
 	s := redisstore.New(clientOf(t, silentRedis(t)), redisstore.Config{Timeout: time.Second, Observer: &rec})
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
 	defer cancel()
-	d, err, took := timed(t, ctx, s, "k", ratelimit.Limit{Rate: 10})
+	d, took, err := timed(ctx, s, "k", ratelimit.Limit{Rate: 10})
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Zero(t, d, "no local decision")
 	assert.Less(t, took, 20*time.Millisecond+slack)
