@@ -1,17 +1,19 @@
 # shellcheck shell=bash
 #
 # Throwaway Redis and PostgreSQL servers on loopback for the integration tests
-# of idempotency/redisstore and idempotency/pgstore.
+# of idempotency/redisstore and idempotency/pgstore, and the headless Chromium
+# that resiliencedebug/browser drives.
 #
 # Sourced (by .ci/run, or by hand):
 #
 #     source .ci/services.sh || exit 1
 #     trap services_stop EXIT
 #
-# it installs redis-server and postgresql from Debian's packages when they are
-# missing, starts both on free loopback ports with their data in a fresh
-# temporary folder, and exports what the tests read:
+# it installs redis-server, postgresql and chromium from Debian's packages
+# when they are missing, starts both servers on free loopback ports with their
+# data in a fresh temporary folder, and exports what the tests read:
 #
+#     CHROME_PATH    the chromium binary
 #     REDIS_URL      redis://127.0.0.1:PORT/0
 #     REDIS_PORT     the Redis port
 #     REDIS_CONF     config file: `redis-server "$REDIS_CONF"` starts it again
@@ -46,7 +48,8 @@ services_install() {
 	local need=()
 	command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1 || need+=(redis-server)
 	[ -n "$(services_pg_bindir)" ] || need+=(postgresql)
-	[ ${#need[@]} -eq 0 ] && return 0
+	command -v chromium >/dev/null 2>&1 || need+=(chromium)
+	[ ${#need[@]} -eq 0 ] && { services_chrome; return; }
 	local sudo=()
 	[ "$(id -u)" -eq 0 ] || sudo=(sudo)
 	local log
@@ -60,6 +63,14 @@ services_install() {
 		return 1
 	fi
 	rm -f "$log"
+	services_chrome
+}
+
+# services_chrome exports CHROME_PATH, the path of the chromium binary.
+services_chrome() {
+	CHROME_PATH=$(command -v chromium) || { services_log "chromium is not installed"; return 1; }
+	export CHROME_PATH
+	services_log "chromium $("$CHROME_PATH" --version 2>/dev/null | awk '{print $2}') at $CHROME_PATH (CHROME_PATH)"
 }
 
 # services_pg_bindir prints the newest /usr/lib/postgresql/N/bin that has
