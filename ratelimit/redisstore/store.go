@@ -57,7 +57,7 @@ type Config struct {
 	// on the socket (see the package doc).
 	Timeout time.Duration
 
-	// Name is copied into every Event the store emits.
+	// Name is copied into every Event the store emits. Zero means no name.
 	Name string
 
 	// Observer receives the store's events: KindStateChange when it starts
