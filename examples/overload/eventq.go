@@ -6,10 +6,20 @@ import "time"
 // events come out in order of simulated time, and events due at the same
 // instant in the order they were scheduled, so that a run depends on its
 // seed and nothing else.
+//
+// Events scheduled with after come from a heap; events scheduled with
+// afterFixed, all with the same delay, come due in the order they were
+// scheduled, so they wait in a FIFO beside it, which keeps the heap small.
+// Both share one sequence, so the order of events is the same as if all were
+// in the heap.
 type queue[E any] struct {
 	now   time.Duration
 	items []item[E]
 	seq   uint64
+
+	fixed     time.Duration // the delay of every afterFixed event
+	fifo      []item[E]
+	fifoStart int
 }
 
 type item[E any] struct {
@@ -38,9 +48,38 @@ func (q *queue[E]) after(d time.Duration, ev E) {
 	}
 }
 
+// afterFixed schedules ev to happen d after the current simulated time,
+// where d is the same for every call on q. It panics if d differs from the
+// first call's.
+func (q *queue[E]) afterFixed(d time.Duration, ev E) {
+	if q.fixed == 0 {
+		q.fixed = d
+	}
+	if d != q.fixed {
+		panic("overload: afterFixed with another delay")
+	}
+	q.seq++
+	// Move what is left to the front once most of the FIFO is spent, so
+	// that its memory stays proportional to the events pending.
+	if q.fifoStart > 1024 && 2*q.fifoStart > len(q.fifo) {
+		n := copy(q.fifo, q.fifo[q.fifoStart:])
+		clear(q.fifo[n:])
+		q.fifo, q.fifoStart = q.fifo[:n], 0
+	}
+	q.fifo = append(q.fifo, item[E]{at: q.now + d, seq: q.seq, ev: ev})
+}
+
 // next removes the earliest event, advances the clock to it and returns it;
 // ok is false when no event is left.
 func (q *queue[E]) next() (ev E, ok bool) {
+	if q.fifoStart < len(q.fifo) && (len(q.items) == 0 || q.fifo[q.fifoStart].before(q.items[0])) {
+		top := q.fifo[q.fifoStart]
+		var zero item[E]
+		q.fifo[q.fifoStart] = zero
+		q.fifoStart++
+		q.now = top.at
+		return top.ev, true
+	}
 	h := q.items
 	if len(h) == 0 {
 		return ev, false

@@ -208,7 +208,7 @@ func simulate(sc scenario, v variant, r *rand.Rand) runResult {
 		}
 		req.waiting, req.sent = true, now
 		at(now).Offered++
-		q.after(sc.Timeout, event{kind: timedOut, req: req, try: req.try})
+		q.afterFixed(sc.Timeout, event{kind: timedOut, req: req, try: req.try})
 
 		h := held()
 		if (bulk != nil && !bulk.allow(h)) || (serverLimit != nil && h >= serverLimit.Limit()) {
