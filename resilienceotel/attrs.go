@@ -17,6 +17,7 @@ const (
 	keyFrom    = attribute.Key("from")
 	keyTo      = attribute.Key("to")
 	keyOutcome = attribute.Key("outcome")
+	keyState   = attribute.Key("state")
 )
 
 // maxCached bounds how many combinations the Observer keeps attributes for.

@@ -23,11 +23,25 @@
 //	resilience.call.slow.duration   histogram   s             how long each slow call took (KindSlowCall)
 //	resilience.timeout.duration     histogram   s             the time a call that timed out was allowed (KindTimeout)
 //	resilience.breaker.transitions  counter     {transition}  state changes (KindStateChange)
+//	resilience.call.attempts        histogram   {attempt}     how many attempts each call of a retry policy made (KindCall's Attempt)
 //
-// resilience.call.duration has buckets from 1ms to 60s, the other
-// histograms from 5ms to 60s. Its count is the number of calls, so it gives
-// request rates, success rates and latency percentiles per policy; calls
-// are not counted again on resilience.events.
+// and, for the policies given to [Observer.Register], observable
+// instruments read at every collection, from the moment they are
+// registered, before any event:
+//
+//	name                            instrument      unit    reports
+//	resilience.breaker.state        gauge           1       1 for a breaker's state, 0 for the other two (attribute state)
+//	resilience.limit.in_flight      updown counter  {call}  calls a bulkhead or adaptive limiter holds now
+//	resilience.limit.limit          gauge           {call}  calls it admits at once
+//
+// resilience.call.duration has buckets from 1ms to 60s, the other duration
+// histograms from 5ms to 60s, resilience.call.attempts 1, 2, 3, 4, 5 and 10.
+// The count of resilience.call.duration is the number of calls, so it gives request rates, success
+// rates and latency percentiles per policy; calls are not counted again on
+// resilience.events. Every policy emits its own calls, so in a chain such
+// as Chain(retry, breaker, timeout) the retry's points are the durations of
+// whole calls and the breaker's (or the per-attempt timeout's) those of
+// each attempt, told apart by the policy attribute.
 //
 // Every data point carries the attributes policy (the emitting package:
 // "retry", "breaker", ...) and name (the policy's configured Name, left out
@@ -39,7 +53,8 @@
 // from and to ("closed", "open", "half-open"). Rejections by an open
 // breaker are therefore the resilience.events points with policy="breaker"
 // and kind="rejected", and the breaker's resilience.call.duration points
-// with outcome="rejected".
+// with outcome="rejected". resilience.call.attempts has the attributes of
+// resilience.call.duration.
 //
 // Names should be few and fixed (one per dependency, say), as every distinct
 // name makes its own time series.

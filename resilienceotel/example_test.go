@@ -46,6 +46,10 @@ func Example() {
 				kind, _ := dp.Attributes.Value("kind")
 				fmt.Printf("%s kind=%s: %d\n", m.Name, kind.AsString(), dp.Value)
 			}
+		case metricdata.Histogram[int64]:
+			for _, dp := range data.DataPoints {
+				fmt.Printf("%s: %d recorded, %d in all\n", m.Name, dp.Count, dp.Sum)
+			}
 		case metricdata.Histogram[float64]:
 			for _, dp := range data.DataPoints {
 				if outcome, ok := dp.Attributes.Value("outcome"); ok {
@@ -58,6 +62,7 @@ func Example() {
 	}
 	// Unordered output:
 	// resilience.call.duration outcome=success: 1 recorded
+	// resilience.call.attempts: 1 recorded, 3 in all
 	// resilience.events kind=retry: 2
 	// resilience.retry.delay: 2 recorded, 0s in all
 }

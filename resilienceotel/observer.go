@@ -30,6 +30,10 @@ var durationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 // minute.
 var callBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}
 
+// attemptBuckets are the bucket boundaries of the attempts per call: the
+// default three attempts and a few more each get their own bucket.
+var attemptBuckets = []float64{1, 2, 3, 4, 5, 10}
+
 // outcome is how a call ended, the outcome attribute of
 // resilience.call.duration. It is a small number rather than its name so
 // that the cache key stays cheap to hash.
@@ -64,6 +68,8 @@ type Observer struct {
 	slowCall    metric.Float64Histogram
 	timeouts    metric.Float64Histogram
 	transitions metric.Int64Counter
+	attempts    metric.Int64Histogram
+	gauges      *gauges
 
 	// cached maps each combination seen so far to its attributes. Readers
 	// load the map without a lock; a new combination is added by copying
@@ -101,16 +107,26 @@ func New(meter metric.Meter) (*Observer, error) {
 	transitions, err4 := meter.Int64Counter("resilience.breaker.transitions",
 		metric.WithUnit("{transition}"),
 		metric.WithDescription("Circuit breaker state changes."))
-	if err := errors.Join(err0, err1, err2, err3, err4, err5); err != nil {
+	attempts, err6 := meter.Int64Histogram("resilience.call.attempts",
+		metric.WithUnit("{attempt}"),
+		metric.WithDescription("How many attempts each call of a retrying policy made."),
+		metric.WithExplicitBucketBoundaries(attemptBuckets...))
+	if err := errors.Join(err0, err1, err2, err3, err4, err5, err6); err != nil {
 		return nil, fmt.Errorf("resilienceotel: creating instruments: %w", err)
 	}
-	o := &Observer{calls: calls, events: events, retryDelay: retryDelay, slowCall: slowCall, timeouts: timeouts, transitions: transitions}
+	g, err := newGauges(meter)
+	if err != nil {
+		return nil, fmt.Errorf("resilienceotel: creating instruments: %w", err)
+	}
+	o := &Observer{calls: calls, events: events, retryDelay: retryDelay, slowCall: slowCall, timeouts: timeouts, transitions: transitions, attempts: attempts, gauges: g}
 	o.cached.Store(&map[key]*attrs{})
 	return o, nil
 }
 
 // Observe records e. A call (resilience.KindCall) records its Duration on
-// resilience.call.duration, with its outcome. Any other event counts one on
+// resilience.call.duration, with its outcome, and, when it carries its
+// number of attempts (a retry policy's calls do), that number on
+// resilience.call.attempts. Any other event counts one on
 // resilience.events and, depending on its kind, records its Delay on
 // resilience.retry.delay (KindRetry), its Duration on
 // resilience.call.slow.duration (KindSlowCall) or
@@ -124,6 +140,9 @@ func (o *Observer) Observe(e resilience.Event) {
 	ctx := context.Background()
 	if e.Kind == resilience.KindCall {
 		o.calls.Record(ctx, e.Duration.Seconds(), a.record...)
+		if e.Attempt > 0 {
+			o.attempts.Record(ctx, int64(e.Attempt), a.record...)
+		}
 		return
 	}
 	o.events.Add(ctx, 1, a.event...)
