@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -75,6 +76,7 @@ type httpResult struct {
 	Attempts  int64 // attempts that reached the server
 	Refused   int64 // of those, refused by the limiter (503)
 	Abandoned int64 // requests the handler served after their client went away
+	Limit     int   // the server limiter's limit at the end (0 without one)
 }
 
 // runHTTP runs every variant in turn, each against a fresh server.
@@ -112,8 +114,10 @@ func runHTTPVariant(ctx context.Context, c httpConfig, v httpVariant) (httpResul
 		}
 		io.WriteString(w, "ok")
 	})
+	var limiter *adaptive.Limiter
 	if v.limiter {
-		work = resiliencehttp.Handler(adaptive.NewLimiter(adaptive.LimiterConfig{}), work)
+		limiter = adaptive.NewLimiter(adaptive.LimiterConfig{})
+		work = resiliencehttp.Handler(limiter, work)
 	}
 	counted := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		attempts.Add(1)
@@ -199,6 +203,9 @@ func runHTTPVariant(ctx context.Context, c httpConfig, v httpVariant) (httpResul
 	}
 	res.P50, res.P99 = h.quantile(0.5), h.quantile(0.99)
 	res.Attempts, res.Refused, res.Abandoned = attempts.Load(), refused.Load(), abandoned.Load()
+	if limiter != nil {
+		res.Limit = limiter.Limit()
+	}
 	if res.Requests == 0 {
 		return res, errors.New("no request was sent")
 	}
@@ -251,10 +258,14 @@ func (l *lockedRand) Float64() float64 {
 // httpTable returns the HTTP part's table in Markdown.
 func httpTable(c httpConfig, res []httpResult) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "| variant (%.0f/s offered to %.0f/s of capacity, %v) | goodput (/s) | p50 | p99 | attempts reaching the server | refused (503) | served after the client left |\n|---|--:|--:|--:|--:|--:|--:|\n",
+	fmt.Fprintf(&b, "| variant (%.0f/s offered to %.0f/s of capacity, %v) | goodput (/s) | p50 | p99 | attempts reaching the server | refused (503) | served after the client left | limit at the end |\n|---|--:|--:|--:|--:|--:|--:|--:|\n",
 		c.Rate, float64(c.Capacity)/c.Service.Seconds(), c.Duration)
 	for _, r := range res {
-		fmt.Fprintf(&b, "| %s | %.0f | %s | %s | %d | %d | %d |\n", r.Variant, r.Goodput, ms(r.P50), ms(r.P99), r.Attempts, r.Refused, r.Abandoned)
+		lim := "–"
+		if r.Limit > 0 {
+			lim = strconv.Itoa(r.Limit)
+		}
+		fmt.Fprintf(&b, "| %s | %.0f | %s | %s | %d | %d | %d | %s |\n", r.Variant, r.Goodput, ms(r.P50), ms(r.P99), r.Attempts, r.Refused, r.Abandoned, lim)
 	}
 	return b.String()
 }
