@@ -23,11 +23,11 @@ func TestKeyHoldingSomethingElseIsAnErrorNotAnOutage(t *testing.T) {
 		for key, value := range map[string]string{
 			"string":       "someone else's",
 			"empty":        "",
-			"half-tat":     "1764547200",
+			"half-tat":     "1764547200 0",
 			"bad-tat":      "soon 0|id-0 1 1",
-			"glued":        "1764547200 0x",
-			"bad-record":   "1764547200 0|id-1 many",
-			"short-record": "1764547200 0|id-1 5",
+			"glued":        "1764547200 0 1x",
+			"bad-record":   "1764547200 0 1|id-1 many",
+			"short-record": "1764547200 0 1|id-1 5",
 		} {
 			require.NoError(t, client.Set(ctx, prefix+key, value, time.Minute).Err())
 		}

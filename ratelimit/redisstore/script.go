@@ -14,15 +14,15 @@ import (
 
 // A limit is a string under one key:
 //
-//	"ts tn|id remaining resetAfter|id remaining resetAfter|..."
+//	"ts tn c|id remaining resetAfter|id remaining resetAfter|..."
 //
 // ts and tn are the theoretical arrival time on Redis's clock: whole
 // seconds since 1970 and nanoseconds within the second (two integers, so
-// that a Lua number keeps the TAT to the nanosecond). The records after
-// them are the last eight allowed Takes, newest first: each one's request
-// id and the decision it got. One string rather than a hash, so that the
-// script writes the state and its TTL in one command (SET PX): each
-// command a script calls costs more than the script's own arithmetic.
+// that a Lua number keeps the TAT to the nanosecond). c counts the records
+// after them: the last eight allowed Takes, oldest first, each one's
+// request id and the decision it got. One string rather than a hash, so
+// that the script writes the state and its TTL in one command (SET PX):
+// each command a script calls costs more than the script's own arithmetic.
 //
 // A denied Take writes nothing. An allowed one writes the new TAT and its
 // record and makes the key expire when the bucket is full again (the TAT
@@ -40,7 +40,7 @@ local t, burst, n = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local v = redis.call('GET', k)
 local clock = redis.call('TIME')
 local now_s, now_n = tonumber(clock[1]), tonumber(clock[2]) * 1000
-local d, recs = 0, ''
+local d, recs, c = 0, '', 0
 if v then
   local at = string.find(v, '|' .. id .. ' ', 1, true)
   if at then
@@ -48,20 +48,20 @@ if v then
     if not reset then return redis.error_reply('redisstore: malformed record in ' .. string.sub(v, 1, 100)) end
     return {1, tonumber(rem), 0, tonumber(reset)}
   end
-  local ts, tn, p = string.match(v, '^(%d+) (%d+)()')
+  local ts, tn, count, p = string.match(v, '^(%d+) (%d+) (%d)()')
   if not ts or not (p > #v or string.byte(v, p) == 124) then -- 124: '|'
     return redis.error_reply('redisstore: malformed limit ' .. string.sub(v, 1, 100))
   end
   d = (tonumber(ts) - now_s) * 1e9 + (tonumber(tn) - now_n)
   if d < 0 then d = 0 end
-  recs = p
+  c = tonumber(count)
+  if c >= 8 then -- drop the oldest record
+    p = string.find(v, '|', p + 1, true) or #v + 1
+    c = 7
+  end
+  recs = string.sub(v, p)
 end
 local big = 9223372036854774784
-local function clamp(x)
-  if x ~= x or x <= 0 then return 0 end
-  if x >= big then return big end
-  return x
-end
 local tau = t * burst
 local slack = math.min(1, t / 2)
 local nd = d + math.floor(n * t + 0.5)
@@ -69,25 +69,25 @@ local ok = nd <= tau + slack
 if ok then d = nd end
 local f, rem = (tau - d + slack) / t, 0
 if f >= burst then rem = burst elseif f > 0 then rem = math.floor(f) end
-rem = clamp(rem)
-local reset = clamp(d)
-if not ok then return {0, rem, clamp(math.ceil(nd - tau)), reset} end
-if v then
-  -- keep the newest seven records: cut before the eighth
-  local first, pos = recs, recs - 1
-  for i = 1, 8 do
-    pos = string.find(v, '|', pos + 1, true)
-    if not pos then break end
-  end
-  if pos then recs = string.sub(v, first, pos - 1) else recs = string.sub(v, first) end
+if rem > big then rem = big end
+local reset = d
+if reset > big then reset = big end
+if not ok then
+  local wait = math.ceil(nd - tau)
+  if wait > big then wait = big end
+  return {0, rem, wait, reset}
 end
 local total = now_n + d
 local carry = math.floor(total / 1e9)
 local tn = total - carry * 1e9
 if not (tn >= 0 and tn < 1e9) then tn = 0 end
+local ts = now_s + carry
 local ttl = math.min(math.max(math.ceil(reset / 1e6), tonumber(ARGV[5])), 1e15)
-redis.call('SET', k, string.format('%.0f %.0f|%s %.0f %.0f', now_s + carry, tn, id, rem, reset) .. recs,
-  'PX', string.format('%.0f', ttl))
+-- %d formats an integer faster than %.0f; ts overflows it past 2^63 s.
+local tsf = '%d'
+if ts > 9e18 then tsf = '%.0f' end
+redis.call('SET', k, string.format(tsf .. ' %d %d', ts, tn, c + 1) .. recs .. string.format('|%s %d %d', id, rem, reset),
+  'PX', string.format('%d', ttl))
 return {1, rem, 0, reset}
 `)
 

@@ -88,7 +88,7 @@ type Store struct {
 	replicas   int
 	failClosed bool
 	timeout    time.Duration
-	keepMillis int64 // the shortest TTL a key is given: how long a re-send is recognised
+	keepMillis any // int64: the shortest TTL a key is given, how long a re-send is recognised; boxed once
 	em         emit.Emitter
 	local      *ratelimit.MemoryStore // decides while Redis fails; nil under FailClosed
 
@@ -204,7 +204,9 @@ func (s *Store) fallbackState() string {
 // shared runs the script for a Take of n tokens of the normalised limit l,
 // under a new request id.
 func (s *Store) shared(ctx context.Context, key string, l ratelimit.Limit, n int) (ratelimit.Decision, error) {
-	return s.run(ctx, s.idPrefix+strconv.FormatUint(s.seq.Add(1), 36), key, l, n)
+	var buf [40]byte
+	id := strconv.AppendUint(append(buf[:0], s.idPrefix...), s.seq.Add(1), 36)
+	return s.run(ctx, string(id), key, l, n)
 }
 
 // run runs the script for a Take of n tokens of the normalised limit l
