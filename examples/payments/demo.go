@@ -83,9 +83,12 @@ func runDemo(ctx context.Context, o options, w io.Writer) (*result, error) {
 	res.naive.client = newNaiveClient(res.naive.server.URL, o.attemptTimeout, res.naive.t)
 	res.resilient.client = newResilientClient(res.resilient.server.URL, resilientConfig{
 		seed: o.seed, total: 30 * time.Second, attemptTimeout: o.attemptTimeout, openFor: 500 * time.Millisecond, maxStale: o.maxStale,
-		base:     countingTransport{newTransport(), &res.resilient.t.attempts},
-		observer: res.resilient.t.observer(),
+		base:      countingTransport{newTransport(), &res.resilient.t.attempts},
+		observer:  o.dashboard.observe(res.resilient.t.observer()),
+		onBreaker: o.dashboard.breaker,
 	})
+	o.dashboard.register("card network, naive server", res.naive.server.card.b)
+	o.dashboard.register("card network, resilient server", res.resilient.server.card.b)
 	defer res.naive.client.close()
 	defer res.resilient.client.close()
 

@@ -26,6 +26,7 @@
 //
 //	go run ./examples/payments            # a full run, about 12 seconds
 //	go run ./examples/payments -quick     # under 10 seconds
+//	go run ./examples/payments -dash 127.0.0.1:6060   # watch it live (dash.go)
 //
 // It exits with status 1 if the resilient client double-charged anyone or
 // left an order uncharged.
@@ -47,7 +48,17 @@ func main() {
 	if o.quick {
 		o.applyQuick()
 	}
+	if o.dash != "" { // dash.go
+		d, err := startDashboard(o.dash, os.Stdout)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "payments:", err)
+			os.Exit(2)
+		}
+		o.dashboard = d
+		d.waitForViewer(30 * time.Second)
+	}
 	res, err := run(context.Background(), o, os.Stdout)
+	o.dashboard.linger()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "payments:", err)
 		os.Exit(2)
@@ -76,6 +87,8 @@ type options struct {
 	redisURL       string
 	quick          bool
 	progress       bool
+	dash           string     // serve the live dashboard on this address
+	dashboard      *dashboard // the dashboard -dash started; nil means none
 }
 
 func defaultOptions() options {
@@ -114,6 +127,7 @@ func (o *options) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.redisURL, "redis", "", "keep idempotency records in this Redis (redis://host:port/db) instead of memory")
 	fs.BoolVar(&o.quick, "quick", false, "a smaller run that takes under 10 seconds")
 	fs.BoolVar(&o.progress, "progress", o.progress, "show a progress line while running")
+	fs.StringVar(&o.dash, "dash", "", "serve the live dashboard on this address (host:port) while the demo runs, and after it until Ctrl-C")
 }
 
 // applyQuick shrinks the run so that it takes under 10 seconds.

@@ -51,6 +51,10 @@ type resilientConfig struct {
 	maxStale       time.Duration       // oldest rate served in place of a failure
 	base           http.RoundTripper   // sends each attempt; nil means http.DefaultTransport
 	observer       resilience.Observer // receives the policies' events; nil means none
+
+	// onBreaker is given each host's breaker, for the demo's -dash to show
+	// it; nil means nothing.
+	onBreaker func(host string, b *breaker.Breaker)
 }
 
 func newResilientClient(url string, c resilientConfig) *resilientClient {
@@ -58,6 +62,21 @@ func newResilientClient(url string, c resilientConfig) *resilientClient {
 		Base: c.base,
 		// Each host gets its own chain, and so its own breaker.
 		PerHost: func(host string) resilience.Policy {
+			b := breaker.New(breaker.Config{
+				Name:        host,
+				WindowSize:  20,
+				MinCalls:    10,
+				FailureRate: 0.6,
+				OpenFor:     c.openFor,
+				MaxOpenFor:  4 * c.openFor,
+				// A 409 means "your first request is still running":
+				// not a sign that the server is failing.
+				IsFailure: func(err error) bool { return !inProgress(err) },
+				Observer:  c.observer,
+			})
+			if c.onBreaker != nil {
+				c.onBreaker(host, b) // the demo's -dash shows it live
+			}
 			return resilience.Chain(
 				timeout.New(c.total),
 				retry.New(retry.Config{
@@ -67,18 +86,7 @@ func newResilientClient(url string, c resilientConfig) *resilientClient {
 					MaxDelay:    2 * time.Second,
 					Observer:    c.observer,
 				}),
-				breaker.New(breaker.Config{
-					Name:        host,
-					WindowSize:  20,
-					MinCalls:    10,
-					FailureRate: 0.6,
-					OpenFor:     c.openFor,
-					MaxOpenFor:  4 * c.openFor,
-					// A 409 means "your first request is still running":
-					// not a sign that the server is failing.
-					IsFailure: func(err error) bool { return !inProgress(err) },
-					Observer:  c.observer,
-				}),
+				b,
 				timeout.New(c.attemptTimeout),
 			)
 		},
