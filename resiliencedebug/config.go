@@ -20,7 +20,8 @@ type Config struct {
 	// checks, and a false answers 403. Typical checks are an admin session
 	// cookie or a loopback remote address. It must be set when Actions is;
 	// it is not consulted for reading the page, the snapshot or the stream
-	// (guard the admin mux for those). Zero means no function.
+	// (guard the admin mux for those). Zero means none, which is valid only
+	// with Actions off.
 	Authorize func(*http.Request) bool
 
 	// MaxNames bounds how many (policy, name) pairs the dashboard keeps

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/magicmagnets/resilience"
 	"github.com/magicmagnets/resilience/breaker"
 	"github.com/magicmagnets/resilience/resiliencedebug"
 )
@@ -30,6 +31,7 @@ func TestManyNamesAreFoldedIntoOther(t *testing.T) {
 	assert.True(t, other.Other)
 	assert.Equal(t, "other", other.Name)
 	assert.Equal(t, uint64(names-50), other.Calls, "the pairs past the bound count in other")
+	assert.Empty(t, other.Policy)
 	assert.Equal(t, uint64(1), tile(t, d, "retry", "user-0").Calls, "the first pairs keep their tiles")
 	assert.Equal(t, uint64(1), tile(t, d, "breaker", "registered").Calls, "a registered policy is never folded")
 }
@@ -42,6 +44,7 @@ func TestIdleNamesLeaveAndFreeTheirPlaces(t *testing.T) {
 		time.Sleep(time.Minute)
 		call(d, "retry", "b", time.Millisecond, nil) // b stays busy
 		call(d, "retry", "c", time.Millisecond, nil) // past the bound
+		d.Observe(resilience.Event{Policy: "breaker", Name: "d", Kind: resilience.KindStateChange, From: "closed", To: "open"})
 		time.Sleep(time.Minute)
 
 		snap := d.Snapshot() // a has had no event for two minutes: it leaves
@@ -50,6 +53,7 @@ func TestIdleNamesLeaveAndFreeTheirPlaces(t *testing.T) {
 			names = append(names, tl.Name)
 		}
 		assert.Equal(t, []string{"b", "other"}, names)
+		assert.Empty(t, snap.Policies[1].State, "other has no state of its own")
 
 		call(d, "retry", "c", time.Millisecond, nil) // now has a place
 		assert.Equal(t, uint64(1), tile(t, d, "retry", "c").Calls)

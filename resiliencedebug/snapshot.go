@@ -105,6 +105,9 @@ func (d *Dashboard) Snapshot() Snapshot {
 	})
 	if o := d.other.read(now); o.any() {
 		t := tileOf(o)
+		// A state or limit would be that of whichever folded pair
+		// reported last: say none.
+		t.State, t.Limit = "", nil
 		t.Name, t.Other = "other", true
 		tiles = append(tiles, t)
 	}
