@@ -15,6 +15,6 @@ func (s *Store) TakeAs(ctx context.Context, id, key string, l ratelimit.Limit, n
 }
 
 // ParseTake is parseTake, for replies Redis would not send.
-func ParseTake(cmd *redis.Cmd, l ratelimit.Limit, n int) (ratelimit.Decision, error) {
-	return parseTake(cmd, norm(l), n)
+func ParseTake(cmd *redis.Cmd, l ratelimit.Limit) (ratelimit.Decision, error) {
+	return parseTake(cmd, norm(l))
 }

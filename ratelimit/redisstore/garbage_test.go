@@ -77,7 +77,7 @@ func TestReplyOfTheWrongShapeIsAnError(t *testing.T) {
 	} {
 		cmd := redis.NewCmd(t.Context())
 		cmd.SetVal(reply)
-		d, err := redisstore.ParseTake(cmd, hourly, 1)
+		d, err := redisstore.ParseTake(cmd, hourly)
 		assert.ErrorContains(t, err, "redisstore: not a limit: unexpected reply", "%#v", reply)
 		assert.Zero(t, d)
 	}
@@ -97,7 +97,7 @@ func TestReplyIsReadIntoADecision(t *testing.T) {
 	} {
 		cmd := redis.NewCmd(t.Context())
 		cmd.SetVal(c.reply)
-		d, err := redisstore.ParseTake(cmd, hourly, 1)
+		d, err := redisstore.ParseTake(cmd, hourly)
 		require.NoError(t, err)
 		assert.Equal(t, c.want, d, "%v", c.reply)
 	}

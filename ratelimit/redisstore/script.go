@@ -96,13 +96,13 @@ return {1, rem, 0, reset}
 const maxReply = 1<<63 - 1024
 
 // errGarbage is matched by the error of a Take that Redis answered with
-// something other than a decision: a key of another type, a hash that is
-// not a limit, a reply of the wrong shape.
+// something other than a decision: a key of another type, a string that
+// is not a limit, a reply of the wrong shape.
 var errGarbage = errors.New("redisstore: not a limit")
 
-// parseTake turns the script's reply into a Decision for a Take of n
-// tokens of the normalised limit l.
-func parseTake(cmd *redis.Cmd, l ratelimit.Limit, n int) (ratelimit.Decision, error) {
+// parseTake turns the script's reply into a Decision for a Take of the
+// normalised limit l.
+func parseTake(cmd *redis.Cmd, l ratelimit.Limit) (ratelimit.Decision, error) {
 	if err := cmd.Err(); err != nil {
 		if redis.HasErrorPrefix(err, "WRONGTYPE") || strings.HasPrefix(err.Error(), "redisstore: ") {
 			return ratelimit.Decision{}, fmt.Errorf("%w: %w", errGarbage, err)

@@ -216,7 +216,7 @@ func (s *Store) run(ctx context.Context, id, key string, l ratelimit.Limit, n in
 	defer cancel()
 	cmd := takeScript.Run(ctx, s.client, []string{s.prefix + key},
 		id, strconv.FormatFloat(interval(l), 'g', -1, 64), l.Burst, n, s.keepMillis)
-	return parseTake(cmd, l, n)
+	return parseTake(cmd, l)
 }
 
 // degrade decides a Take while Redis fails: locally at Rate/Replicas, or,
