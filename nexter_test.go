@@ -20,6 +20,7 @@ import (
 	"github.com/magicmagnets/resilience/fallback"
 	"github.com/magicmagnets/resilience/hedge"
 	"github.com/magicmagnets/resilience/idempotency"
+	"github.com/magicmagnets/resilience/ratelimit"
 	"github.com/magicmagnets/resilience/resiliencetest"
 	"github.com/magicmagnets/resilience/retry"
 	"github.com/magicmagnets/resilience/timeout"
@@ -67,6 +68,9 @@ func moduleSubjects() []moduleSubject {
 			// overlap (the counters are not atomic): a failure starts the
 			// hedge at once, after the attempt it follows.
 			return hedge.New(hedge.Config{Name: "h", Delay: time.Hour, Observer: obs}), nil
+		}},
+		{name: "ratelimit", make: func(obs resilience.Observer) (resilience.Policy, func() any) {
+			return ratelimit.New(ratelimit.Config{Name: "r", Rate: 10, Burst: 2, MaxWait: 50 * time.Millisecond, Observer: obs}), nil
 		}},
 		{name: "timeout", make: func(obs resilience.Observer) (resilience.Policy, func() any) {
 			return timeout.New(50*time.Millisecond).WithObserver("t", obs), nil

@@ -84,9 +84,9 @@ var ErrNoValue = errors.New("resilience: no value")
 // If such a type overrides Do, it must override DoNext as well, or Chain
 // will call the embedded policy's DoNext and bypass the override.
 //
-// The policies of this module's packages (retry, breaker, timeout,
-// fallback, idempotency, resiliencetest) all implement Nexter; a
-// [PolicyFunc] does not, and gets the closure.
+// The policies of this module's packages (retry, hedge, breaker, timeout,
+// fallback, idempotency, ratelimit, bulkhead, adaptive, resiliencetest) all
+// implement Nexter; a [PolicyFunc] does not, and gets the closure.
 type Nexter interface {
 	Policy
 	DoNext(ctx context.Context, next Policy, fn Func) error
@@ -98,12 +98,17 @@ type Nexter interface {
 //
 // The recommended order is
 //
-//	Chain(fallback, timeout.New(total), retry.New(...), breaker.New(...), timeout.New(perAttempt))
+//	Chain(fallback, timeout.New(total), retry.New(...), breaker.New(...), limit, timeout.New(perAttempt))
 //
 // a fallback that answers once everything inside it has given up, a total
 // deadline for the whole call, then retries, each attempt guarded by the
-// breaker (so every attempt is counted and an open breaker rejects fast)
-// and by its own timeout (so one hung attempt cannot use up the total).
+// breaker (so every attempt is counted and an open breaker rejects fast),
+// by an optional limit on what reaches the dependency (a ratelimit,
+// bulkhead, adaptive.Limiter or adaptive.Throttler, whose refusals the
+// breaker does not count as failures) and by its own timeout (so one hung
+// attempt cannot use up the total). A hedge.Policy takes retry's place,
+// sharing a retry.Budget with any retries so that together they cannot
+// multiply the load.
 //
 // Chain() with no policies runs fn directly; Chain(p) is p. Nested chains are
 // flattened. A nil policy, untyped or typed (a nil *retry.Policy, say), is a
