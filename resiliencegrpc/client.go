@@ -12,7 +12,6 @@ import (
 	"github.com/magicmagnets/resilience"
 	"github.com/magicmagnets/resilience/hedge"
 	"github.com/magicmagnets/resilience/idempotency"
-	"github.com/magicmagnets/resilience/internal/emit"
 	"github.com/magicmagnets/resilience/retry"
 )
 
@@ -25,7 +24,7 @@ type client struct {
 	retryAborted   bool
 	streamRetry    func(string) *retry.Policy
 	maxReplay      int
-	em             emit.Emitter
+	em             emitter
 }
 
 func newClient(c Config) *client {
@@ -39,7 +38,7 @@ func newClient(c Config) *client {
 		retryAborted:   slices.Contains(c.RetryCodes, codes.Aborted),
 		streamRetry:    c.StreamRetry,
 		maxReplay:      cmp.Or(c.MaxReplayBytes, defaultMaxReplayBytes),
-		em:             emit.Emitter{Policy: "resiliencegrpc", Name: c.Name, Observer: c.Observer},
+		em:             emitter{Policy: "resiliencegrpc", Name: c.Name, Observer: c.Observer},
 	}
 	switch {
 	case c.PerMethod != nil:

@@ -14,7 +14,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/magicmagnets/resilience"
-	"github.com/magicmagnets/resilience/internal/emit"
 	"github.com/magicmagnets/resilience/ratelimit"
 )
 
@@ -89,7 +88,7 @@ type Store struct {
 	failClosed bool
 	timeout    time.Duration
 	keepMillis any // int64: the shortest TTL a key is given, how long a re-send is recognised; boxed once
-	em         emit.Emitter
+	em         emitter
 	local      *ratelimit.MemoryStore // decides while Redis fails; nil under FailClosed
 
 	idPrefix string        // random per Store: the request ids of two stores never meet
@@ -136,7 +135,7 @@ func New(client redis.UniversalClient, c Config) *Store {
 		failClosed: c.FailClosed,
 		timeout:    c.Timeout,
 		keepMillis: 2 * millis(c.Timeout),
-		em:         emit.Emitter{Policy: "ratelimit", Name: c.Name, Observer: c.Observer},
+		em:         emitter{Policy: "ratelimit", Name: c.Name, Observer: c.Observer},
 		idPrefix:   hex.EncodeToString(b[:]) + "-",
 		epoch:      time.Now(),
 	}
