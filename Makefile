@@ -4,7 +4,7 @@ MODULES := $(sort $(patsubst %/go.mod,%,$(shell find . -name go.mod -not -path '
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
 BENCHSTAT := golang.org/x/perf/cmd/benchstat@v0.0.0-20250813145418-2f7363a06fe1
 
-.PHONY: help test lint tidy release-check bench compare demo quickstart integration bench-stores chaos
+.PHONY: help test lint tidy release-check bench compare demo quickstart integration bench-stores chaos overload hedging dashboard-png
 
 ## help: list the targets with what each does.
 help:
@@ -60,14 +60,26 @@ demo:
 quickstart:
 	go run ./examples/quickstart
 
-## integration: start Redis and PostgreSQL on loopback, run the tests that need them, stop them.
+## integration: start Redis and PostgreSQL on loopback (and install Chromium), run the tests that need them, stop them.
 integration:
-	bash .ci/services.sh sh -c 'for m in idempotency/redisstore idempotency/pgstore examples/payments; do (cd $$m && go test -race -count=1 ./...) || exit 1; done'
+	bash .ci/services.sh sh -c 'for m in idempotency/redisstore idempotency/pgstore ratelimit/redisstore resiliencedebug/browser examples/payments; do (cd $$m && go test -race -count=1 ./...) || exit 1; done'
 
-## bench-stores: the Redis and PostgreSQL store benchmarks, next to redis-benchmark and pgbench.
+## bench-stores: the Redis and PostgreSQL store benchmarks and the Redis rate-limit decision, next to redis-benchmark and pgbench.
 bench-stores:
-	bash .ci/services.sh sh -c 'idempotency/redisstore/bench.sh && idempotency/pgstore/bench.sh'
+	bash .ci/services.sh sh -c 'idempotency/redisstore/bench.sh && idempotency/pgstore/bench.sh && ratelimit/redisstore/bench.sh'
 
 ## chaos: the real-fault suite: keyed orders through Toxiproxy faults, two replicas, Redis then PostgreSQL; fails on a double charge or a lost order.
 chaos:
 	bash .ci/services.sh sh -c 'cd chaos && go run .'
+
+## overload: regenerate docs/overload.md (the simulation, then the loopback HTTP part).
+overload:
+	go run ./examples/overload && go run ./examples/overload -http
+
+## hedging: regenerate docs/hedging.md (the simulated fan-out and hedged GETs on loopback).
+hedging:
+	go run ./examples/hedging
+
+## dashboard-png: retake docs/dashboard.png in headless Chromium (installed by .ci/services.sh).
+dashboard-png:
+	bash .ci/services.sh sh -c 'cd resiliencedebug/browser && go test -count=1 -run TestPage . -args -update'

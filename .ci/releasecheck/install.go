@@ -78,7 +78,32 @@ func install(dir, root string, ws workspace, rel map[string][]string, env []stri
 		}
 		fmt.Printf("releasecheck: go %s: ok in %.1fs\n", strings.Join(args, " "), time.Since(start).Seconds())
 	}
-	return nil
+	out, err = goOutput(dir, env, "list", "-deps", "-f", "{{with .Module}}{{.Path}}{{end}} {{.ImportPath}} {{join .Imports \" \"}}", "./...")
+	if err != nil {
+		return err
+	}
+	return noCoreInternal(string(out), ws.core().path)
+}
+
+// noCoreInternal fails when a package of a nested module imports one of the
+// core's internal packages (from go list lines of a module path, an import
+// path and its imports): Go allows it by path, but a later release of the
+// core may change its internal API and break the nested module's tagged
+// versions.
+func noCoreInternal(list, core string) error {
+	var errs []error
+	for line := range strings.Lines(list) {
+		f := strings.Fields(line)
+		if len(f) < 2 || f[0] == core || !strings.HasPrefix(f[0], core+"/") {
+			continue
+		}
+		for _, imp := range f[2:] {
+			if strings.HasPrefix(imp, core+"/internal/") || imp == core+"/internal" {
+				errs = append(errs, fmt.Errorf("%s imports %s, an internal package of the core", f[1], imp))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // importable returns the import paths of the packages a user can import,

@@ -168,3 +168,21 @@ func TestSumLinesSplitsTheRepositorysLinesFromTheRest(t *testing.T) {
 	assert.Equal(t, "example.com/library v1.0.0 h1:c=\nother.org/m v1.0.0 h1:d=\n", string(withoutRepo(sum, ws)))
 	assert.Equal(t, "example.com/lib v0.1.0 h1:a=\nexample.com/lib/store v0.1.0/go.mod h1:b=\n", string(onlyRepo(sum, ws)))
 }
+
+func TestNoCoreInternalRefusesANestedModuleImportingTheCoresInternals(t *testing.T) {
+	const core = "example.com/core"
+	list := core + " " + core + "/internal/emit fmt\n" +
+		core + " " + core + "/retry " + core + "/internal/emit\n" +
+		core + "/store " + core + "/store " + core + "/retry " + core + "/internal/emit\n" +
+		core + "/other " + core + "/other fmt\n"
+	err := noCoreInternal(list, core)
+	if err == nil || !strings.Contains(err.Error(), core+"/store imports "+core+"/internal/emit") {
+		t.Fatalf("noCoreInternal = %v, want the nested module's import named", err)
+	}
+	if strings.Contains(err.Error(), core+"/retry imports") {
+		t.Fatalf("the core's own packages may import its internals: %v", err)
+	}
+	if err := noCoreInternal(core+"/other "+core+"/other fmt "+core+"/retry\n", core); err != nil {
+		t.Fatalf("a nested module on the exported API: %v", err)
+	}
+}
