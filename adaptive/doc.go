@@ -14,7 +14,7 @@
 // # Limiter
 //
 // A Limiter admits a call while fewer than Limit calls are in flight and
-// refuses it otherwise; each finished call is a sample that moves the limit.
+// refuses it otherwise; finished calls are samples that move the limit.
 // The algorithms are Netflix's concurrency-limits (Gradient2Limit, AIMDLimit,
 // VegasLimit) with its published defaults: a limit that starts at 20 and
 // stays within [20, 200]; Gradient2 with smoothing 0.2, a long latency
@@ -22,6 +22,14 @@
 // with a backoff ratio of 0.9 and a 5s timeout; Vegas with alpha 3·log10
 // and beta 6·log10 of the limit. See [Algorithm] for each and where this
 // package departs from Netflix.
+//
+// Vegas and Gradient2 are fed as Netflix runs them, through its
+// WindowedLimit: the calls that end within a window of about a second make
+// one sample (their mean latency, the most calls in flight, a drop if any
+// dropped), so the limit moves once a second. Every single call as a sample
+// reads the spread of a service's own latencies as queueing, and holds the
+// limit at its floor; see [LimiterConfig.Window]. AIMD, which follows only
+// drops, moves on every call.
 //
 // Which to use: AIMD for clients, Vegas or Gradient2 (the default) for
 // servers. A client's latency includes the network and other clients'

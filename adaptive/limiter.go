@@ -39,7 +39,7 @@ type Limiter struct {
 	_        [56]byte
 
 	mu  sync.Mutex // guards alg
-	alg limitalg.Algorithm
+	alg *limitalg.SampleWindow
 }
 
 var _ resilience.Nexter = (*Limiter)(nil)
@@ -108,7 +108,9 @@ func (l *Limiter) rejected() {
 // Done ends the call with its outcome err and samples it: its latency
 // (the time since Allow) and the calls in flight when it was admitted go
 // to the algorithm, as a drop when err is one (LimiterConfig.IsDrop) and
-// otherwise as a success, whatever err is. It emits KindCall with err and
+// otherwise as a success, whatever err is — at once, or in the current
+// sample window (LimiterConfig.Window), which reaches the algorithm when
+// the first call ending after it closes it. It emits KindCall with err and
 // the latency, and KindLimitChange when the limit moved.
 //
 // Done does not tell the caller's own cancellation apart: a caller that
@@ -117,9 +119,10 @@ func (p Permit) Done(err error) {
 	if p.l == nil {
 		return
 	}
-	rtt := time.Since(p.l.epoch) - p.start
+	now := time.Since(p.l.epoch)
+	rtt := now - p.start
 	p.l.inflight.Add(-1)
-	p.l.sample(rtt, p.inflight, err != nil && p.l.isDrop(err))
+	p.l.sample(now, rtt, p.inflight, err != nil && p.l.isDrop(err))
 	p.l.em.Emit(resilience.Event{Kind: resilience.KindCall, Duration: rtt, Err: err})
 }
 
@@ -134,12 +137,13 @@ func (p Permit) Ignore() {
 	p.l.inflight.Add(-1)
 }
 
-// sample tells the algorithm about one call and publishes the new limit.
-// The observer hears of a change after the lock is released.
-func (l *Limiter) sample(rtt time.Duration, inflight int, drop bool) {
+// sample tells the algorithm's window about one call that ended at now
+// (time since epoch) and publishes the new limit. The observer hears of a
+// change after the lock is released.
+func (l *Limiter) sample(now, rtt time.Duration, inflight int, drop bool) {
 	l.mu.Lock()
 	from := int(l.limit.Load()) // the algorithm's last answer: only sample stores it, under the lock
-	to := l.alg.Update(rtt, inflight, drop)
+	to := l.alg.Sample(now, rtt, inflight, drop)
 	if to != from {
 		l.limit.Store(int64(to))
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,29 +30,30 @@ func TestLimiterDefaultsAreNetflixsGradient2(t *testing.T) {
 func TestLimiterGradient2LowersTheLimitWhenLatencyRisesAndRecovers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		// 64 callers against a limit of at most 100: the limiter is in use
-		// (at least half the limit in flight), so Gradient2 moves it.
+		// (at least half the limit in flight), so Gradient2 moves it, once
+		// a one-second window.
 		l := adaptive.NewLimiter(adaptive.LimiterConfig{InitialLimit: 40, MinLimit: 5, MaxLimit: 100})
 		var latency atomic.Int64
-		latency.Store(int64(10 * time.Millisecond))
+		latency.Store(int64(100 * time.Millisecond))
 		stop := make(chan struct{})
 		wg := load(l, 64, func() time.Duration { return time.Duration(latency.Load()) }, stop)
 
-		time.Sleep(3 * time.Second)
+		time.Sleep(30 * time.Second)
 		steady := l.Limit()
-		require.Greater(t, steady, 40, "steady latency under load lets the limit grow")
+		require.Greater(t, steady, 55, "steady latency under load lets the limit grow, by up to 0.8 a window")
 
-		latency.Store(int64(40 * time.Millisecond))
+		latency.Store(int64(400 * time.Millisecond))
 		lowest := steady
 		for range 100 {
-			time.Sleep(10 * time.Millisecond)
+			time.Sleep(100 * time.Millisecond)
 			lowest = min(lowest, l.Limit())
 		}
-		assert.Less(t, lowest, steady*3/4, "latency four times its average cuts the limit")
+		assert.Less(t, lowest, steady*2/3, "latency four times its average cuts the limit by about a tenth a window")
 
-		latency.Store(int64(10 * time.Millisecond))
-		time.Sleep(3 * time.Second)
+		latency.Store(int64(100 * time.Millisecond))
+		time.Sleep(30 * time.Second)
 		assert.Greater(t, l.Limit(), lowest+10, "the limit recovers once latency falls")
-		t.Logf("limit: %d at 10ms, down to %d at 40ms, %d at 10ms again", steady, lowest, l.Limit())
+		t.Logf("limit: %d at 100ms, down to %d at 400ms, %d at 100ms again", steady, lowest, l.Limit())
 
 		close(stop)
 		wg.Wait()
@@ -95,29 +97,17 @@ func TestLimiterAIMDTimesOutSlowCalls(t *testing.T) {
 
 func TestLimiterVegasGrowsWithoutQueueingAndShrinksWithIt(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		rec := &resiliencetest.Recorder{}
-		l := adaptive.NewLimiter(adaptive.LimiterConfig{Algorithm: adaptive.Vegas, InitialLimit: 50, MinLimit: 5, MaxLimit: 1000, Observer: rec})
-		wave(l, 50, 10*time.Millisecond, nil) // sets the no-load latency
-		for range 2 {
-			wave(l, l.Limit(), 10*time.Millisecond, nil)
-		}
+		l := adaptive.NewLimiter(adaptive.LimiterConfig{Algorithm: adaptive.Vegas, InitialLimit: 50, MinLimit: 5, MaxLimit: 1000})
+		waves(l, 20*time.Second, 10*time.Millisecond, nil)
 		grown := l.Limit()
-		assert.Greater(t, grown, 200, "latency at its minimum: the limit grows by 6·log10 a call")
+		assert.Greater(t, grown, 150, "latency at its minimum: the limit grows by 6·log10 a window")
 
 		// Latency three times its minimum is a queue of 2/3 of the limit:
-		// the limit falls by log10 a call. (Vegas measures its minimum
-		// again after some 30 × limit calls, so it later grows again: the
-		// lowest limit is what shows the fall.)
-		rec.Reset()
-		wave(l, grown, 30*time.Millisecond, nil)
-		lowest := grown
-		for _, e := range ofKind(rec, resilience.KindLimitChange) {
-			var to int
-			_, err := fmt.Sscan(e.To, &to)
-			require.NoError(t, err)
-			lowest = min(lowest, to)
-		}
-		assert.Less(t, lowest, grown/2)
+		// the limit falls by log10 (2) a window. (Vegas measures its
+		// minimum again after some 30 × limit windows, far beyond this.)
+		waves(l, 20*time.Second, 30*time.Millisecond, nil)
+		assert.Less(t, l.Limit(), grown-30)
+		t.Logf("limit: %d at the minimum latency, %d after 20 s at three times it", grown, l.Limit())
 	})
 }
 
@@ -127,18 +117,86 @@ func TestLimiterKeepsWithinMinAndMax(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				l := adaptive.NewLimiter(adaptive.LimiterConfig{Algorithm: alg, MinLimit: 10, MaxLimit: 30})
 				assert.Equal(t, 20, l.Limit())
-				wave(l, 20, time.Millisecond, nil)
-				for range 100 {
-					wave(l, 30, time.Millisecond, nil)
-				}
+				waves(l, 40*time.Second, 10*time.Millisecond, nil)
 				assert.Equal(t, 30, l.Limit(), "successes at full use stop at MaxLimit")
-				for range 100 {
-					wave(l, 30, time.Millisecond, context.DeadlineExceeded)
-				}
+				waves(l, 40*time.Second, 10*time.Millisecond, context.DeadlineExceeded)
 				assert.Equal(t, 10, l.Limit(), "drops stop at MinLimit")
 			})
 		})
 	}
+}
+
+// noisyLoad runs workers that call l.Do without a pause, each call taking
+// an exponential latency of mean 50 ms drawn from a seeded source, for d.
+func noisyLoad(l *adaptive.Limiter, workers int, d time.Duration) {
+	var mu sync.Mutex
+	r := rand.New(rand.NewPCG(17, 17))
+	latency := func() time.Duration {
+		mu.Lock()
+		defer mu.Unlock()
+		return time.Duration(r.ExpFloat64() * float64(50*time.Millisecond))
+	}
+	stop := make(chan struct{})
+	wg := load(l, workers, latency, stop)
+	time.Sleep(d)
+	close(stop)
+	wg.Wait()
+}
+
+// The overload study's finding: a service with a noisy (exponential)
+// service time, at a fixed concurrency well below its capacity, pinned
+// Gradient2 to its floor when every call was a sample. Windows of calls
+// let it grow until the callers use less than half of it.
+func TestLimiterGradient2WindowsNoisyLatency(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := adaptive.NewLimiter(adaptive.LimiterConfig{})
+		noisyLoad(l, 40, 60*time.Second)
+		assert.GreaterOrEqual(t, l.Limit(), 60, "40 callers: the limit grows to about twice what they use")
+		t.Logf("windowed: %d", l.Limit())
+	})
+	synctest.Test(t, func(t *testing.T) {
+		l := adaptive.NewLimiter(adaptive.LimiterConfig{Window: -1})
+		noisyLoad(l, 40, 60*time.Second)
+		assert.LessOrEqual(t, l.Limit(), 25, "every call a sample: held near MinLimit 20")
+		t.Logf("per call: %d", l.Limit())
+	})
+}
+
+func TestLimiterDropInAWindowLowersTheLimitAtItsEnd(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &resiliencetest.Recorder{}
+		l := adaptive.NewLimiter(adaptive.LimiterConfig{InitialLimit: 100, MinLimit: 1, MaxLimit: 1000, Observer: rec})
+		wave(l, 1, 10*time.Millisecond, nil) // ends the first, one-sample window
+		start := time.Now()
+		for range 9 {
+			wave(l, 100, 10*time.Millisecond, nil)
+		}
+		wave(l, 1, 10*time.Millisecond, context.DeadlineExceeded)
+		assert.Equal(t, 100, l.Limit(), "the drop waits for its window to end")
+		time.Sleep(time.Second - time.Since(start))
+		wave(l, 1, 10*time.Millisecond, nil) // the first call to end after the window
+		assert.Equal(t, 90, l.Limit(), "the window with a drop among 901 successes is the steepest fall: 0.9·100 + 0.8")
+		ch := ofKind(rec, resilience.KindLimitChange)
+		require.Len(t, ch, 1)
+		assert.Equal(t, "100", ch[0].From)
+		assert.Equal(t, "90", ch[0].To)
+	})
+}
+
+func TestLimiterWindowChoosesHowCallsAreSampled(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := adaptive.NewLimiter(adaptive.LimiterConfig{InitialLimit: 100, MinLimit: 1, MaxLimit: 1000, Window: -1})
+		wave(l, 1, 10*time.Millisecond, context.DeadlineExceeded)
+		assert.Equal(t, 90, l.Limit(), "negative: Gradient2 moves on every call")
+
+		l = adaptive.NewLimiter(adaptive.LimiterConfig{Algorithm: adaptive.AIMD, InitialLimit: 100, MinLimit: 1, Window: 200 * time.Millisecond})
+		wave(l, 1, 10*time.Millisecond, nil) // ends the first, one-sample window
+		wave(l, 10, 10*time.Millisecond, context.DeadlineExceeded)
+		assert.Equal(t, 100, l.Limit(), "positive: AIMD waits for the window")
+		time.Sleep(200 * time.Millisecond)
+		wave(l, 1, 10*time.Millisecond, nil)
+		assert.Equal(t, 90, l.Limit(), "a window of eleven calls with drops is one drop")
+	})
 }
 
 func TestLimiterNeverAdmitsMoreThanItsLimit(t *testing.T) {
@@ -378,6 +436,8 @@ func TestLimiterConfigValidate(t *testing.T) {
 		{adaptive.LimiterConfig{InitialLimit: 300}, "InitialLimit 300 is outside [MinLimit 20, MaxLimit 200]"},
 		{adaptive.LimiterConfig{InitialLimit: 5, MinLimit: 10}, "InitialLimit 5 is outside"},
 		{adaptive.LimiterConfig{Algorithm: 9}, "unknown Algorithm(9)"},
+		{adaptive.LimiterConfig{Window: 99 * time.Millisecond}, "Window 99ms is below 100ms"},
+		{adaptive.LimiterConfig{Window: time.Nanosecond}, "Window 1ns is below 100ms"},
 	}
 	for _, c := range cases {
 		err := c.c.Validate()
@@ -392,6 +452,9 @@ func TestLimiterConfigValidate(t *testing.T) {
 		{MinLimit: 300}, // MaxLimit defaults to 300, Initial to 300
 		{InitialLimit: 1, MinLimit: 1, MaxLimit: 1},
 		{Algorithm: adaptive.Vegas},
+		{Window: -1},
+		{Window: adaptive.MinWindow},
+		{Algorithm: adaptive.AIMD, Window: time.Minute},
 	} {
 		assert.NoError(t, c.Validate(), "%+v", c)
 	}

@@ -51,6 +51,15 @@ func wave(l *adaptive.Limiter, n int, rtt time.Duration, err error) int {
 	return len(ps)
 }
 
+// waves runs waves that fill l's limit, each taking rtt and ending with err,
+// for d of the bubble's time: with the default one-second sample window of
+// Vegas and Gradient2, d/time.Second windows.
+func waves(l *adaptive.Limiter, d, rtt time.Duration, err error) {
+	for end := time.Now().Add(d); time.Now().Before(end); {
+		wave(l, l.Limit(), rtt, err)
+	}
+}
+
 // load runs workers goroutines that call l.Do until stop is closed, each
 // call taking latency() (sleeping in the bubble); a refused worker waits a
 // millisecond and tries again.
