@@ -21,33 +21,52 @@ type overloadErr struct{}
 func (overloadErr) Error() string  { return "503" }
 func (overloadErr) Overload() bool { return true }
 
-// The simulation runs limitalg's algorithms directly, admitting a call while
-// fewer than Limit() are in flight and feeding every finished call's
-// latency, in-flight count at its start and drop to Update. adaptive.Limiter
-// must decide exactly so: the same admissions and the same limit at every
-// step of a script of calls that start, finish (fast or slow, as successes,
-// timeouts or 503s) in random order, in a synctest bubble.
+// counted counts the samples its algorithm is given.
+type counted struct {
+	limitalg.Algorithm
+	updates int
+}
+
+func (c *counted) Update(rtt time.Duration, inflight int, dropped bool) int {
+	c.updates++
+	return c.Algorithm.Update(rtt, inflight, dropped)
+}
+
+// The simulation runs limitalg's algorithms behind limiterWindow's sample
+// window, admitting a call while fewer than Limit() are in flight and
+// feeding every finished call's end, latency, in-flight count at its start
+// and drop to the window. adaptive.Limiter with its default window must
+// decide exactly so: the same admissions and the same limit at every step
+// of a script of calls that start, finish (fast or slow, as successes,
+// timeouts or 503s) in random order, over a few hundred windows, in a
+// synctest bubble.
 func TestLimiterDecidesAsTheSimulationsAlgorithm(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		alg   adaptive.Algorithm
-		model func() limitalg.Algorithm
+		model func(limitalg.Bounds) limitalg.Algorithm
 		steps int
 	}{
-		{"Gradient2", adaptive.Gradient2, func() limitalg.Algorithm { return limitalg.NewGradient2(limitalg.Gradient2Config{}) }, 20000},
-		{"AIMD", adaptive.AIMD, func() limitalg.Algorithm { return limitalg.NewAIMD(limitalg.AIMDConfig{}) }, 20000},
+		{"Gradient2", adaptive.Gradient2, func(b limitalg.Bounds) limitalg.Algorithm {
+			return limitalg.NewGradient2(limitalg.Gradient2Config{Bounds: b})
+		}, 30000},
+		{"AIMD", adaptive.AIMD, func(b limitalg.Bounds) limitalg.Algorithm { return limitalg.NewAIMD(limitalg.AIMDConfig{Bounds: b}) }, 20000},
 		// Vegas re-measures its no-load latency at a random sample count,
 		// drawn from the simulation's seed there and from math/rand in the
 		// Limiter; before the first such probe (at least 0.5 × 30 × 20 = 300
-		// samples) they must agree.
-		{"Vegas", adaptive.Vegas, func() limitalg.Algorithm {
-			return limitalg.NewVegas(limitalg.VegasConfig{Rand: rand.New(rand.NewPCG(1, 1)).Float64})
-		}, 5000},
+		// samples, here windows) they must agree.
+		{"Vegas", adaptive.Vegas, func(b limitalg.Bounds) limitalg.Algorithm {
+			return limitalg.NewVegas(limitalg.VegasConfig{Bounds: b, Rand: rand.New(rand.NewPCG(1, 1)).Float64})
+		}, 30000},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				real := adaptive.NewLimiter(adaptive.LimiterConfig{Algorithm: tc.alg})
-				model := tc.model()
+				// The default bounds but a start at 100, so that Vegas,
+				// which holds at its floor on this script, has room to move.
+				real := adaptive.NewLimiter(adaptive.LimiterConfig{Algorithm: tc.alg, InitialLimit: 100})
+				epoch := time.Now() // the Limiter's epoch: time stands still in the bubble
+				alg := &counted{Algorithm: tc.model(limitalg.Bounds{Initial: 100, Min: 20, Max: 200})}
+				model := limiterWindow(tc.alg, alg)
 				r := rand.New(rand.NewPCG(7, 7))
 				type call struct {
 					permit   adaptive.Permit
@@ -55,7 +74,7 @@ func TestLimiterDecidesAsTheSimulationsAlgorithm(t *testing.T) {
 					inflight int
 				}
 				var inFlight []call
-				var admitted, refused, drops, samples int
+				var admitted, refused, drops, moves int
 				for i := range tc.steps {
 					// Latency grows with the calls in flight, so that the
 					// algorithms see queueing as well as quiet periods.
@@ -64,25 +83,32 @@ func TestLimiterDecidesAsTheSimulationsAlgorithm(t *testing.T) {
 						j := r.IntN(len(inFlight))
 						c := inFlight[j]
 						inFlight = append(inFlight[:j], inFlight[j+1:]...)
+						// Drops come in spells (a third of the script), so
+						// that windows with and without them both occur.
 						var err error
-						switch r.IntN(10) {
-						case 0:
-							err = context.DeadlineExceeded // a timeout
-						case 1:
-							err = overloadErr{} // a 503
+						if (i/2000)%3 == 2 {
+							switch r.IntN(10) {
+							case 0:
+								err = context.DeadlineExceeded // a timeout
+							case 1:
+								err = overloadErr{} // a 503
+							}
 						}
 						dropped := err != nil
 						if dropped {
 							drops++
 						}
-						if tc.name == "Vegas" && samples >= 299 {
+						if tc.name == "Vegas" && alg.updates >= 299 {
 							c.permit.Ignore()
 							continue
 						}
+						before := model.Limit()
 						c.permit.Done(err)
-						samples++
-						want := model.Update(time.Since(c.start), c.inflight, dropped)
+						want := model.Sample(time.Since(epoch), time.Since(c.start), c.inflight, dropped)
 						require.Equal(t, want, real.Limit(), "step %d: the limit after a sample", i)
+						if want != before {
+							moves++
+						}
 						continue
 					}
 					want := len(inFlight) < model.Limit()
@@ -100,9 +126,11 @@ func TestLimiterDecidesAsTheSimulationsAlgorithm(t *testing.T) {
 				for _, c := range inFlight {
 					c.permit.Ignore()
 				}
+				t.Logf("%d admitted, %d refused, %d drops, %d samples to the algorithm, %d moves of the limit, over %v", admitted, refused, drops, alg.updates, moves, time.Since(epoch))
 				assert.Positive(t, admitted)
 				assert.Positive(t, refused, "the script reaches the limit")
 				assert.Positive(t, drops, "the script drops calls")
+				assert.Greater(t, moves, 20, "the limit moves often enough to be compared")
 			})
 		})
 	}

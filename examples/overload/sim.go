@@ -74,7 +74,7 @@ type job struct {
 
 // clientState is one client instance's policies.
 type clientState struct {
-	limiter  limitalg.Algorithm
+	limiter  *limitalg.SampleWindow
 	inflight int
 	throttle *limitalg.Throttle
 	breaker  *breakerModel
@@ -125,7 +125,7 @@ func simulate(sc scenario, v variant, r *rand.Rand) runResult {
 			c.breaker = newBreakerModel(*v.breaker)
 		}
 	}
-	var serverLimit limitalg.Algorithm
+	var serverLimit *limitalg.SampleWindow
 	if v.server != nil {
 		serverLimit = v.server(r)
 	}
@@ -234,7 +234,7 @@ func simulate(sc scenario, v variant, r *rand.Rand) runResult {
 		if req.limited {
 			req.limited = false
 			c.inflight--
-			c.limiter.Update(now-req.sent, req.inflight, how != ok)
+			c.limiter.Sample(now, now-req.sent, req.inflight, how != ok)
 			recordLimit()
 		}
 		if req.throttled {
@@ -306,7 +306,7 @@ func simulate(sc scenario, v variant, r *rand.Rand) runResult {
 			j := ev.job
 			at(q.now).Served++
 			if serverLimit != nil {
-				serverLimit.Update(q.now-j.admitted, j.inflight, false)
+				serverLimit.Sample(q.now, q.now-j.admitted, j.inflight, false)
 				recordLimit()
 			}
 			if len(waiting) > 0 {
