@@ -130,6 +130,27 @@ func run(o options, w io.Writer) error {
 	}
 	fmt.Fprintf(w, "service-time shapes: %d more shapes × %d variants × %d runs in %v\n", len(shapes)-1, len(lv), min(runs, 5), time.Since(start).Round(time.Millisecond))
 	table += "\n" + shapeTable(sc, shapes, shaped)
+
+	// Capacity that moves: the server loses half its workers for a while,
+	// under a load the full server serves easily; the static bulkhead stays
+	// sized for the full server.
+	csc := capacityScenario(sc)
+	var cv []variant
+	for _, v := range vs {
+		if v.bulkhead > 0 && !v.throttle || v.server != nil || v.client != nil || v.name == "no protection" {
+			cv = append(cv, v)
+		}
+	}
+	start = time.Now()
+	cres := sweep(csc, cv, min(runs, 5), o.seed)
+	fmt.Fprintf(w, "capacity change: %d variants × %d runs in %v\n", len(cv), min(runs, 5), time.Since(start).Round(time.Millisecond))
+	if err := writeCapacityChart(o.out, csc, cv, cres); err != nil {
+		return err
+	}
+	if err := writeRunCSV(filepath.Join(o.out, "capacity-run1.csv"), csc, cres); err != nil {
+		return err
+	}
+	table += "\n" + capacityTable(csc, cres)
 	fmt.Fprint(w, table)
 	return os.WriteFile(filepath.Join(o.out, "results.md"), []byte(table), 0o644)
 }

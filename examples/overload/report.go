@@ -97,18 +97,10 @@ func recoveryCell(r variantResult) string {
 // writeCSV writes every variant's first run second by second, and the
 // summary over all runs.
 func writeCSV(dir string, sc scenario, res []variantResult) error {
-	rows := [][]string{{"variant", "second", "load", "arrived", "offered", "refused", "local", "served", "wasted", "succeeded", "failed", "limit"}}
-	for _, r := range res {
-		for s, x := range r.First.Seconds[:sc.seconds()] {
-			rows = append(rows, []string{r.Variant, strconv.Itoa(s), ftoa(sc.load(time.Duration(s) * time.Second)),
-				strconv.Itoa(x.Arrived), strconv.Itoa(x.Offered), strconv.Itoa(x.Refused), strconv.Itoa(x.Local),
-				strconv.Itoa(x.Served), strconv.Itoa(x.Wasted), strconv.Itoa(x.Succeeded), strconv.Itoa(x.Failed), ftoa(x.Limit)})
-		}
-	}
-	if err := writeRows(filepath.Join(dir, "run1.csv"), rows); err != nil {
+	if err := writeRunCSV(filepath.Join(dir, "run1.csv"), sc, res); err != nil {
 		return err
 	}
-	rows = [][]string{{"variant", "runs", "warm_goodput", "hold_goodput", "hold_goodput_se", "spike_goodput", "spike_goodput_se",
+	rows := [][]string{{"variant", "runs", "warm_goodput", "hold_goodput", "hold_goodput_se", "spike_goodput", "spike_goodput_se",
 		"p50_ms", "p99_ms", "wasted_share", "attempts_per_success_spike", "recovered_runs", "recovery_s", "recovery_s_se"}}
 	for _, r := range res {
 		rows = append(rows, []string{r.Variant, strconv.Itoa(r.Runs), ftoa(r.Warm.Mean), ftoa(r.Hold.Mean), ftoa(r.Hold.SE),
@@ -191,4 +183,60 @@ func perSecond(name string, secs []second, f func(second) float64) series {
 		s.X, s.Y = append(s.X, float64(i)+0.5), append(s.Y, f(x))
 	}
 	return s
+}
+
+// capacityTable returns, per variant, goodput before, during and after the
+// server loses half its workers, the mean limit and the p99 while it has
+// lost them, the wasted work and the recovery.
+func capacityTable(sc scenario, res []variantResult) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "| variant, %g× of %d workers, %d of them for %v | goodput before (/s) | goodput with %d workers (/s) | limit with %d workers | p99 with %d workers | wasted work | recovery to ≥ 90%% of the goodput before | runs recovered |\n",
+		sc.Base, sc.Workers, sc.HoldWorkers, sc.HoldFor, sc.HoldWorkers, sc.HoldWorkers, sc.HoldWorkers)
+	b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, r := range res {
+		lim := "–"
+		if r.Limit.Mean > 0 {
+			lim = fmt.Sprintf("%.0f", r.Limit.Mean)
+		}
+		fmt.Fprintf(&b, "| %s | %.0f | %.0f ± %.0f | %s | %s | %.1f%% | %s | %d of %d |\n",
+			r.Variant, r.Warm.Mean, r.Hold.Mean, r.Hold.SE, lim, ms(r.Latency.quantile(0.99)),
+			100*r.Wasted.Mean, recoveryCell(r), r.Recovered, r.Runs)
+	}
+	return b.String()
+}
+
+// writeRunCSV writes every variant's first run second by second to path.
+func writeRunCSV(path string, sc scenario, res []variantResult) error {
+	rows := [][]string{{"variant", "second", "load", "workers", "arrived", "offered", "refused", "local", "served", "wasted", "succeeded", "failed", "limit"}}
+	for _, r := range res {
+		for s, x := range r.First.Seconds[:sc.seconds()] {
+			t := time.Duration(s) * time.Second
+			rows = append(rows, []string{r.Variant, strconv.Itoa(s), ftoa(sc.load(t)), strconv.Itoa(sc.workers(t)),
+				strconv.Itoa(x.Arrived), strconv.Itoa(x.Offered), strconv.Itoa(x.Refused), strconv.Itoa(x.Local),
+				strconv.Itoa(x.Served), strconv.Itoa(x.Wasted), strconv.Itoa(x.Succeeded), strconv.Itoa(x.Failed), ftoa(x.Limit)})
+		}
+	}
+	return writeRows(path, rows)
+}
+
+// writeCapacityChart draws the first run of every variant of the capacity
+// scenario: goodput, and the limits of the adaptive variants.
+func writeCapacityChart(dir string, sc scenario, vs []variant, res []variantResult) error {
+	lost := &band{From: sc.holdAt().Seconds(), To: sc.spikeAt().Seconds(), Label: fmt.Sprintf("%d of %d workers", sc.HoldWorkers, sc.Workers)}
+	full := sc.capacity()
+	good := chart{Title: "Goodput when the server loses half its workers (run 1)", XLabel: "time (s)", YLabel: "successful requests a second", Band: lost,
+		Refs: []ref{{Y: full, Label: fmt.Sprintf("capacity (%.0f/s)", full)}, {Y: full / 2, Label: fmt.Sprintf("with %d workers (%.0f/s)", sc.HoldWorkers, full/2)}}, YMax: full}
+	limits := chart{Title: "Concurrency limit when the server loses half its workers (run 1)", XLabel: "time (s)", YLabel: "limit (server, or sum of the clients')", Band: lost,
+		Refs: []ref{{Y: float64(sc.Workers), Label: fmt.Sprintf("%d workers", sc.Workers)}, {Y: float64(sc.HoldWorkers), Label: fmt.Sprintf("%d workers", sc.HoldWorkers)}}}
+	for i, r := range res {
+		secs := r.First.Seconds[:sc.seconds()]
+		good.Series = append(good.Series, perSecond(r.Variant, secs, func(s second) float64 { return float64(s.Succeeded) }))
+		if vs[i].server != nil {
+			limits.Series = append(limits.Series, perSecond(r.Variant, secs, func(s second) float64 { return s.Limit }))
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "capacity-goodput.svg"), good.svg(), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "capacity-limits.svg"), limits.svg(), 0o644)
 }

@@ -25,14 +25,19 @@ import "time"
 // Service requests a second), is Base for Warmup, rises linearly to Hold
 // over Ramp, stays at Hold for HoldFor, jumps to Spike for SpikeFor, and
 // falls back to Base for RecoverFor, when the run ends.
+//
+// With HoldWorkers > 0 the server has only that many workers during the
+// hold (a lost instance, a noisy neighbour): jobs in service finish, and no
+// new one starts while as many or more are busy.
 type scenario struct {
-	Clients  int
-	Workers  int
-	Service  time.Duration
-	Slowdown float64
-	Shape    int // of the service time: 0 or 1 exponential, k > 1 Erlang-k
-	Timeout  time.Duration
-	Attempts int
+	Clients     int
+	Workers     int
+	HoldWorkers int // workers during the hold; 0: Workers
+	Service     time.Duration
+	Slowdown    float64
+	Shape       int // of the service time: 0 or 1 exponential, k > 1 Erlang-k
+	Timeout     time.Duration
+	Attempts    int
 
 	Base, Hold, Spike float64 // × capacity
 	Warmup, Ramp      time.Duration
@@ -61,6 +66,25 @@ func quickScenario() scenario {
 	sc := defaultScenario()
 	sc.Workers = 20
 	sc.Warmup, sc.Ramp, sc.HoldFor, sc.SpikeFor, sc.RecoverFor = 10*time.Second, 5*time.Second, 10*time.Second, 10*time.Second, 30*time.Second
+	return sc
+}
+
+// workers returns the server's workers at t.
+func (sc scenario) workers(t time.Duration) int {
+	if sc.HoldWorkers > 0 && t >= sc.holdAt() && t < sc.spikeAt() {
+		return sc.HoldWorkers
+	}
+	return sc.Workers
+}
+
+// capacityScenario is sc with a steady load of 0.8× its nominal capacity
+// for 110 s, during which the server loses half its workers for 30 s, from
+// 40 s: 1.6× what is left. There is no ramp and no spike; the hold is the
+// degraded stretch, and recovery is measured from its end.
+func capacityScenario(sc scenario) scenario {
+	sc.Base, sc.Hold, sc.Spike = 0.8, 0.8, 0.8
+	sc.Warmup, sc.Ramp, sc.HoldFor, sc.SpikeFor, sc.RecoverFor = 40*time.Second, 0, 30*time.Second, 0, 40*time.Second
+	sc.HoldWorkers = sc.Workers / 2
 	return sc
 }
 

@@ -39,6 +39,7 @@ const (
 	retryAt              // a request's next attempt starts
 	served               // the server finishes a job
 	timedOut             // an attempt's timeout fires at the client
+	restored             // the server gets back the workers it lost for the hold
 )
 
 type event struct {
@@ -153,7 +154,8 @@ func simulate(sc scenario, v variant, r *rand.Rand) runResult {
 	held := func() int { return busy + len(waiting) }
 	start := func(j *job) {
 		busy++
-		slow := 1 + sc.Slowdown*float64(min(len(waiting), sc.Workers))/float64(sc.Workers)
+		w := sc.workers(q.now)
+		slow := 1 + sc.Slowdown*float64(min(len(waiting), w))/float64(w)
 		draw := r.ExpFloat64()
 		if sc.Shape > 1 {
 			for range sc.Shape - 1 {
@@ -173,6 +175,16 @@ func simulate(sc scenario, v variant, r *rand.Rand) runResult {
 				sum += clients[i].limiter.Limit()
 			}
 			at(q.now).Limit = float64(sum)
+		}
+	}
+
+	// startWaiting starts queued jobs while a worker is free.
+	startWaiting := func() {
+		for len(waiting) > 0 && busy < sc.workers(q.now) {
+			next := waiting[0]
+			waiting[0] = nil
+			waiting = waiting[1:]
+			start(next)
 		}
 	}
 
@@ -217,7 +229,7 @@ func simulate(sc scenario, v variant, r *rand.Rand) runResult {
 			return
 		}
 		j := &job{req: req, try: req.try, admitted: now, inflight: h + 1}
-		if busy < sc.Workers {
+		if busy < sc.workers(now) {
 			start(j)
 		} else {
 			waiting = append(waiting, j)
@@ -284,6 +296,9 @@ func simulate(sc scenario, v variant, r *rand.Rand) runResult {
 	}
 
 	q.after(gap(), event{kind: arrival})
+	if sc.HoldWorkers > 0 {
+		q.after(sc.spikeAt(), event{kind: restored})
+	}
 	for {
 		ev, more := q.next()
 		if !more || q.now >= end {
@@ -301,6 +316,8 @@ func simulate(sc scenario, v variant, r *rand.Rand) runResult {
 			if ev.req.waiting && ev.req.try == ev.try {
 				endAttempt(ev.req, timedOutAttempt, 0)
 			}
+		case restored:
+			startWaiting()
 		case served:
 			busy--
 			j := ev.job
@@ -309,12 +326,7 @@ func simulate(sc scenario, v variant, r *rand.Rand) runResult {
 				serverLimit.Sample(q.now, q.now-j.admitted, j.inflight, false)
 				recordLimit()
 			}
-			if len(waiting) > 0 {
-				next := waiting[0]
-				waiting[0] = nil
-				waiting = waiting[1:]
-				start(next)
-			}
+			startWaiting()
 			if j.req.waiting && j.req.try == j.try {
 				endAttempt(j.req, ok, 0)
 			} else {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -112,4 +113,40 @@ func TestRecoveryIsTheStartOfTheLastStretchAtNinetyPercent(t *testing.T) {
 	secs[13] = bad // so does the last window, from 12 s
 	_, ok = recovery(sc, secs, 100)
 	assert.False(t, ok, "not recovered when the run ends below 90%")
+}
+
+// With HoldWorkers the server has fewer workers during the hold: what it
+// serves a second falls to what they can do, and comes back after.
+func TestLosingWorkersCapsWhatTheServerServes(t *testing.T) {
+	sc := capacityScenario(quickScenario())
+	require.Equal(t, 10, sc.HoldWorkers)
+	secs := simulate(sc, variantNamed(t, sc, "static bulkhead"), runSource(1, 0)).Seconds
+	served := func(from, to time.Duration) float64 {
+		n := 0
+		for _, s := range secs[int(from/time.Second):int(to/time.Second)] {
+			n += s.Served
+		}
+		return float64(n) / (to - from).Seconds()
+	}
+	load := sc.Base * sc.capacity()
+	assert.InDelta(t, load, served(5*time.Second, sc.holdAt()), 0.1*load, "before: the whole load is served")
+	lost := float64(sc.HoldWorkers) / sc.Service.Seconds()
+	assert.LessOrEqual(t, served(sc.holdAt()+time.Second, sc.spikeAt()), lost, "during: at most what %d workers serve", sc.HoldWorkers)
+	assert.InDelta(t, load, served(sc.spikeAt()+5*time.Second, sc.end()), 0.1*load, "after: the whole load again")
+	assert.Equal(t, sc.Workers, sc.workers(sc.holdAt()-1))
+	assert.Equal(t, sc.HoldWorkers, sc.workers(sc.holdAt()))
+	assert.Equal(t, sc.Workers, sc.workers(sc.spikeAt()))
+}
+
+// A static bulkhead sized for 50 workers lets 35 requests queue when 25 are
+// left, and the queue slows the server; an adaptive limit that follows the
+// latency keeps the queue shorter and serves more.
+func TestAnAdaptiveLimitBeatsAStaticBulkheadWhenCapacityHalves(t *testing.T) {
+	sc := capacityScenario(defaultScenario())
+	bulk := measure(sc, simulate(sc, variantNamed(t, sc, "static bulkhead"), runSource(1, 0)).Seconds)
+	for _, name := range []string{"Vegas (server)", "Gradient2 (server)"} {
+		m := measure(sc, simulate(sc, variantNamed(t, sc, name), runSource(1, 0)).Seconds)
+		assert.Greater(t, m.Hold, 1.1*bulk.Hold, "%s: goodput with half the workers", name)
+		assert.Less(t, m.Limit, float64(sc.Workers), "%s: the limit falls below the lost capacity's workers", name)
+	}
 }
