@@ -1,6 +1,7 @@
 // Package limitalg holds the decision code of package adaptive as pure state
-// machines: the concurrency-limit algorithms (AIMD, Vegas, Gradient2) and the
-// client-side throttle's sliding window and rejection probability.
+// machines: the concurrency-limit algorithms (AIMD, Vegas, Gradient2), the
+// sample window that feeds them, and the client-side throttle's sliding
+// window and rejection probability.
 //
 // Nothing here reads the clock, draws randomness it was not given, takes a
 // lock or starts a goroutine. Time comes in as arguments: a latency is a
@@ -16,7 +17,8 @@
 // (github.com/Netflix/concurrency-limits, concurrency-limits-core,
 // com.netflix.concurrency.limits.limit): AIMDLimit, VegasLimit and
 // Gradient2Limit, with their published defaults; each type's doc says where
-// it departs from them. The throttle is the client-side throttling of the
+// it departs from them. SampleWindow feeds an algorithm once per window of
+// samples, as Netflix's WindowedLimit does, or with every sample. The throttle is the client-side throttling of the
 // Google SRE book, chapter 21 ("Handling Overload").
 package limitalg
 

@@ -115,6 +115,3 @@ func (w *SampleWindow) Sample(now, rtt time.Duration, inflight int, dropped bool
 
 // Limit returns the algorithm's current limit.
 func (w *SampleWindow) Limit() int { return w.alg.Limit() }
-
-// Algorithm returns the algorithm w feeds.
-func (w *SampleWindow) Algorithm() Algorithm { return w.alg }
