@@ -38,12 +38,13 @@ type Breaker struct {
 	mu          sync.Mutex
 	state       State
 	mode        mode
-	gen         uint64     // bumped on every state change; results of older generations are ignored
-	since       time.Time  // when the breaker entered state
-	win         window     // outcomes while closed
-	tripped     counts     // the window's counts when the breaker left Closed
-	consecutive int        // failures in a row while closed
-	openErr     *openError // the rejection error while open
+	gen         uint64      // bumped on every state change; results of older generations are ignored
+	since       time.Time   // when the breaker entered state
+	win         window      // outcomes while closed
+	tw          *timeWindow // win, when it is a time window; set by New
+	tripped     counts      // the window's counts when the breaker left Closed
+	consecutive int         // failures in a row while closed
+	openErr     *openError  // the rejection error while open
 	openFor     time.Duration
 	slots       []probeSlot // while half-open: the probes that hold a slot
 	tickets     uint64      // the last ticket handed to a probe
@@ -102,7 +103,8 @@ func New(c Config) *Breaker {
 		slots:   make([]probeSlot, s.halfOpenProbes),
 	}
 	if s.window > 0 {
-		b.win = newTimeWindow(s.window, now)
+		b.tw = newTimeWindow(s.window, now)
+		b.win = b.tw
 	} else {
 		b.win = newCountWindow(s.windowSize)
 	}
@@ -361,13 +363,11 @@ func (p *Permit) finish(v verdict) *Breaker {
 	if v == ignored && p.probe == 0 {
 		return b.observed() // only a probe has something to give back
 	}
-	timed := b.win.timed()
 	if v == success && o == 0 {
 		if st := b.status.Load(); st&healthy != 0 && st>>genShift == p.gen {
-			if timed && el < 0 {
-				el = time.Since(b.epoch)
-			}
-			if b.win.addSuccess(el) {
+			// A count window needs nothing recorded; a time window counts
+			// the success in its epoch, if that epoch is open.
+			if tw := b.tw; tw == nil || tw.addSuccess(b.elapsed(el)) {
 				if st&observed == 0 {
 					return nil
 				}
@@ -378,7 +378,7 @@ func (p *Permit) finish(v verdict) *Breaker {
 	var now time.Time
 	if el >= 0 {
 		now = b.epoch.Add(el)
-	} else if timed || p.probe != 0 {
+	} else if b.tw != nil || p.probe != 0 {
 		now = time.Now()
 	}
 	b.mu.Lock()
@@ -390,6 +390,14 @@ func (p *Permit) finish(v verdict) *Breaker {
 	}
 	b.changed(ch)
 	return b.observed()
+}
+
+// elapsed returns el, or the time since b.epoch when el is -1 (not read yet).
+func (b *Breaker) elapsed(el time.Duration) time.Duration {
+	if el < 0 {
+		return time.Since(b.epoch)
+	}
+	return el
 }
 
 // observed returns b if it has an observer, nil otherwise.

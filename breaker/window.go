@@ -50,14 +50,10 @@ type window interface {
 	// timed reports whether add and totals need the current time.
 	timed() bool
 	// lockFree reports whether the next success may be recorded without
-	// the breaker's mutex, through addSuccess, given the count of failures
-	// in a row the breaker holds.
+	// the breaker's mutex (a count window: nothing to record; a time
+	// window: through addSuccess), given the failures in a row the breaker
+	// holds.
 	lockFree(consecutive int) bool
-	// addSuccess records a success that finished el after the breaker's
-	// epoch without the breaker's mutex, while lockFree said so. It
-	// returns false when it could not, and the caller must record the
-	// success under the mutex.
-	addSuccess(el time.Duration) bool
 }
 
 // countWindow holds the outcomes of the last len(ring) calls in a ring
@@ -98,8 +94,6 @@ func (w *countWindow) timed() bool { return false }
 func (w *countWindow) lockFree(int) bool {
 	return w.sum.calls == len(w.ring) && w.sum.failures == 0 && w.sum.slow == 0
 }
-
-func (w *countWindow) addSuccess(time.Duration) bool { return true }
 
 // timeWindow holds the outcomes of the calls that finished in the last
 // timeBuckets·width, in timeBuckets buckets of width each, with running
@@ -169,8 +163,11 @@ func (w *timeWindow) timed() bool { return true }
 // adds to its epoch's count, which needs no lock.
 func (w *timeWindow) lockFree(consecutive int) bool { return consecutive == 0 }
 
-// addSuccess counts a success in the lock-free bucket of its epoch, if the
-// mutex holder has opened it. A success whose goroutine stalls between
+// addSuccess counts a success that finished el after the breaker's epoch,
+// without the breaker's mutex, while lockFree said so, in the lock-free
+// bucket of its epoch if the mutex holder has opened it; it returns false
+// when it could not, and the caller must record the success under the
+// mutex. A success whose goroutine stalls between
 // reading its epoch and adding, while the window moves a whole span on, is
 // counted in a later epoch or lost: one call, in a window of many.
 func (w *timeWindow) addSuccess(el time.Duration) bool {
