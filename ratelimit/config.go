@@ -7,8 +7,6 @@ import (
 	"math"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/magicmagnets/resilience"
 )
 
@@ -117,6 +115,23 @@ const maxInterval = 1e30
 // in nanoseconds, at most maxInterval.
 func (l Limit) interval() float64 { return min(float64(l.Per)/l.Rate, maxInterval) }
 
-// perSecond is a normalised limit's rate in tokens per second, as
-// x/time/rate counts it.
-func (l Limit) perSecond() rate.Limit { return rate.Limit(l.Rate / l.Per.Seconds()) }
+// maxNanos bounds a local bucket's interval and tolerance, in
+// nanoseconds: over a hundred years, and far enough below math.MaxInt64
+// that sums of a few of them do not overflow.
+const maxNanos = 1 << 62
+
+// gcraParams returns a normalised limit's emission interval t, tolerance
+// tau and due bound in whole nanoseconds for a local bucket, as the Store
+// contract counts them: t = Per/Rate rounded to the nearest nanosecond
+// (the step of a TAT kept in whole nanoseconds), tau = T·Burst rounded
+// down (so a wait next − tau is rounded up), and due the longest
+// rel + t a take may reach and be due at once, tau with the nanosecond of
+// slack gcra allows for rounding. Each is at most maxNanos.
+func (l Limit) gcraParams() (t, tau, due int64) {
+	ti := l.interval()
+	tauF := ti * float64(l.Burst)
+	t = int64(min(math.Round(ti), maxNanos))
+	tau = int64(min(math.Floor(tauF), maxNanos))
+	due = int64(min(math.Floor(tauF+min(1, ti/2)), maxNanos))
+	return t, tau, due
+}

@@ -3,18 +3,17 @@ package ratelimit
 import (
 	"context"
 	"errors"
-	"sync"
+	"math"
+	"sync/atomic"
 	"time"
-
-	"golang.org/x/time/rate"
 
 	"github.com/magicmagnets/resilience"
 	"github.com/magicmagnets/resilience/internal/emit"
 )
 
 // Limiter limits the rate of the calls it runs: a token bucket of Burst
-// tokens refilled at Rate per Per, local to this process (on
-// golang.org/x/time/rate) or kept by a [Store] shared by a fleet. It is
+// tokens refilled at Rate per Per, local to this process or kept by a
+// [Store] shared by a fleet. It is
 // safe for concurrent use; build it with [New].
 type Limiter struct {
 	core
@@ -58,59 +57,92 @@ func newCore(c Config) core {
 
 // bucket returns a new, full local bucket for the limit.
 func (c *core) bucket() *bucket {
-	return &bucket{lim: rate.NewLimiter(c.limit.perSecond(), c.limit.Burst), epoch: time.Now()}
+	t, tau, due := c.limit.gcraParams()
+	return &bucket{t: t, tau: tau, due: due, epoch: time.Now()}
 }
 
-// bucket is a local token bucket: an x/time/rate Limiter, whose
-// reservations are made and cancelled under mu.
+// bucket is a local token bucket kept as GCRA keeps it: one theoretical
+// arrival time (TAT), in nanoseconds of the monotonic clock since epoch,
+// updated by compare-and-swap. It decides as every [Store] does (see the
+// Store contract): a take at now, with rel = max(TAT−now, 0), is due at
+// once when rel + t is at most due (tau and a nanosecond of slack for
+// rounding), else rel + t − tau from now; taking moves TAT to
+// now + rel + t. A bucket whose TAT has passed is full (Burst
+// tokens); each t of TAT ahead of now is a token spoken for.
 //
-// x/time/rate gives a cancelled reservation's token back only as far as no
-// reservation was made after it, and it orders reservations by the time
-// each caller read before taking its lock. Two refusals cancelled out of
-// order so lose a token for good (the first finds a later reservation and
-// restores nothing; the second restores only its own), and under load the
-// bucket drains: waits of seconds at a rate of 50/s. Under mu, a refusal
-// reserves and cancels with nothing in between, so it restores exactly
-// what it took, and times are read in the order of the reservations.
-// Allow without an observer takes no reservation and skips mu: its
-// lim.Allow either takes a token that is there or changes nothing.
-//
-// Times given to lim come from now, which reads the monotonic clock only.
+// Every change is one CAS from the TAT it read, so a decision and its
+// effect are one step: a refusal writes nothing and so spends nothing, and
+// a token given back (max(TAT, now) − t) returns exactly the one token
+// taken, capped at Burst, whatever was taken since. A waiter's reservation
+// is the TAT moved on past now + tau: later callers queue behind it.
 type bucket struct {
-	mu    sync.Mutex
-	lim   *rate.Limiter
+	tat   atomic.Int64 // ns since epoch; 0 (long past) for a full bucket
+	t     int64        // emission interval Per/Rate, ns, rounded
+	tau   int64        // tolerance T·Burst, ns, rounded down
+	due   int64        // the longest rel + t that is due at once
 	epoch time.Time
 }
 
-// now is the current time for lim: epoch plus the monotonic time since,
-// one clock read where time.Now takes two (wall and monotonic). lim only
-// subtracts and compares its times, which a monotonic reading decides.
-func (b *bucket) now() time.Time { return b.epoch.Add(time.Since(b.epoch)) }
+// now is the time since epoch: one read of the monotonic clock.
+func (b *bucket) now() int64 { return int64(time.Since(b.epoch)) }
+
+// rel is how far the TAT is ahead of now: zero for a full bucket.
+func (b *bucket) rel(now int64) int64 { return max(b.tat.Load()-now, 0) }
 
 // allow takes a token if one is free now.
-func (b *bucket) allow() bool { return b.lim.AllowN(b.now(), 1) }
-
-// reserve reserves a token, due at once or within the wait that ctx's
-// deadline and maxWait permit, or else reserves nothing and returns ok
-// false with the wait a token would have needed.
-func (b *bucket) reserve(ctx context.Context, maxWait time.Duration) (a admission, wait time.Duration, ok bool) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+func (b *bucket) allow() bool {
 	now := b.now()
-	r := *b.lim.ReserveN(now, 1) // never !OK: n is 1 and the burst at least 1
-	wait = r.DelayFrom(now)
-	if wait > 0 && !mayWait(ctx, now, wait, maxWait) {
-		r.CancelAt(now)
-		return admission{}, wait, false
+	for {
+		tat := b.tat.Load()
+		next := satAdd(max(tat-now, 0), b.t)
+		if next > b.due {
+			return false
+		}
+		if b.tat.CompareAndSwap(tat, now+next) {
+			return true
+		}
 	}
-	return admission{b: b, res: r, due: now.Add(wait)}, wait, true
 }
 
-// cancelAt cancels r at t.
-func (b *bucket) cancelAt(r *rate.Reservation, t time.Time) {
-	b.mu.Lock()
-	r.CancelAt(t)
-	b.mu.Unlock()
+// reserve takes a token, due at once or within the wait that ctx's
+// deadline and maxWait permit, or else takes nothing and returns ok false
+// with the wait a token would have needed.
+func (b *bucket) reserve(ctx context.Context, maxWait time.Duration) (a admission, wait time.Duration, ok bool) {
+	now := b.now()
+	for {
+		tat := b.tat.Load()
+		next := satAdd(max(tat-now, 0), b.t)
+		wait = 0
+		if next > b.due {
+			wait = time.Duration(next - b.tau)
+			if !mayWait(ctx, b.epoch.Add(time.Duration(now)), wait, maxWait) {
+				return admission{}, wait, false
+			}
+		}
+		if b.tat.CompareAndSwap(tat, satAdd(now, next)) {
+			return admission{b: b}, wait, true
+		}
+	}
+}
+
+// giveBack returns one token taken from b: the TAT moves back by t from
+// now, if it has passed, so a full bucket stays full.
+func (b *bucket) giveBack() {
+	now := b.now()
+	for {
+		tat := b.tat.Load()
+		if b.tat.CompareAndSwap(tat, max(tat, now)-b.t) {
+			return
+		}
+	}
+}
+
+// satAdd is a+b for a, b >= 0, or math.MaxInt64 when that overflows.
+func satAdd(a, b int64) int64 {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
 }
 
 // Do runs fn when the limit admits it: at once when a token is free;
@@ -202,28 +234,19 @@ func (c *core) call(ctx context.Context, b *bucket, key string, next resilience.
 		err = next.Do(ctx, fn)
 	}
 	if err != nil && b != nil && errors.Is(err, resilience.ErrRejected) {
-		a.giveBack()
+		a.b.giveBack()
 	}
 	return err
 }
 
 // admission is what admit decided for a call it admitted.
 type admission struct {
-	// A local bucket, its reservation and the time its token was due.
-	// The token is given back by cancelling at that time, not later:
-	// x/time/rate restores nothing once a reservation's time has passed.
-	// Cancelled at its due time, a reservation restores one token however
-	// long fn ran, less what reservations made since, with a later due
-	// time, have spoken for.
-	b   *bucket
-	res rate.Reservation
-	due time.Time
+	// The local bucket the call took its token from, which it gives back
+	// to when an inner policy refuses the call.
+	b *bucket
 	// A Store's answer.
 	dec Decision
 }
-
-// giveBack returns a local admission's token to its bucket.
-func (a *admission) giveBack() { a.b.cancelAt(&a.res, a.due) }
 
 // admit waits, if it may, until the limit admits one call and reports how.
 // Its error is ctx.Err() when ctx ended first, or a *LimitedError for a
@@ -243,7 +266,7 @@ func (c *core) admit(ctx context.Context, b *bucket, key string) (admission, err
 		return a, nil
 	}
 	if err := sleep(ctx, wait); err != nil {
-		b.cancelAt(&a.res, b.now())
+		b.giveBack()
 		return admission{}, err
 	}
 	return a, nil

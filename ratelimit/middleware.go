@@ -2,7 +2,6 @@ package ratelimit
 
 import (
 	"errors"
-	"math"
 	"net"
 	"net/http"
 	"strconv"
@@ -108,9 +107,11 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 func (m *middleware) fields(h http.Header, b *bucket, a admission) {
 	remaining, reset := a.dec.Remaining, a.dec.ResetAfter
 	if m.k.store == nil {
-		tokens := b.lim.TokensAt(b.now())
-		remaining = max(0, int(math.Floor(tokens)))
-		reset = time.Duration((float64(m.k.limit.Burst) - tokens) * m.k.limit.interval())
+		rel := b.rel(b.now())
+		t := m.k.limit.interval()
+		tau := t * float64(m.k.limit.Burst)
+		remaining = wholeTokens((tau-float64(rel)+min(1, t/2))/t, m.k.limit.Burst)
+		reset = time.Duration(rel)
 	}
 	h.Set("RateLimit-Policy", m.policy)
 	h.Set("RateLimit", m.name+";r="+strconv.Itoa(remaining)+";t="+strconv.FormatInt(seconds(reset), 10))
