@@ -21,6 +21,12 @@ func benchPolicy() resilience.Policy {
 	return resilience.Chain(retry.New(retry.Config{}), breaker.New(breaker.Config{}), timeout.New(time.Second))
 }
 
+// retryBreaker is the policy of the performance target: retries, each
+// attempt guarded by a breaker, with no per-attempt timeout.
+func retryBreaker() resilience.Policy {
+	return resilience.Chain(retry.New(retry.Config{}), breaker.New(breaker.Config{}))
+}
+
 func benchGet(b *testing.B, rt http.RoundTripper, url string) {
 	req, err := http.NewRequest(http.MethodGet, url, nil)
 	if err != nil {
@@ -106,5 +112,28 @@ func BenchmarkOverheadInMemory(b *testing.B) {
 		for b.Loop() {
 			benchGet(b, tr, "http://api.test/")
 		}
+	})
+	b.Run("retry-breaker-per-host", func(b *testing.B) {
+		tr := resiliencehttp.New(resiliencehttp.Config{Base: staticBase{}, PerHost: func(string) resilience.Policy { return retryBreaker() }})
+		b.ReportAllocs()
+		for b.Loop() {
+			benchGet(b, tr, "http://api.test/")
+		}
+	})
+	b.Run("retry-breaker-per-host-ratio", func(b *testing.B) {
+		tr := resiliencehttp.New(resiliencehttp.Config{Base: staticBase{}, PerHost: func(string) resilience.Policy { return retryBreaker() }})
+		b.ReportAllocs()
+		var baseTime, trTime time.Duration
+		for b.Loop() {
+			start := time.Now()
+			benchGet(b, staticBase{}, "http://api.test/")
+			mid := time.Now()
+			benchGet(b, tr, "http://api.test/")
+			baseTime += mid.Sub(start)
+			trTime += time.Since(mid)
+		}
+		b.ReportMetric(float64(baseTime.Nanoseconds())/float64(b.N), "base-ns/op")
+		b.ReportMetric(float64(trTime.Nanoseconds())/float64(b.N), "transport-ns/op")
+		b.ReportMetric(float64((trTime-baseTime).Nanoseconds())/float64(b.N), "added-ns/op")
 	})
 }

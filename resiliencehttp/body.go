@@ -2,6 +2,7 @@ package resiliencehttp
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"math"
 	"net/http"
@@ -70,14 +71,16 @@ type prefixedBody struct {
 	io.Closer
 }
 
-// liveBody is the body of a returned response. It runs release, which ends
-// the context the response was fetched under, once: when the body is closed
-// or a read fails, io.EOF included. By then net/http has handed the
-// connection back to the pool, so ending the context does not close it.
+// liveBody is the body of a returned response. It ends the context the
+// response was fetched under, once: when the body is closed or a read
+// fails, io.EOF included. By then net/http has handed the connection back
+// to the pool, so ending the context does not close it. stop, when set,
+// unregisters what would have ended that context with the request's own.
 type liveBody struct {
-	rc      io.ReadCloser
-	once    sync.Once
-	release func()
+	rc     io.ReadCloser
+	once   sync.Once
+	cancel context.CancelFunc
+	stop   func() bool
 }
 
 func (b *liveBody) Read(p []byte) (int, error) {
@@ -94,6 +97,13 @@ func (b *liveBody) Close() error {
 	return err
 }
 
+func (b *liveBody) release() {
+	if b.stop != nil {
+		b.stop()
+	}
+	b.cancel()
+}
+
 // liveConn is the body of a 101 Switching Protocols response, which
 // net/http makes writable: the client reads and writes the upgraded
 // connection through it.
@@ -104,10 +114,10 @@ type liveConn struct {
 
 func (b liveConn) Write(p []byte) (int, error) { return b.w.Write(p) }
 
-// bind wraps body so that release runs once it is read to the end or
-// closed, keeping the body writable if it was.
-func bind(body io.ReadCloser, release func()) io.ReadCloser {
-	lb := &liveBody{rc: body, release: release}
+// bindTo makes lb the body wrapping body, and returns it, still writable
+// if body was.
+func bindTo(lb *liveBody, body io.ReadCloser, cancel context.CancelFunc, stop func() bool) io.ReadCloser {
+	lb.rc, lb.cancel, lb.stop = body, cancel, stop
 	if w, ok := body.(io.Writer); ok {
 		return liveConn{lb, w}
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/magicmagnets/resilience"
@@ -31,6 +32,9 @@ type call struct {
 	failure  *StatusError   // resp's failure, when its status is retryable
 	last     error          // the latest failure reported to the policy
 	sealed   bool           // RoundTrip is returning: no more attempts
+
+	bodyUsed atomic.Bool // body wraps an attempt's response
+	body     liveBody    // the body of the first response bound, saving an allocation
 }
 
 func newCall(t *Transport, req *http.Request) *call {
@@ -50,10 +54,17 @@ func newCall(t *Transport, req *http.Request) *call {
 // on only the request's own context, or the end of the body, ends it: actx
 // ends when the policy returns (a per-attempt timeout cancels it at once),
 // and the caller has not read the body yet.
+//
+// When actx ends exactly when the request's own context does (the policy
+// added values to it, such as retry's attempt number, but no deadline or
+// cancellation of its own), nothing needs detaching: attemptUnder sends it.
 func (c *call) attempt(actx context.Context) error {
 	n, body, err := c.start()
 	if err != nil {
 		return err
+	}
+	if actx.Done() == c.ctx.Done() {
+		return c.attemptUnder(actx, n, body)
 	}
 	rctx, cancel := context.WithCancel(context.WithoutCancel(actx))
 	stop := context.AfterFunc(actx, cancel)
@@ -96,7 +107,61 @@ func (c *call) attempt(actx context.Context) error {
 	if drained {
 		cancel()
 	} else {
-		resp.Body = c.bind(resp.Body, cancel)
+		resp.Body = c.bind(resp.Body, cancel, false)
+	}
+	var serr *StatusError
+	if retryable {
+		serr = newStatusError(resp)
+	}
+	c.keep(n, resp, serr)
+	if serr == nil {
+		return nil
+	}
+	return c.failed(actx, n, serr)
+}
+
+// attemptUnder is attempt n when actx ends only with the request's own
+// context. The request goes out under a context derived from actx, which
+// ends with it, with the end of the body, or at once if the response is
+// not kept: no hook ties it to actx, and none to the request's context
+// once the response is kept.
+func (c *call) attemptUnder(actx context.Context, n int, body io.ReadCloser) error {
+	rctx, cancel := context.WithCancel(actx)
+	r := c.req.WithContext(rctx)
+	r.Body = body
+	resp, err := c.t.base.RoundTrip(r)
+	if err != nil {
+		cancel()
+		return c.failed(actx, n, err)
+	}
+	if resp.Request == nil {
+		resp.Request = r
+	}
+	retryable := c.t.retryResp(resp)
+	var drained bool
+	switch {
+	case retryable:
+		drained = drain(resp, c.t.drainLimit)
+	case c.t.bufferBody > 0:
+		if drained, err = buffer(resp, c.t.bufferBody); err != nil {
+			cancel()
+			return c.failed(actx, n, fmt.Errorf("resiliencehttp: %s: reading the body: %w", resp.Status, err))
+		}
+	}
+	if !retryable && !win.Claim(actx) {
+		c.discard(resp, drained, unlinked, cancel) // a race's loser, as in attempt
+		return nil
+	}
+	if actx.Err() != nil {
+		// The request's context ended meanwhile: the response is lost.
+		resp.Body.Close()
+		cancel()
+		return c.failed(actx, n, context.Cause(actx))
+	}
+	if drained {
+		cancel()
+	} else {
+		resp.Body = c.bind(resp.Body, cancel, true)
 	}
 	var serr *StatusError
 	if retryable {
@@ -175,22 +240,26 @@ func (c *call) discard(resp *http.Response, drained bool, stop func() bool, canc
 	resp.Body.Close()
 }
 
+// unlinked is the stop of a context that nothing else ends early.
+func unlinked() bool { return true }
+
 // loserDrainTime bounds how long the body of a hedge's losing response is
 // read for before its connection is closed instead. The call waits for it.
 const loserDrainTime = 50 * time.Millisecond
 
 // bind ties the end of a returned response's context to the end of its body
-// or of the request's own context, whichever comes first.
-func (c *call) bind(body io.ReadCloser, cancel context.CancelFunc) io.ReadCloser {
-	release := cancel
-	if c.ctx.Done() != nil {
-		stop := context.AfterFunc(c.ctx, cancel)
-		release = func() {
-			stop()
-			cancel()
-		}
+// or of the request's own context, whichever comes first. The response's
+// context already ends with the request's when linked is true.
+func (c *call) bind(body io.ReadCloser, cancel context.CancelFunc, linked bool) io.ReadCloser {
+	var stop func() bool
+	if !linked && c.ctx.Done() != nil {
+		stop = context.AfterFunc(c.ctx, cancel)
 	}
-	return bind(body, release)
+	lb := &c.body
+	if !c.bodyUsed.CompareAndSwap(false, true) {
+		lb = new(liveBody) // another attempt's response took the call's
+	}
+	return bindTo(lb, body, cancel, stop)
 }
 
 // keep records attempt n's response as the one to return, unless
