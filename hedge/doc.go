@@ -16,11 +16,14 @@
 // cancels the rest. When every attempt fails, Do returns the failure that
 // came last.
 //
-// No goroutine outlives Do: a call that needs no hedge runs in the caller's
-// goroutine alone, each hedge runs in the goroutine of the timer that
-// started it, and Do returns only once every attempt has returned. An
-// attempt that ignores its cancelled context therefore holds Do until it
-// returns; the winner's result is kept meanwhile.
+// Each attempt runs in a goroutine of its own while the caller waits for
+// the outcome, so Do returns as soon as the call is decided (or the
+// caller's context ends) and cancels the attempts still running; no
+// goroutine of the call outlives it beyond an attempt's fn honouring that
+// cancel. An attempt that ignores its cancelled context does not hold the
+// caller: Do returns with the winner, and the loser ends when its fn does
+// (its result is dropped). Inside a testing/synctest bubble, wait for such
+// a loser (synctest.Wait, or sleep past it) before the test returns.
 //
 // Only an operation that may run twice at once can be hedged: a read, or a
 // write under an idempotency key the server deduplicates. [WithoutHedges]

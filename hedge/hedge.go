@@ -96,13 +96,15 @@ func Hedged(ctx context.Context) bool {
 //     ctx's error) when the caller's context ends;
 //   - ctx's error, without calling fn, when ctx is already done.
 //
-// Do returns only once every attempt it started has returned, so no
-// goroutine of the call outlives it; an attempt that ignores the cancel
-// holds Do until it returns (the winner's result is kept meanwhile). A
-// panic of an attempt, of RetryIf or of the Observer, in whichever
-// goroutine, is raised again in the caller's goroutine once every attempt
-// has returned. Under [WithoutHedges] fn runs once, under ctx. A nil fn
-// returns resilience.ErrNilFunc.
+// Do returns as soon as the call is decided, or the caller's context ends
+// (with its error, whether or not the attempts honour it), and cancels the
+// attempts still running; an attempt that ignores the cancel ends when its
+// fn does, after Do returned, and its result is dropped. A panic of an
+// attempt, of RetryIf or of the Observer before the call is decided, in
+// whichever goroutine, is raised again in the caller's goroutine; a loser's
+// panic after it goes on in the loser's goroutine, as a panic in any
+// goroutine does. Under [WithoutHedges] fn runs once, under ctx, in the
+// caller's goroutine. A nil fn returns resilience.ErrNilFunc.
 func (p *Policy) Do(ctx context.Context, fn resilience.Func) error {
 	return p.DoNext(ctx, nil, fn)
 }

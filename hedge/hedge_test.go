@@ -49,6 +49,7 @@ func TestHedgeStartsAfterDelayAndWinnerCancelsTheRest(t *testing.T) {
 		require.NoError(t, p.Do(t.Context(), s.fn))
 		assert.Equal(t, 13*time.Millisecond, time.Since(start))
 		assert.Equal(t, 2, s.calls())
+		synctest.Wait() // the cancelled first attempt returns
 		assert.Equal(t, 1, int(s.cancelled.Load()), "the first attempt saw its cancel")
 		hedges := rec.of(resilience.KindHedge)
 		require.Len(t, hedges, 1)
@@ -67,6 +68,7 @@ func TestHedgeFirstAttemptMayStillWin(t *testing.T) {
 		require.NoError(t, p.Do(t.Context(), s.fn))
 		assert.Equal(t, 12*time.Millisecond, time.Since(start))
 		assert.Equal(t, 2, s.calls())
+		synctest.Wait() // the cancelled hedge returns
 		assert.Equal(t, 1, int(s.cancelled.Load()))
 	})
 }
@@ -153,6 +155,7 @@ func TestHedgeAnswerEndsTheCall(t *testing.T) {
 				err := p.Do(t.Context(), s.fn)
 				assert.Equal(t, c.err, err)
 				assert.Equal(t, 11*time.Millisecond, time.Since(start))
+				synctest.Wait() // the cancelled first attempt returns
 				assert.Equal(t, 1, int(s.cancelled.Load()))
 			})
 		})
@@ -171,6 +174,7 @@ func TestHedgeCallerCancelEndsEverything(t *testing.T) {
 		err := p.Do(ctx, s.fn)
 		assert.ErrorIs(t, err, context.Canceled)
 		assert.Equal(t, 15*time.Millisecond, time.Since(start))
+		synctest.Wait() // the cancelled attempts return
 		assert.Equal(t, 2, s.calls())
 		assert.Equal(t, 2, int(s.cancelled.Load()))
 	})
@@ -203,21 +207,68 @@ func TestHedgeWithoutHedgesRunsOnce(t *testing.T) {
 	})
 }
 
-// TestHedgeFnIgnoringCancelHoldsDo: a loser that ignores its cancel holds
-// Do until it returns, and the winner's result is kept; no goroutine is
-// left behind (goleak, in TestMain).
-func TestHedgeFnIgnoringCancelHoldsDo(t *testing.T) {
+// TestHedgeReturnsTheWinnerWhileALoserIgnoresCancel: a loser that ignores
+// its cancel does not hold Do: the call returns with the winner's value,
+// and the loser ends when its fn does (the bubble waits for it, so no
+// goroutine is left behind).
+func TestHedgeReturnsTheWinnerWhileALoserIgnoresCancel(t *testing.T) {
+	for name, deafFirst := range map[string]bool{"first attempt deaf": true, "hedge deaf": false} {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := hedge.New(hedge.Config{Delay: 10 * time.Millisecond})
+				var loserDone atomic.Bool
+				deaf := func(context.Context) error {
+					time.Sleep(time.Second)
+					loserDone.Store(true)
+					return errFlaky
+				}
+				steps := []func(context.Context) error{deaf, takes(time.Millisecond)}
+				want := 1 // the hedge's value: the calls seen when it started
+				if !deafFirst {
+					steps = []func(context.Context) error{takes(15 * time.Millisecond), deaf}
+					want = 0
+				}
+				s := &script{steps: steps}
+				start := time.Now()
+				v, err := resilience.DoValue(t.Context(), p, func(ctx context.Context) (int, error) {
+					n := s.calls()
+					return n, s.fn(ctx)
+				})
+				require.NoError(t, err)
+				assert.Equal(t, want, v)
+				if deafFirst {
+					assert.Equal(t, 11*time.Millisecond, time.Since(start), "Do returned with the hedge")
+				} else {
+					assert.Equal(t, 15*time.Millisecond, time.Since(start), "Do returned with the first attempt")
+				}
+				assert.False(t, loserDone.Load(), "the deaf loser is still running")
+				time.Sleep(time.Second)
+				synctest.Wait()
+				assert.True(t, loserDone.Load(), "the loser ended when its fn did")
+			})
+		})
+	}
+}
+
+// TestHedgeCallerCancelReturnsWhileAttemptsIgnoreIt: the caller's cancel
+// ends the call at once even when no attempt honours it.
+func TestHedgeCallerCancelReturnsWhileAttemptsIgnoreIt(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := hedge.New(hedge.Config{Delay: 10 * time.Millisecond})
-		deaf := func(context.Context) error { time.Sleep(time.Second); return errFlaky }
-		s := &script{steps: []func(context.Context) error{deaf, takes(time.Millisecond)}}
+		ctx, cancel := context.WithCancel(t.Context())
+		time.AfterFunc(15*time.Millisecond, cancel)
 		start := time.Now()
-		v, err := resilience.DoValue(t.Context(), p, func(ctx context.Context) (int, error) {
-			return s.calls(), s.fn(ctx)
+		var value atomic.Int32
+		v, err := resilience.DoValue(ctx, p, func(context.Context) (int32, error) {
+			time.Sleep(time.Second) // deaf, and succeeds after the caller left
+			return value.Add(1), nil
 		})
-		require.NoError(t, err)
-		assert.Equal(t, 1, v, "the hedge's value (calls seen when it started)")
-		assert.Equal(t, time.Second, time.Since(start), "Do waited for the deaf attempt")
+		assert.ErrorIs(t, err, context.Canceled)
+		assert.Zero(t, v, "no value of an attempt that finished after the call")
+		assert.Equal(t, 15*time.Millisecond, time.Since(start))
+		time.Sleep(time.Second)
+		synctest.Wait()
+		assert.Equal(t, int32(2), value.Load(), "both attempts ended when their fn did")
 	})
 }
 
@@ -262,7 +313,8 @@ func TestHedgePanicReachesCaller(t *testing.T) {
 		p := hedge.New(hedge.Config{Delay: 10 * time.Millisecond})
 		s := &script{steps: []func(context.Context) error{takes(time.Hour), func(context.Context) error { panic("boom") }}}
 		assert.PanicsWithValue(t, "boom", func() { _ = p.Do(t.Context(), s.fn) })
-		assert.Equal(t, 1, int(s.cancelled.Load()), "the first attempt was cancelled and waited for")
+		synctest.Wait() // the cancelled first attempt returns
+		assert.Equal(t, 1, int(s.cancelled.Load()), "the first attempt was cancelled")
 	})
 }
 
@@ -311,8 +363,9 @@ func TestHedgeObserverPanicReachesCaller(t *testing.T) {
 				p := hedge.New(cfg)
 				s := &script{steps: []func(context.Context) error{takes(time.Hour)}}
 				assert.PanicsWithValue(t, "observer", func() { _ = p.Do(t.Context(), s.fn) })
+				synctest.Wait() // the cancelled first attempt returns
 				assert.Equal(t, 1, s.calls())
-				assert.Equal(t, 1, int(s.cancelled.Load()), "the first attempt was cancelled and waited for")
+				assert.Equal(t, 1, int(s.cancelled.Load()), "the first attempt was cancelled")
 			})
 		})
 	}
@@ -356,8 +409,9 @@ func TestHedgeRetryIfPanicReachesCaller(t *testing.T) {
 		}})
 		s := &script{steps: []func(context.Context) error{fails(20*time.Millisecond, errFlaky), takes(time.Hour)}}
 		assert.PanicsWithValue(t, "retryIf", func() { _ = p.Do(t.Context(), s.fn) })
+		synctest.Wait() // the cancelled hedge returns
 		assert.Equal(t, 2, s.calls())
-		assert.Equal(t, 1, int(s.cancelled.Load()), "the hedge was cancelled and waited for")
+		assert.Equal(t, 1, int(s.cancelled.Load()), "the hedge was cancelled")
 		assert.NoError(t, p.Do(t.Context(), func(ctx context.Context) error { return nil }))
 	})
 }

@@ -12,14 +12,15 @@ import (
 	"github.com/magicmagnets/resilience/retry"
 )
 
-// errPanicked is the outcome of a call whose attempt panicked; Do then
-// panics with the attempt's value once every attempt has returned.
+// errPanicked is the outcome of a call whose attempt panicked before the
+// call was decided; Do then panics with the attempt's value.
 var errPanicked = errors.New("hedge: an attempt panicked")
 
-// run is one hedged call. Attempt 1 runs in the caller's goroutine; each
-// hedge runs in the goroutine of the timer that started it, so a call that
-// needs no hedge starts no goroutine. Every timer callback, pending or
-// running, is counted in wg: Do waits for them all.
+// run is one hedged call. Attempt 1 runs in a goroutine of its own and each
+// hedge in the goroutine of the timer that started it, while the caller
+// waits for the outcome (or for its context to end), so that an attempt
+// that ignores its cancelled context cannot hold the caller: it ends when
+// its fn does, after Do has returned.
 type run struct {
 	p      *Policy
 	parent context.Context // the caller's context
@@ -38,10 +39,9 @@ type run struct {
 	done     bool          // the outcome is decided and in err
 	err      error         // the outcome once done, else the last failure
 	panicked any           // what an attempt panicked with, if one did
-	end      chan struct{} // made when the caller waits; closed once done
+	end      chan struct{} // closed once done
 	timer    *time.Timer   // starts the next hedge
 	wait     time.Duration // the wait the timer was last set to
-	wg       sync.WaitGroup
 }
 
 // attempt is one attempt's context: it carries the attempt's cancel and
@@ -79,28 +79,30 @@ func (a *attempt) Claim() bool {
 // race runs a hedged call and returns the number of attempts started and
 // the outcome.
 func (p *Policy) race(ctx context.Context, next resilience.Policy, fn resilience.Func) (int, error) {
-	r := &run{p: p, parent: ctx, next: next, fn: fn, delay: p.Delay()}
+	r := &run{p: p, parent: ctx, next: next, fn: fn, delay: p.Delay(), end: make(chan struct{})}
 	actx, cancel := context.WithCancel(ctx)
 	r.first = attempt{Context: actx, cancel: cancel, r: r, n: 1}
 
 	r.mu.Lock()
 	r.started, r.running, r.wait = 1, 1, r.delay
-	r.wg.Add(1)
 	r.timer = time.AfterFunc(r.delay, r.fire)
 	r.mu.Unlock()
 
-	r.exec(&r.first, -1)
+	go r.exec(&r.first, -1)
 
-	r.mu.Lock()
-	if !r.done {
-		r.end = make(chan struct{})
-		end := r.end
-		r.mu.Unlock()
-		<-end // closed once the outcome is decided; every attempt is then cancelled
+	select {
+	case <-r.end: // decided; every other attempt is cancelled
+	case <-ctx.Done():
+		// The caller gave up: its context's end decides the call, whether
+		// or not the attempts honour it.
 		r.mu.Lock()
+		if !r.done {
+			r.finishLocked(ctx.Err())
+		}
+		r.mu.Unlock()
 	}
-	r.mu.Unlock()
-	r.wg.Wait() // every hedge has returned
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.panicked != nil {
 		panic(r.panicked)
 	}
@@ -110,7 +112,6 @@ func (p *Policy) race(ctx context.Context, next resilience.Policy, fn resilience
 // fire starts the next hedge, in the timer's goroutine, unless the call
 // is decided, has a winner, or may start no more.
 func (r *run) fire() {
-	defer r.wg.Done()
 	r.mu.Lock()
 	if r.done || r.closed || r.winner != 0 || r.started > r.p.maxHedges {
 		r.mu.Unlock()
@@ -148,33 +149,39 @@ func (r *run) fire() {
 	r.exec(a, wait)
 }
 
-// recoverObserver, deferred in a hedge's goroutine, keeps an observer's
-// panic for race to panic with in the caller's goroutine.
+// recoverObserver, deferred in a hedge's goroutine, hands an observer's
+// panic to the caller's goroutine (see keepPanic).
 func (r *run) recoverObserver() {
 	if v := recover(); v != nil {
-		r.mu.Lock()
-		if r.panicked == nil {
-			r.panicked = v
-		}
-		if !r.done {
-			r.finishLocked(errPanicked)
-		}
-		r.mu.Unlock()
+		r.keepPanic(v)
 	}
+}
+
+// keepPanic hands v, a panic in an attempt's goroutine, to race, which
+// panics with it in the caller's goroutine, if the call is not decided yet.
+// Once it is, the caller may have returned: the panic goes on in the
+// goroutine where it happened, as a panic in any goroutine does.
+func (r *run) keepPanic(v any) {
+	r.mu.Lock()
+	if r.done {
+		r.mu.Unlock()
+		panic(v)
+	}
+	r.panicked = v
+	r.finishLocked(errPanicked)
+	r.mu.Unlock()
 }
 
 // arm sets the timer to start the next hedge after d. r.mu is held.
 func (r *run) arm(d time.Duration) {
 	r.wait = d
-	if !r.timer.Reset(d) { // it had fired or been stopped: a new callback is pending
-		r.wg.Add(1)
-	}
+	r.timer.Reset(d)
 }
 
 // exec runs attempt a and reports its outcome; for a hedge (wait is not
 // negative) it first emits KindHedge with Delay wait. A panic of the
-// attempt, of RetryIf or of the observer decides the call; race panics
-// with it in the caller's goroutine once every attempt has returned.
+// attempt, of RetryIf or of the observer before the call is decided decides
+// it; race panics with it in the caller's goroutine (see keepPanic).
 func (r *run) exec(a *attempt, wait time.Duration) {
 	reported := false
 	defer func() {
@@ -184,16 +191,11 @@ func (r *run) exec(a *attempt, wait time.Duration) {
 		v := recover()
 		r.mu.Lock()
 		r.running--
-		if r.panicked == nil {
-			r.panicked = v
-		}
-		if r.panicked == nil { // runtime.Goexit: nothing to panic with
-			r.panicked = errPanicked
-		}
-		if !r.done {
-			r.finishLocked(errPanicked)
-		}
 		r.mu.Unlock()
+		if v == nil { // runtime.Goexit: nothing to panic with
+			v = errPanicked
+		}
+		r.keepPanic(v)
 	}()
 	if wait >= 0 {
 		r.p.emit.Emit(resilience.Event{Kind: resilience.KindHedge, Attempt: a.n, Delay: wait})
@@ -250,16 +252,12 @@ func (r *run) decided() bool {
 // every attempt and wakes the caller. r.mu is held.
 func (r *run) finishLocked(err error) {
 	r.done, r.err = true, err
-	if r.timer.Stop() {
-		r.wg.Done() // its callback will not run
-	}
+	r.timer.Stop()
 	r.first.cancel()
 	for _, a := range r.more {
 		a.cancel()
 	}
-	if r.end != nil {
-		close(r.end)
-	}
+	close(r.end)
 }
 
 // leavesOpen reports whether a failed attempt's err leaves the call open
