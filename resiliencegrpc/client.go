@@ -61,15 +61,16 @@ func (cl *client) policy(method string) (resilience.Policy, error) {
 	return p, nil
 }
 
-// repeatable reports whether a call of method may be sent more than once.
-func (cl *client) repeatable(method string, keyed bool) bool {
-	return keyed || (cl.idempotent != nil && cl.idempotent(method))
+// idempotentMethod reports whether method is declared idempotent
+// (Config.Idempotent). A call asks it once.
+func (cl *client) idempotentMethod(method string) bool {
+	return cl.idempotent != nil && cl.idempotent(method)
 }
 
-// hedgeable returns ctx, or ctx under hedge.WithoutHedges when method is
-// not declared idempotent.
-func (cl *client) hedgeable(ctx context.Context, method string) context.Context {
-	if cl.idempotent != nil && cl.idempotent(method) {
+// hedgeable returns ctx, or ctx under hedge.WithoutHedges when the call's
+// method is not declared idempotent.
+func hedgeable(ctx context.Context, idempotent bool) context.Context {
+	if idempotent {
 		return ctx
 	}
 	return hedge.WithoutHedges(ctx)

@@ -58,10 +58,11 @@ func (cl *client) stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.Cl
 	if err != nil {
 		return nil, err
 	}
+	idempotent := cl.idempotentMethod(method)
 	s := &clientStream{cl: cl, ctx: ctx, desc: desc, cc: cc, method: method, streamer: streamer, opts: opts,
-		repeatable: cl.repeatable(method, keyed), keyed: keyed, retry: cl.retryPolicy(method, p)}
+		repeatable: keyed || idempotent, keyed: keyed, retry: cl.retryPolicy(method, p)}
 	start := cl.em.Start()
-	err = p.Do(cl.hedgeable(ctx, method), s.setup)
+	err = p.Do(hedgeable(ctx, idempotent), s.setup)
 	err = returned(ctx, err)
 	cl.em.Call(start, err)
 	if err != nil {

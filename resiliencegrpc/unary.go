@@ -69,10 +69,11 @@ func (cl *client) unary(ctx context.Context, method string, req, reply any, cc *
 	if err != nil {
 		return err
 	}
+	idempotent := cl.idempotentMethod(method)
 	u := unaryCall{cl: cl, ctx: ctx, method: method, req: req, reply: reply, cc: cc, invoker: invoker, opts: opts,
-		repeatable: cl.repeatable(method, keyed), keyed: keyed}
+		repeatable: keyed || idempotent, keyed: keyed}
 	start := cl.em.Start()
-	err = p.Do(cl.hedgeable(ctx, method), u.attempt)
+	err = p.Do(hedgeable(ctx, idempotent), u.attempt)
 	if err == nil {
 		err = u.copyWinner()
 	}
