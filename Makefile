@@ -62,7 +62,7 @@ quickstart:
 
 ## integration: start Redis and PostgreSQL on loopback (and install Chromium), run the tests that need them, stop them.
 integration:
-	bash .ci/services.sh sh -c 'for m in idempotency/redisstore idempotency/pgstore ratelimit/redisstore resiliencedebug/browser examples/payments; do (cd $$m && go test -race -count=1 ./...) || exit 1; done'
+	bash .ci/services.sh sh -c 'for m in idempotency/redisstore idempotency/pgstore ratelimit/redisstore resiliencegrpc/redistest resiliencedebug/browser examples/payments; do (cd $$m && go test -race -count=1 ./...) || exit 1; done'
 
 ## bench-stores: the Redis and PostgreSQL store benchmarks and the Redis rate-limit decision, next to redis-benchmark and pgbench.
 bench-stores:

@@ -307,7 +307,7 @@ func TestHedgeDoValueKeepsTheWinnersValue(t *testing.T) {
 }
 
 // TestHedgePanicReachesCaller: an attempt's panic, in a hedge's goroutine,
-// comes back to the caller's goroutine once every attempt has returned.
+// comes back to the caller's goroutine.
 func TestHedgePanicReachesCaller(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := hedge.New(hedge.Config{Delay: 10 * time.Millisecond})
@@ -397,7 +397,7 @@ func TestHedgeNestedDoValue(t *testing.T) {
 }
 
 // TestHedgeRetryIfPanicReachesCaller: a RetryIf that panics decides the
-// call: the other attempts are cancelled and waited for, then Do panics
+// call: the other attempts are cancelled, then Do panics
 // with its value; the policy serves the next call as before.
 func TestHedgeRetryIfPanicReachesCaller(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {

@@ -15,7 +15,7 @@ import (
 
 // unpublished lists the workspace directories whose modules nobody imports:
 // they may keep replace directives and are never published.
-var unpublished = []string{"bench", "chaos", "examples", ".ci", "resiliencedebug/browser"}
+var unpublished = []string{"bench", "chaos", "examples", ".ci", "resiliencedebug/browser", "resiliencegrpc/redistest"}
 
 // A repoModule is one module of the repository's workspace.
 type repoModule struct {
