@@ -35,6 +35,8 @@ type call struct {
 
 	bodyUsed atomic.Bool // body wraps an attempt's response
 	body     liveBody    // the body of the first response bound, saving an allocation
+	detUsed  atomic.Bool // det carries an attempt's values
+	det      detached    // the values of the first attempt detached, likewise
 }
 
 func newCall(t *Transport, req *http.Request) *call {
@@ -66,7 +68,7 @@ func (c *call) attempt(actx context.Context) error {
 	if actx.Done() == c.ctx.Done() {
 		return c.attemptUnder(actx, n, body)
 	}
-	rctx, cancel := context.WithCancel(context.WithoutCancel(actx))
+	rctx, cancel := context.WithCancel(c.detach(actx))
 	stop := context.AfterFunc(actx, cancel)
 	r := c.req.WithContext(rctx)
 	r.Body = body
@@ -239,6 +241,28 @@ func (c *call) discard(resp *http.Response, drained bool, stop func() bool, canc
 	drain(resp, c.t.drainLimit)
 	resp.Body.Close()
 }
+
+// detach returns a context with actx's values and no deadline or
+// cancellation, as context.WithoutCancel does, in the call itself for its
+// first attempt.
+func (c *call) detach(actx context.Context) context.Context {
+	d := &c.det
+	if !c.detUsed.CompareAndSwap(false, true) {
+		d = new(detached)
+	}
+	d.values = actx
+	return d
+}
+
+// detached is context.WithoutCancel's result, which a call can hold.
+// Only a context.WithCancel derived from it is ever used, which answers
+// context.Cause itself.
+type detached struct{ values context.Context }
+
+func (*detached) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (*detached) Done() <-chan struct{}       { return nil }
+func (*detached) Err() error                  { return nil }
+func (d *detached) Value(key any) any         { return d.values.Value(key) }
 
 // unlinked is the stop of a context that nothing else ends early.
 func unlinked() bool { return true }
