@@ -82,19 +82,29 @@ func hedgeable(ctx context.Context, idempotent bool) context.Context {
 // idempotency.MaxKeyLen bytes, or with a byte outside printable ASCII) is
 // refused: the error matches idempotency.ErrInvalidKey and is permanent.
 // Metadata the caller set under the key's name is left as it is, and
-// counts as the call's key.
+// counts as the call's key; withKey looks for it only when ctx has a key of
+// idempotency.WithKey, because reading outgoing metadata copies all of it.
+// A call without one that needs to know asks keyMetadata.
 func withKey(ctx context.Context) (context.Context, bool, error) {
-	if md, ok := metadata.FromOutgoingContext(ctx); ok && len(md[KeyMetadata]) > 0 {
-		return ctx, true, nil
-	}
 	key, ok := idempotency.KeyFrom(ctx)
 	if !ok {
 		return ctx, false, nil
+	}
+	if keyMetadata(ctx) {
+		return ctx, true, nil
 	}
 	if err := checkKey(key); err != nil {
 		return ctx, false, resilience.Permanent(err)
 	}
 	return metadata.AppendToOutgoingContext(ctx, KeyMetadata, key), true, nil
+}
+
+// keyMetadata reports whether ctx's outgoing metadata carries an
+// idempotency key the caller set there. It copies the metadata: a unary
+// call asks only once an attempt has failed.
+func keyMetadata(ctx context.Context) bool {
+	md, _ := metadata.FromOutgoingContext(ctx)
+	return len(md[KeyMetadata]) > 0
 }
 
 // checkKey returns an error matching idempotency.ErrInvalidKey for a key

@@ -58,6 +58,7 @@ func (cl *client) stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.Cl
 	if err != nil {
 		return nil, err
 	}
+	keyed = keyed || keyMetadata(ctx)
 	idempotent := cl.idempotentMethod(method)
 	s := &clientStream{cl: cl, ctx: ctx, desc: desc, cc: cc, method: method, streamer: streamer, opts: opts,
 		repeatable: keyed || idempotent, keyed: keyed, retry: cl.retryPolicy(method, p)}

@@ -71,7 +71,7 @@ func (cl *client) unary(ctx context.Context, method string, req, reply any, cc *
 	}
 	idempotent := cl.idempotentMethod(method)
 	u := unaryCall{cl: cl, ctx: ctx, method: method, req: req, reply: reply, cc: cc, invoker: invoker, opts: opts,
-		repeatable: keyed || idempotent, keyed: keyed}
+		idempotent: idempotent, keyed: keyed}
 	start := cl.em.Start()
 	err = p.Do(hedgeable(ctx, idempotent), u.attempt)
 	if err == nil {
@@ -91,8 +91,8 @@ type unaryCall struct {
 	cc         *grpc.ClientConn
 	invoker    grpc.UnaryInvoker
 	opts       []grpc.CallOption
-	repeatable bool
-	keyed      bool
+	idempotent bool // the method is declared idempotent
+	keyed      bool // withKey added the key of idempotency.WithKey, or found one
 
 	attempts atomic.Int32
 	inflight atomic.Int32
@@ -125,7 +125,10 @@ func (u *unaryCall) attempt(actx context.Context) error {
 	trailer, opts := u.trailerOpts(alone)
 	err := u.invoker(actx, u.method, u.req, out, u.cc, opts...)
 	if err != nil {
-		return u.cl.classify(u.ctx, actx, u.method, n, err, *trailer, u.repeatable, u.keyed)
+		// Whether the caller put a key in the metadata matters only now:
+		// a call that succeeds at once does not copy its metadata to see.
+		keyed := u.keyed || keyMetadata(u.ctx)
+		return u.cl.classify(u.ctx, actx, u.method, n, err, *trailer, keyed || u.idempotent, keyed)
 	}
 	u.mu.Lock()
 	if !u.won {
