@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Benchmarks the PostgreSQL store against the server at DATABASE_URL and
-# compares its throughput at 1, 8 and 64 concurrent callers with pgbench's
-# select-only run (-S) on the same server, in the same run. pgbench creates
-# its tables (pgbench -i) in that database. Start the server first:
+# compares its throughput at 1, 8 and 64 concurrent callers with pgbench on
+# the same server, in the same run: a new key (a claim and a complete) with
+# newkey.pgbench, one autocommit INSERT and one autocommit UPDATE of a table
+# shaped like the store's (pgstore_bench, created here and dropped at the
+# end), and a replay (one claim of a completed key) with pgbench's
+# select-only run (-S). pgbench creates its tables (pgbench -i) in that
+# database. Start the server first:
 #
 #     source .ci/services.sh && idempotency/pgstore/bench.sh; services_stop
 #
@@ -18,14 +22,46 @@ out=$(go test -run '^$' -bench . -benchtime="${BENCHTIME:-2s}" -benchmem .) || {
 echo "$out"
 echo
 pgbench -i -q -s 1 "$DATABASE_URL" >/dev/null 2>&1 || { echo "bench.sh: pgbench -i failed" >&2; exit 1; }
-printf '%-8s %8s %12s %16s %8s\n' op callers 'store ops/s' 'pgbench -S tps' ratio
+# The columns, primary key and index of the store's table (migrate in sql.go).
+table='
+DROP TABLE IF EXISTS pgstore_bench;
+CREATE TABLE pgstore_bench (
+	key         bytea       PRIMARY KEY CHECK (octet_length(key) BETWEEN 1 AND 255),
+	fingerprint bytea       NOT NULL,
+	token       text,
+	fence       bigint      NOT NULL,
+	result      bytea,
+	released    boolean     NOT NULL DEFAULT false,
+	deadline    timestamptz NOT NULL,
+	purge_at    timestamptz NOT NULL
+);
+CREATE INDEX pgstore_bench_purge_at_idx ON pgstore_bench (purge_at);'
+psql -q -v ON_ERROR_STOP=1 -c "$table" "$DATABASE_URL" >/dev/null 2>&1 ||
+	{ echo "bench.sh: creating pgstore_bench failed" >&2; exit 1; }
+trap 'psql -q -c "DROP TABLE IF EXISTS pgstore_bench" "$DATABASE_URL" >/dev/null 2>&1' EXIT
+
+# tps prints the transactions per second of one pgbench run with $1 clients
+# and the rest of the arguments.
+tps() {
+	local c=$1
+	shift
+	pgbench -n -c "$c" -j 2 -T "${PGBENCH_SECONDS:-5}" "$@" "$DATABASE_URL" 2>/dev/null |
+		awk '/^tps = / {print $3}' | tail -n 1
+}
+
+printf '%-8s %8s %12s %-14s %12s %8s\n' op callers 'store ops/s' 'pgbench run' 'pgbench tps' ratio
 for c in 1 8 64; do
-	tps=$(pgbench -S -n -c "$c" -j 2 -T "${PGBENCH_SECONDS:-5}" "$DATABASE_URL" 2>/dev/null |
-		awk '/^tps = / {print $3}' | tail -n 1)
+	insert_update=$(tps "$c" -f newkey.pgbench)
+	select_only=$(tps "$c" -S)
 	for op in NewKey Replay; do
 		ops=$(echo "$out" | awk -v name="BenchmarkThroughput/$op/callers=$c-" \
 			'index($1, name) == 1 { for (i = 2; i <= NF; i++) if ($i == "ops/s") print $(i-1) }')
-		awk -v op="$op" -v c="$c" -v ops="$ops" -v tps="$tps" \
-			'BEGIN { printf "%-8s %8d %12.0f %16.0f %8.3f\n", op, c, ops, tps, ops / tps }'
+		if [ "$op" = NewKey ]; then
+			run=INSERT+UPDATE t=$insert_update
+		else
+			run=-S t=$select_only
+		fi
+		awk -v op="$op" -v c="$c" -v ops="$ops" -v run="$run" -v tps="$t" \
+			'BEGIN { printf "%-8s %8d %12.0f %-14s %12.0f %8.3f\n", op, c, ops, run, tps, ops / tps }'
 	done
 done

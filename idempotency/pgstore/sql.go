@@ -76,16 +76,27 @@ END {TAG};`),
 		// absent, released or expired, and acquires it again, with the same
 		// fence, for the owner whose token it holds in progress (a re-sent
 		// claim), unless the fingerprints differ. Otherwise the SELECT
-		// returns the record as the statement's snapshot saw it. Under
-		// contention that snapshot can miss a row committed after it was
-		// taken (no row) or show an older version (an expired or released
-		// one, or one the INSERT would have taken): the caller then asks
-		// again.
+		// returns the record as the statement's snapshot saw it (cur).
+		// Under contention that snapshot can miss a row committed after it
+		// was taken (no row) or show an older version (an expired or
+		// released one, or one the INSERT would have taken): the caller
+		// then asks again.
+		//
+		// A record the snapshot shows completed and unexpired is one the
+		// INSERT would not take (a completed record changes only once it
+		// has expired), so the INSERT is not tried for it: a replay then
+		// only reads, and neither locks the row nor writes (ON CONFLICT
+		// locks the row it conflicts with even when it updates nothing,
+		// which costs a transaction id and a commit record).
 		claim: r.Replace(`
 WITH c AS (SELECT clock_timestamp() AS now),
+cur AS MATERIALIZED (
+	SELECT fingerprint, token, fence, result, released, deadline FROM {T} WHERE key = $1
+),
 ins AS (
 	INSERT INTO {T} AS r (key, fingerprint, token, fence, deadline, purge_at)
 	SELECT $1, $2, $3, 1, c.now + $4::interval, c.now + 2 * $4::interval FROM c
+	WHERE NOT EXISTS (SELECT FROM cur WHERE cur.result IS NOT NULL AND cur.deadline > c.now)
 	ON CONFLICT (key) DO UPDATE SET
 		fingerprint = excluded.fingerprint, token = excluded.token,
 		fence = CASE WHEN r.result IS NULL AND NOT r.released AND r.token = excluded.token
@@ -103,8 +114,8 @@ SELECT false, r.fence, r.fingerprint = $2, r.result IS NOT NULL, r.released,
 	r.result IS NULL AND r.token IS NOT DISTINCT FROM $3,
 	CASE WHEN r.result IS NOT NULL AND r.fingerprint = $2 THEN r.result END,
 	(extract(epoch FROM r.deadline - c.now) * 1000000)::bigint
-FROM {T} r, c
-WHERE r.key = $1 AND NOT EXISTS (SELECT FROM ins)`),
+FROM cur r, c
+WHERE NOT EXISTS (SELECT FROM ins)`),
 
 		// $1 key, $2 token, $3 fence, $4 result, $5 retention. A record
 		// already completed under the lock (a re-send) matches and keeps
