@@ -4,7 +4,9 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -143,4 +145,24 @@ func TestConcurrentAllowAdmitsExactlyTheBurst(t *testing.T) {
 		wg.Wait()
 		assert.Equal(t, burst, admitted)
 	})
+}
+
+// Callers preempted between reading the clock and deciding must not be
+// refused for it: at a rate no caller reaches, goroutines outnumbering the
+// processors and preempted at any point are all admitted.
+func TestPreemptedCallersAreNotRefusedAtARateNobodyReaches(t *testing.T) {
+	l := ratelimit.New(ratelimit.Config{Rate: 1e9, Burst: 1000})
+	var refused atomic.Int64
+	var wg sync.WaitGroup
+	for range 4 * runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for range 50000 {
+				if !l.Allow() {
+					refused.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	assert.Zero(t, refused.Load())
 }

@@ -70,7 +70,10 @@ func (c *core) bucket() *bucket {
 // now + rel + t. A bucket whose TAT has passed is full (Burst
 // tokens); each t of TAT ahead of now is a token spoken for.
 //
-// Every change is one CAS from the TAT it read, so a decision and its
+// Every change is one CAS from the TAT it read, with the clock read after
+// the TAT (and again on each retry): so now is never earlier than the time
+// the TAT was set at, and a caller delayed between the two reads is not
+// refused for a TAT that others moved on meanwhile. A decision and its
 // effect are one step: a refusal writes nothing and so spends nothing, and
 // a token given back (max(TAT, now) − t) returns exactly the one token
 // taken, capped at Burst, whatever was taken since. A waiter's reservation
@@ -87,13 +90,16 @@ type bucket struct {
 func (b *bucket) now() int64 { return int64(time.Since(b.epoch)) }
 
 // rel is how far the TAT is ahead of now: zero for a full bucket.
-func (b *bucket) rel(now int64) int64 { return max(b.tat.Load()-now, 0) }
+func (b *bucket) rel() int64 {
+	tat := b.tat.Load()
+	return max(tat-b.now(), 0)
+}
 
 // allow takes a token if one is free now.
 func (b *bucket) allow() bool {
-	now := b.now()
 	for {
 		tat := b.tat.Load()
+		now := b.now()
 		next := satAdd(max(tat-now, 0), b.t)
 		if next > b.due {
 			return false
@@ -108,9 +114,9 @@ func (b *bucket) allow() bool {
 // deadline and maxWait permit, or else takes nothing and returns ok false
 // with the wait a token would have needed.
 func (b *bucket) reserve(ctx context.Context, maxWait time.Duration) (a admission, wait time.Duration, ok bool) {
-	now := b.now()
 	for {
 		tat := b.tat.Load()
+		now := b.now()
 		next := satAdd(max(tat-now, 0), b.t)
 		wait = 0
 		if next > b.due {
@@ -128,9 +134,9 @@ func (b *bucket) reserve(ctx context.Context, maxWait time.Duration) (a admissio
 // giveBack returns one token taken from b: the TAT moves back by t from
 // now, if it has passed, so a full bucket stays full.
 func (b *bucket) giveBack() {
-	now := b.now()
 	for {
 		tat := b.tat.Load()
+		now := b.now()
 		if b.tat.CompareAndSwap(tat, max(tat, now)-b.t) {
 			return
 		}

@@ -107,7 +107,7 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 func (m *middleware) fields(h http.Header, b *bucket, a admission) {
 	remaining, reset := a.dec.Remaining, a.dec.ResetAfter
 	if m.k.store == nil {
-		rel := b.rel(b.now())
+		rel := b.rel()
 		t := m.k.limit.interval()
 		tau := t * float64(m.k.limit.Burst)
 		remaining = wholeTokens((tau-float64(rel)+min(1, t/2))/t, m.k.limit.Burst)
