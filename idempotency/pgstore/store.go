@@ -89,35 +89,32 @@ func (s *Store) Claim(ctx context.Context, key, fingerprint, token string, lease
 	if err := idempotency.ValidateToken(token); err != nil {
 		return idempotency.Claim{}, err
 	}
+	q := newClaimQuery(key, fingerprint, token, lease)
 	for range claimAttempts {
-		var (
-			acquired, same, completed, released, mine bool
-			fence, remaining                          int64
-			result                                    []byte
-		)
+		q.reply = claimReply{}
 		err := s.retry(ctx, func(ctx context.Context) error {
-			return s.pool.QueryRow(ctx, s.sql.claim, []byte(key), []byte(fingerprint), token, micros(lease)).
-				Scan(&acquired, &fence, &same, &completed, &released, &mine, &result, &remaining)
+			return s.pool.QueryRow(ctx, s.sql.claim, q.args[:]...).Scan(q.dest[:]...)
 		})
+		r := &q.reply
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			continue // a concurrent claim committed after our snapshot
 		case err != nil:
 			return idempotency.Claim{}, fmt.Errorf("pgstore: claim: %w", err)
-		case acquired:
-			return idempotency.Claim{Lock: idempotency.Lock{Token: token, Fence: fence}}, nil
-		case released, mine && same:
+		case r.acquired:
+			return idempotency.Claim{Lock: idempotency.Lock{Token: token, Fence: r.fence}}, nil
+		case r.released, r.mine && r.same:
 			continue // our snapshot saw a version the statement would have taken
-		case mine:
+		case r.mine:
 			return idempotency.Claim{}, idempotency.ErrMismatch // our own claim, another request
-		case remaining <= 0:
+		case r.remaining <= 0:
 			continue // our snapshot saw an expired version of a renewed record
-		case !same:
+		case !r.same:
 			return idempotency.Claim{}, idempotency.ErrMismatch
-		case completed:
-			return idempotency.Claim{Replayed: true, Result: result}, nil
+		case r.completed:
+			return idempotency.Claim{Replayed: true, Result: r.result}, nil
 		}
-		return idempotency.Claim{}, &idempotency.InProgressError{Remaining: fromMicros(remaining)}
+		return idempotency.Claim{}, &idempotency.InProgressError{Remaining: fromMicros(r.remaining)}
 	}
 	return idempotency.Claim{}, fmt.Errorf("pgstore: claim: record kept changing during %d attempts", claimAttempts)
 }
@@ -128,7 +125,7 @@ func (s *Store) Complete(ctx context.Context, key string, lock idempotency.Lock,
 	if err := s.checkComplete(ctx, key, result, retention); err != nil {
 		return err
 	}
-	return s.cas(ctx, s.pool, true, "complete", s.sql.complete, []byte(key), lock.Token, lock.Fence, nonNil(result), micros(retention))
+	return s.cas(ctx, s.pool, true, "complete", s.sql.complete, newCompleteQuery(key, lock.Token, lock.Fence, result, retention))
 }
 
 // CompleteTx is Complete inside the caller's transaction tx: the record
@@ -145,7 +142,7 @@ func (s *Store) CompleteTx(ctx context.Context, tx pgx.Tx, key string, lock idem
 	if err := s.checkComplete(ctx, key, result, retention); err != nil {
 		return err
 	}
-	return s.cas(ctx, tx, false, "complete", s.sql.complete, []byte(key), lock.Token, lock.Fence, nonNil(result), micros(retention))
+	return s.cas(ctx, tx, false, "complete", s.sql.complete, newCompleteQuery(key, lock.Token, lock.Fence, result, retention))
 }
 
 func (s *Store) checkComplete(ctx context.Context, key string, result []byte, retention time.Duration) error {
@@ -172,7 +169,7 @@ func (s *Store) Release(ctx context.Context, key string, lock idempotency.Lock, 
 	if err := check(ctx, key, retention); err != nil {
 		return err
 	}
-	return s.cas(ctx, s.pool, true, "release", s.sql.release, []byte(key), lock.Token, lock.Fence, micros(retention))
+	return s.cas(ctx, s.pool, true, "release", s.sql.release, newCasQuery(key, lock.Token, lock.Fence, retention))
 }
 
 // Extend implements [idempotency.Store.Extend] in one statement.
@@ -180,7 +177,7 @@ func (s *Store) Extend(ctx context.Context, key string, lock idempotency.Lock, l
 	if err := check(ctx, key, lease); err != nil {
 		return err
 	}
-	return s.cas(ctx, s.pool, true, "extend", s.sql.extend, []byte(key), lock.Token, lock.Fence, micros(lease))
+	return s.cas(ctx, s.pool, true, "extend", s.sql.extend, newCasQuery(key, lock.Token, lock.Fence, lease))
 }
 
 // execer runs a statement: the pool, or a caller's transaction.
@@ -190,10 +187,10 @@ type execer interface {
 
 // cas runs a compare-and-set statement, sent again once on failure if
 // resend: one row matched means done, none means the lock is lost.
-func (s *Store) cas(ctx context.Context, db execer, resend bool, op, sql string, args ...any) error {
-	var tag pgconn.CommandTag
-	run := func(ctx context.Context) (err error) {
-		tag, err = db.Exec(ctx, sql, args...)
+func (s *Store) cas(ctx context.Context, db execer, resend bool, op, sql string, q *casQuery) error {
+	run := func(ctx context.Context) error {
+		tag, err := db.Exec(ctx, sql, q.args[:q.n]...)
+		q.affected = tag.RowsAffected()
 		return err
 	}
 	var err error
@@ -205,7 +202,7 @@ func (s *Store) cas(ctx context.Context, db execer, resend bool, op, sql string,
 	switch {
 	case err != nil:
 		return fmt.Errorf("pgstore: %s: %w", op, err)
-	case tag.RowsAffected() == 0:
+	case q.affected == 0:
 		return idempotency.ErrLockLost
 	}
 	return nil
