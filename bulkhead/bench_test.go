@@ -21,6 +21,25 @@ func BenchmarkAllowDone(b *testing.B) {
 	}
 }
 
+// BenchmarkAllowDoneParallel is BenchmarkAllowDone from GOMAXPROCS
+// goroutines on one bulkhead; run it with -cpu 1,2. Every call adds to the
+// one shared state word twice, so throughput cannot grow with the
+// processors: compare it with a buffered channel's in bench/.
+func BenchmarkAllowDoneParallel(b *testing.B) {
+	bh := bulkhead.New(bulkhead.Config{})
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			p, err := bh.Allow()
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			p.Done()
+		}
+	})
+}
+
 func BenchmarkDo(b *testing.B) {
 	bh := bulkhead.New(bulkhead.Config{})
 	ctx := context.Background()
