@@ -1,6 +1,7 @@
 package redisstore
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -34,7 +35,9 @@ import (
 // takeScript: KEYS[1] limit; ARGV request id, emission interval T in ns,
 // burst, n, shortest TTL in ms. Returns {allowed (0 or 1), remaining,
 // retryAfter ns, resetAfter ns}, every number clamped to [0, maxReply].
-var takeScript = redis.NewScript(`
+var takeScript = redis.NewScript(takeSource)
+
+const takeSource = `
 local k, id = KEYS[1], ARGV[1]
 local t, burst, n = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local v = redis.call('GET', k)
@@ -89,7 +92,34 @@ if ts > 9e18 then tsf = '%.0f' end
 redis.call('SET', k, string.format(tsf .. ' %d %d', ts, tn, c + 1) .. recs .. string.format('|%s %d %d', id, rem, reset),
   'PX', string.format('%d', ttl))
 return {1, rem, 0, reset}
-`)
+`
+
+// takeArgs are the arguments of the take script's EVALSHA: the command,
+// the script's hash, the key count and the key, then ARGV.
+type takeArgs [9]any
+
+// The first arguments of every EVALSHA of the take script, boxed once.
+var (
+	evalsha any = "evalsha"
+	takeSHA any = takeScript.Hash()
+)
+
+// runScript sends the EVALSHA in args (command, hash, key count, one key,
+// ARGV) and, when the server does not have the script yet, the same as
+// EVAL of the take script. It is takeScript.Run, with the arguments built
+// by the caller in one allocation rather than copied.
+func runScript(ctx context.Context, client redis.UniversalClient, args []any) *redis.Cmd {
+	cmd := redis.NewCmd(ctx, args...)
+	cmd.SetFirstKeyPos(3)
+	_ = client.Process(ctx, cmd)
+	if err := cmd.Err(); err != nil && (errors.Is(err, redis.ErrNoScript) || redis.HasErrorPrefix(err, "NOSCRIPT")) {
+		args[0], args[1] = "eval", takeSource
+		cmd = redis.NewCmd(ctx, args...)
+		cmd.SetFirstKeyPos(3)
+		_ = client.Process(ctx, cmd)
+	}
+	return cmd
+}
 
 // maxReply is the script's largest number, the largest float64 below
 // 2^63: it stands for anything at least as large.

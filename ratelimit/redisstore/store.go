@@ -87,7 +87,8 @@ type Store struct {
 	replicas   int
 	failClosed bool
 	timeout    time.Duration
-	keepMillis any // int64: the shortest TTL a key is given, how long a re-send is recognised; boxed once
+	keepMillis any                        // int64: the shortest TTL a key is given, how long a re-send is recognised; boxed once
+	last       atomic.Pointer[boxedLimit] // the limit of the latest Take, its arguments boxed
 	em         emitter
 	local      *ratelimit.MemoryStore // decides while Redis fails; nil under FailClosed
 
@@ -203,19 +204,48 @@ func (s *Store) fallbackState() string {
 // shared runs the script for a Take of n tokens of the normalised limit l,
 // under a new request id.
 func (s *Store) shared(ctx context.Context, key string, l ratelimit.Limit, n int) (ratelimit.Decision, error) {
-	var buf [40]byte
-	id := strconv.AppendUint(append(buf[:0], s.idPrefix...), s.seq.Add(1), 36)
-	return s.run(ctx, string(id), key, l, n)
+	return s.run(ctx, "", key, l, n)
 }
 
 // run runs the script for a Take of n tokens of the normalised limit l
-// under the request id, within the store's timeout.
+// under the request id (a new one when id is empty), within the store's
+// timeout.
 func (s *Store) run(ctx context.Context, id, key string, l ratelimit.Limit, n int) (ratelimit.Decision, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	cmd := takeScript.Run(ctx, s.client, []string{s.prefix + key},
-		id, strconv.FormatFloat(interval(l), 'g', -1, 64), l.Burst, n, s.keepMillis)
-	return parseTake(cmd, l)
+	la := s.limitArgs(l)
+	// The Redis key and the request id share one string, cut in two.
+	var buf [128]byte
+	b := append(append(buf[:0], s.prefix...), key...)
+	if id == "" {
+		b = strconv.AppendUint(append(b, s.idPrefix...), s.seq.Add(1), 36)
+	} else {
+		b = append(b, id...)
+	}
+	both := string(b)
+	args := &takeArgs{
+		evalsha, takeSHA, 1, both[:len(s.prefix)+len(key)],
+		both[len(s.prefix)+len(key):], la.t, la.burst, n, s.keepMillis,
+	}
+	return parseTake(runScript(ctx, s.client, args[:]), l)
+}
+
+// limitArgs returns the script's arguments for the normalised limit l,
+// boxed once for as long as the store's Takes keep to one limit.
+func (s *Store) limitArgs(l ratelimit.Limit) *boxedLimit {
+	if la := s.last.Load(); la != nil && la.l == l {
+		return la
+	}
+	la := &boxedLimit{l: l, t: strconv.FormatFloat(interval(l), 'g', -1, 64), burst: l.Burst}
+	s.last.Store(la)
+	return la
+}
+
+// boxedLimit holds the script's arguments that depend on the limit only,
+// already boxed.
+type boxedLimit struct {
+	l        ratelimit.Limit
+	t, burst any
 }
 
 // degrade decides a Take while Redis fails: locally at Rate/Replicas, or,
