@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"strings"
 	"sync"
 	"time"
 )
@@ -158,8 +157,12 @@ func (s *MemoryStore) Claim(ctx context.Context, key, fingerprint, token string,
 		}
 	}
 
-	lock := Lock{Token: strings.Clone(token), Fence: 1}
-	fresh := &record{key: strings.Clone(key), fingerprint: strings.Clone(fingerprint), token: lock.Token, lease: lease, deadline: later(now, lease)}
+	// The record's strings are copies, in one allocation (a concatenation
+	// of two or more non-empty strings, key and token, always copies).
+	all := key + fingerprint + token
+	k, f := len(key), len(key)+len(fingerprint)
+	lock := Lock{Token: all[f:], Fence: 1}
+	fresh := &record{key: all[:k], fingerprint: all[k:f], token: lock.Token, lease: lease, deadline: later(now, lease)}
 	if r != nil {
 		lock.Fence = r.fence + 1
 		s.remove(r)

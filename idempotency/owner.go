@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -96,7 +97,7 @@ func claimKey(ctx context.Context, store Store, key, fingerprint string, lease t
 	pk := pendingKey{key, fingerprint}
 	token, ok := pendingClaims.take(pk)
 	if !ok {
-		token = NewToken()
+		token = newToken()
 	}
 	delay := firstRetry
 	for try := 1; ; try++ {
@@ -179,7 +180,7 @@ func (p *pending) keep(k pendingKey, token string, lease time.Duration) {
 			return
 		}
 	}
-	p.tokens[k] = pendingToken{token, now.Add(lease)}
+	p.tokens[k] = pendingToken{strings.Clone(token), now.Add(lease)} // not its batch
 }
 
 // storeFailure reports whether err is a failure of the store, worth

@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -243,6 +245,56 @@ var (
 	tokenPrefix  = func() (p [8]byte) { _, _ = rand.Read(p[:]); return p }() // never fails (crypto/rand, Go 1.24+)
 	tokenCounter atomic.Uint64
 )
+
+// newToken returns a token as NewToken does, cut from a batch of
+// tokenBatch tokens made in one allocation, so that a claim (which needs
+// its token before it knows whether it will be a replay, since a claim
+// sent again must carry the same one) costs a fraction of an allocation.
+// Each batch takes its own run of counter values, and a batch is used by
+// one goroutine at a time (sync.Pool), so no two claims share a token. A
+// token keeps its batch's memory alive: whatever keeps a token beyond the
+// claim's owner copies it (the memory store and pendingClaims do).
+func newToken() string {
+	b := tokenBatches.Get().(*tokens)
+	if b.next == len(b.s) {
+		b.fill()
+	}
+	t := b.s[b.next : b.next+tokenLen]
+	b.next += tokenLen
+	tokenBatches.Put(b)
+	return t
+}
+
+const (
+	tokenLen   = 32
+	tokenBatch = 16
+)
+
+var tokenBatches = sync.Pool{New: func() any { return new(tokens) }}
+
+// tokens is a batch of tokens, handed out from next on.
+type tokens struct {
+	s    string
+	next int
+}
+
+// fill makes a new batch from the next tokenBatch counter values.
+func (b *tokens) fill() {
+	first := tokenCounter.Add(tokenBatch) - tokenBatch + 1
+	var prefix [16]byte
+	hex.Encode(prefix[:], tokenPrefix[:])
+	var sb strings.Builder
+	sb.Grow(tokenBatch * tokenLen)
+	for i := range uint64(tokenBatch) {
+		var n [8]byte
+		var digits [16]byte
+		binary.BigEndian.PutUint64(n[:], first+i)
+		hex.Encode(digits[:], n[:])
+		sb.Write(prefix[:])
+		sb.Write(digits[:])
+	}
+	b.s, b.next = sb.String(), 0
+}
 
 // ValidateDuration returns an error matching [ErrInvalidDuration] unless
 // d > 0. Stores call it for every lease and retention before touching their
