@@ -220,7 +220,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if limit < math.MaxInt64 {
 		limit++ // one byte more tells a body over the bound
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, limit))
+	body, err := readBody(r.Body, r.ContentLength, limit)
 	switch {
 	case err != nil:
 		problem(w, http.StatusBadRequest, "Unreadable request body", err.Error())
@@ -229,7 +229,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		problem(w, http.StatusRequestEntityTooLarge, "Request body too large", "The body exceeds "+strconv.FormatInt(m.c.MaxBodySize, 10)+" bytes.")
 		return
 	}
-	r.Body = io.NopCloser(newBodyReader(body))
+	r.Body = newBodyReader(body)
 
 	tenant := ""
 	if m.c.Tenant != nil {
@@ -251,6 +251,36 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m.serve(w, r, skey, claim.Lock, sent)
+}
+
+// maxPresize bounds the buffer readBody sizes from a declared length.
+const maxPresize = 64 << 10
+
+// readBody reads body to its end or to limit bytes, whichever comes first,
+// as io.ReadAll over an io.LimitReader does. The buffer starts at the
+// declared length (plus the byte that finds the end), up to maxPresize, so
+// a body whose length is known is read into one allocation.
+func readBody(body io.Reader, declared, limit int64) ([]byte, error) {
+	size := int64(512)
+	if declared >= 0 && declared < maxPresize {
+		size = declared + 1
+	}
+	buf := make([]byte, 0, min(size, limit))
+	for int64(len(buf)) < limit {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)] // grow as append does
+		}
+		end := len(buf) + int(min(int64(cap(buf)-len(buf)), limit-int64(len(buf))))
+		n, err := body.Read(buf[len(buf):end])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+	return buf, nil
 }
 
 // refuse answers a request whose claim failed.

@@ -2,6 +2,7 @@ package idempotency_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -125,4 +126,25 @@ func TestMiddlewareAnswers400ForABodyThatCannotBeRead(t *testing.T) {
 	assert.Equal(t, "application/problem+json", w.Header().Get("Content-Type"))
 	assert.Equal(t, int32(0), next.runs.Load())
 	assert.Equal(t, http.StatusCreated, serve(h, request("POST", "k", `{}`)).Code, "nothing was claimed")
+}
+
+// The declared Content-Length only sizes the first buffer: the handler
+// reads the body as sent whether the length is right, too small, too
+// large, unknown or past the presized bound, and the body bound counts the
+// bytes read, not the bytes declared.
+func TestMiddlewareReadsTheBodySentWhateverLengthItDeclares(t *testing.T) {
+	h := idempotency.Middleware(newStore(), idempotency.MiddlewareConfig{MaxBodySize: 1 << 20})(echo)
+	for _, size := range []int{0, 1, 511, 512, 513, 64 << 10, 64<<10 + 1, 1 << 20} {
+		body := strings.Repeat("x", size)
+		for _, declared := range []int64{int64(size), int64(size) / 2, int64(size) + 10, -1, 1 << 40} {
+			r := request("POST", fmt.Sprintf("k%d-%d", size, declared), body)
+			r.ContentLength = declared
+			w := serve(h, r)
+			require.Equal(t, http.StatusCreated, w.Code, "size %d, declared %d", size, declared)
+			assert.Equal(t, size, w.Body.Len(), "size %d, declared %d", size, declared)
+		}
+	}
+	r := request("POST", "over", strings.Repeat("x", 1<<20+1))
+	r.ContentLength = 10
+	assert.Equal(t, http.StatusRequestEntityTooLarge, serve(h, r).Code, "one byte over the bound, whatever was declared")
 }

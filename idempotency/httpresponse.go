@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"strconv"
+	"strings"
 )
 
 // A stored HTTP response is encoded as
@@ -80,11 +81,19 @@ func writeResponse(w http.ResponseWriter, stored []byte) error {
 			h[c] = append(h[c], values...)
 		}
 	}
-	// Names and values are substrings of one string, and the value slices
-	// share one array: two allocations whatever the number of headers. The
-	// lines of one name are consecutive (encodeResponse writes them so).
+	// Names and values are substrings of one string, which ends with the
+	// Content-Length, and the value slices share one array: two
+	// allocations whatever the number of headers. The lines of one name are
+	// consecutive (encodeResponse writes them so).
 	n := int(lines)
-	block := string(stored[:len(stored)-len(rest)])
+	head := len(stored) - len(rest)
+	var length [20]byte
+	contentLength := strconv.AppendInt(length[:0], int64(len(rest)), 10)
+	var sb strings.Builder
+	sb.Grow(head + len(contentLength))
+	sb.Write(stored[:head])
+	sb.Write(contentLength)
+	block := sb.String()
 	values := make([]string, n+2)
 	pos, run, prev := 0, 0, ""
 	for i := range n {
@@ -100,7 +109,7 @@ func writeResponse(w http.ResponseWriter, stored []byte) error {
 	}
 	values[n] = "true"
 	h[HeaderReplayed] = values[n : n+1 : n+1]
-	values[n+1] = strconv.Itoa(len(rest))
+	values[n+1] = block[head:]
 	h["Content-Length"] = values[n+1 : n+2 : n+2]
 	w.WriteHeader(int(status))
 	_, err := w.Write(rest)
