@@ -1,6 +1,11 @@
 package redisstore
 
-import "github.com/redis/go-redis/v9"
+import (
+	"context"
+	"errors"
+
+	"github.com/redis/go-redis/v9"
+)
 
 // A record is a hash under one key:
 //
@@ -24,6 +29,35 @@ import "github.com/redis/go-redis/v9"
 // then kept no token, and a release deleted the key). The scripts read them
 // so, and every record they write has s.
 
+// script is a Lua script as its EVALSHA and EVAL send it: its hash and its
+// source, each boxed once.
+type script struct{ sha, src any }
+
+func newScript(src string) script {
+	return script{sha: redis.NewScript(src).Hash(), src: src}
+}
+
+// run sends EVALSHA with args, whose first four are left for the command,
+// the hash, the key count and key (set here), and the rest is ARGV; when
+// the server does not have the script yet it sends the same as EVAL. It is
+// redis.Script.Run with the arguments built by the caller in one
+// allocation rather than copied.
+func (sc script) run(ctx context.Context, client redis.UniversalClient, key string, args []any) *redis.Cmd {
+	args[0], args[1], args[2], args[3] = evalsha, sc.sha, 1, key
+	cmd := redis.NewCmd(ctx, args...)
+	cmd.SetFirstKeyPos(3)
+	_ = client.Process(ctx, cmd)
+	if err := cmd.Err(); err != nil && (errors.Is(err, redis.ErrNoScript) || redis.HasErrorPrefix(err, "NOSCRIPT")) {
+		args[0], args[1] = "eval", sc.src
+		cmd = redis.NewCmd(ctx, args...)
+		cmd.SetFirstKeyPos(3)
+		_ = client.Process(ctx, cmd)
+	}
+	return cmd
+}
+
+var evalsha any = "evalsha"
+
 // state is a Lua function that returns a record's state from its s and t
 // fields, for records of either layout.
 const state = `
@@ -37,7 +71,7 @@ end
 // claimScript: KEYS[1] record; ARGV fingerprint, token, lease ms.
 // Returns {"a", fence} acquired, {"r", result} replay, {"p", remaining ms}
 // in progress, or {"m"} mismatch.
-var claimScript = redis.NewScript(state + `
+var claimScript = newScript(state + `
 local k = KEYS[1]
 local lease = tonumber(ARGV[3])
 local fence = 1
@@ -70,7 +104,7 @@ return {'a', fence}
 // completeScript: KEYS[1] record; ARGV token, fence, result, retention ms.
 // Returns 1 when completed (now, or by an earlier send under the same lock),
 // 0 when the lock is lost.
-var completeScript = redis.NewScript(state + `
+var completeScript = newScript(state + `
 local k = KEYS[1]
 local rec = redis.call('HMGET', k, 't', 'n', 's')
 if rec[1] ~= ARGV[1] or rec[2] ~= ARGV[2] then return 0 end
@@ -86,7 +120,7 @@ return 1
 // releaseScript: KEYS[1] record; ARGV token, fence, retention ms. Returns 1
 // when the record is released (now, or by an earlier send under the same
 // lock), 0 when the lock is lost.
-var releaseScript = redis.NewScript(state + `
+var releaseScript = newScript(state + `
 local k = KEYS[1]
 local rec = redis.call('HMGET', k, 't', 'n', 's')
 if rec[1] ~= ARGV[1] or rec[2] ~= ARGV[2] then return 0 end
@@ -102,7 +136,7 @@ return 1
 // extendScript: KEYS[1] record; ARGV token, fence, lease ms. Returns 1 when
 // the lease was extended or the record is completed under the lock (an
 // Extend that crossed its owner's Complete), 0 when the lock is lost.
-var extendScript = redis.NewScript(state + `
+var extendScript = newScript(state + `
 local k = KEYS[1]
 local rec = redis.call('HMGET', k, 't', 'n', 's')
 if rec[1] ~= ARGV[1] or rec[2] ~= ARGV[2] then return 0 end

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -86,11 +85,24 @@ func (s *Store) Claim(ctx context.Context, key, fingerprint, token string, lease
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	reply, err := claimScript.Run(ctx, s.client, []string{s.prefix + key}, fingerprint, token, millis(lease)).Slice()
+	// The arguments that are not the key are sent through pointers into
+	// one allocation; the key stays a string, which a cluster client
+	// routes by.
+	c := &claimArgs{fingerprint: fingerprint, token: token, lease: millis(lease)}
+	c.args[4], c.args[5], c.args[6] = &c.fingerprint, &c.token, &c.lease
+	reply, err := claimScript.run(ctx, s.client, s.prefix+key, c.args[:]).Slice()
 	if err != nil {
 		return idempotency.Claim{}, fmt.Errorf("redisstore: claim: %w", err)
 	}
 	return parseClaim(reply, token)
+}
+
+// claimArgs holds the claim script's EVALSHA arguments and what they
+// point at.
+type claimArgs struct {
+	args               [7]any
+	fingerprint, token string
+	lease              int64
 }
 
 // parseClaim turns the claim script's reply into Claim's results. A reply
@@ -137,7 +149,7 @@ func (s *Store) Release(ctx context.Context, key string, lock idempotency.Lock, 
 	if err := check(ctx, key, retention); err != nil {
 		return err
 	}
-	return s.owned(ctx, "release", releaseScript, key, lock, millis(retention))
+	return s.owned(ctx, "release", releaseScript, key, lock, nil, millis(retention))
 }
 
 // Extend implements [idempotency.Store.Extend] in one round trip.
@@ -145,17 +157,31 @@ func (s *Store) Extend(ctx context.Context, key string, lock idempotency.Lock, l
 	if err := check(ctx, key, lease); err != nil {
 		return err
 	}
-	return s.owned(ctx, "extend", extendScript, key, lock, millis(lease))
+	return s.owned(ctx, "extend", extendScript, key, lock, nil, millis(lease))
 }
 
 // owned runs a compare-and-set script on key with the lock's token and
-// fence followed by args.
-func (s *Store) owned(ctx context.Context, op string, script *redis.Script, key string, lock idempotency.Lock, args ...any) error {
+// fence, then result unless it is nil (Complete's, a []byte, even an empty
+// one, is not), then ms.
+func (s *Store) owned(ctx context.Context, op string, script script, key string, lock idempotency.Lock, result any, ms int64) error {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	args = append([]any{lock.Token, strconv.FormatInt(lock.Fence, 10)}, args...)
-	n, err := script.Run(ctx, s.client, []string{s.prefix + key}, args...).Result()
+	o := &ownedArgs{token: lock.Token, fence: lock.Fence, ms: ms}
+	args := append(o.args[:4], &o.token, &o.fence)
+	if result != nil {
+		args = append(args, result)
+	}
+	args = append(args, &o.ms)
+	n, err := script.run(ctx, s.client, s.prefix+key, args).Result()
 	return parseOwned(op, n, err)
+}
+
+// ownedArgs holds a compare-and-set script's EVALSHA arguments and what
+// they point at.
+type ownedArgs struct {
+	args      [8]any
+	token     string
+	fence, ms int64
 }
 
 // parseOwned interprets the reply of a compare-and-set script: 1 done, 0
