@@ -5,8 +5,11 @@
 # newkey.pgbench, one autocommit INSERT and one autocommit UPDATE of a table
 # shaped like the store's (pgstore_bench, created here and dropped at the
 # end), and a replay (one claim of a completed key) with pgbench's
-# select-only run (-S). pgbench creates its tables (pgbench -i) in that
-# database. Start the server first:
+# select-only run (-S). Each pgbench run is made twice: with its default
+# simple protocol, which parses and plans every statement, and with -M
+# prepared, which, like the store (pgx's statement cache), prepares each
+# statement once per connection. pgbench creates its tables (pgbench -i) in
+# that database. Start the server first:
 #
 #     source .ci/services.sh && idempotency/pgstore/bench.sh; services_stop
 #
@@ -49,19 +52,18 @@ tps() {
 		awk '/^tps = / {print $3}' | tail -n 1
 }
 
-printf '%-8s %8s %12s %-14s %12s %8s\n' op callers 'store ops/s' 'pgbench run' 'pgbench tps' ratio
+printf '%-8s %8s %12s %-28s %12s %8s\n' op callers 'store ops/s' 'pgbench run' 'pgbench tps' ratio
 for c in 1 8 64; do
-	insert_update=$(tps "$c" -f newkey.pgbench)
-	select_only=$(tps "$c" -S)
-	for op in NewKey Replay; do
+	runs=("INSERT+UPDATE|-f newkey.pgbench" "INSERT+UPDATE -M prepared|-M prepared -f newkey.pgbench"
+		"-S|-S" "-S -M prepared|-M prepared -S")
+	for i in "${!runs[@]}"; do
+		# shellcheck disable=SC2086 # the options are words
+		t=$(tps "$c" ${runs[i]#*|})
+		op=NewKey
+		[ "$i" -ge 2 ] && op=Replay
 		ops=$(echo "$out" | awk -v name="BenchmarkThroughput/$op/callers=$c-" \
 			'index($1, name) == 1 { for (i = 2; i <= NF; i++) if ($i == "ops/s") print $(i-1) }')
-		if [ "$op" = NewKey ]; then
-			run=INSERT+UPDATE t=$insert_update
-		else
-			run=-S t=$select_only
-		fi
-		awk -v op="$op" -v c="$c" -v ops="$ops" -v run="$run" -v tps="$t" \
-			'BEGIN { printf "%-8s %8d %12.0f %-14s %12.0f %8.3f\n", op, c, ops, run, tps, ops / tps }'
+		awk -v op="$op" -v c="$c" -v ops="$ops" -v run="${runs[i]%%|*}" -v tps="$t" \
+			'BEGIN { printf "%-8s %8d %12.0f %-28s %12.0f %8.3f\n", op, c, ops, run, tps, ops / tps }'
 	done
 done
