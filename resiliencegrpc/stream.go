@@ -64,6 +64,7 @@ func (cl *client) stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.Cl
 		repeatable: keyed || idempotent, keyed: keyed, retry: cl.retryPolicy(method, p)}
 	start := cl.em.Start()
 	err = p.Do(hedgeable(ctx, idempotent), s.setup)
+	s.endSetup(err)
 	err = returned(ctx, err)
 	cl.em.Call(start, err)
 	if err != nil {
@@ -107,6 +108,7 @@ type clientStream struct {
 	kept      []any // the messages sent, while re-opening is possible. Guarded by sendMu
 	keptBytes int   // guarded by sendMu
 	noReplay  bool  // too much was sent to replay. Guarded by sendMu
+	setupOver bool  // the policy opening the stream has returned. Guarded by sendMu
 
 	mu       sync.Mutex
 	cur      grpc.ClientStream  // the current attempt's stream
@@ -120,6 +122,9 @@ type clientStream struct {
 func (s *clientStream) setup(actx context.Context) error {
 	s.sendMu.Lock() // overlapping attempts (a hedge) open one stream at a time
 	defer s.sendMu.Unlock()
+	if s.setupOver {
+		return resilience.Permanent(errCallOver)
+	}
 	if s.current() != nil {
 		return nil // an overlapping attempt opened it
 	}
@@ -138,6 +143,27 @@ func (s *clientStream) setup(actx context.Context) error {
 	}
 	s.install(cs, cancel, tr)
 	return nil
+}
+
+// endSetup marks the stream's setup over once the policy has returned: a
+// setup attempt that starts after it opens nothing. A policy may return
+// before its losers do (a hedge returns with the winner and cancels the
+// rest); taking sendMu waits for one that is opening a stream. When the
+// call failed, a stream that such a loser opened is ended, since nobody
+// gets it.
+func (s *clientStream) endSetup(err error) {
+	s.sendMu.Lock()
+	s.setupOver = true
+	s.sendMu.Unlock()
+	if err == nil {
+		return
+	}
+	s.mu.Lock()
+	cancel := s.cancel
+	s.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
 }
 
 // open opens an attempt's stream under sctx.

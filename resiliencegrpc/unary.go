@@ -2,6 +2,7 @@ package resiliencegrpc
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -9,6 +10,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/magicmagnets/resilience"
 )
 
 // UnaryClientInterceptor returns a client interceptor that runs every
@@ -55,7 +58,11 @@ import (
 // call would only be told ABORTED while the first attempt runs. Attempts
 // that overlap (under a hedging policy) each decode into a message of their
 // own, and the first to succeed is copied into reply; sequential attempts
-// decode into reply. reply must then be a proto message.
+// decode into reply. reply must then be a proto message. The call returns
+// only once every attempt it started has returned, even under a policy
+// that returns sooner (a hedge returns with the winner and cancels the
+// others, which grpc-go ends promptly), so no attempt writes reply after
+// it; an attempt a policy starts after that sends nothing.
 func UnaryClientInterceptor(c Config) grpc.UnaryClientInterceptor {
 	return newClient(c).unary
 }
@@ -74,6 +81,7 @@ func (cl *client) unary(ctx context.Context, method string, req, reply any, cc *
 		idempotent: idempotent, keyed: keyed}
 	start := cl.em.Start()
 	err = p.Do(hedgeable(ctx, idempotent), u.attempt)
+	u.end()
 	if err == nil {
 		err = u.copyWinner()
 	}
@@ -96,6 +104,11 @@ type unaryCall struct {
 
 	attempts atomic.Int32
 	inflight atomic.Int32
+	// over is set once the policy has returned: an attempt that starts
+	// after it sends nothing. idle, guarded by mu, is closed when the last
+	// attempt still running then returns.
+	over atomic.Bool
+	idle chan struct{}
 
 	// The call options and trailer of an attempt that runs alone, kept
 	// here so that it allocates neither.
@@ -109,10 +122,13 @@ type unaryCall struct {
 
 // attempt sends the call once. It is the operation the policy runs.
 func (u *unaryCall) attempt(actx context.Context) error {
+	alone := u.inflight.Add(1) == 1
+	defer u.returned()
+	if u.over.Load() {
+		return resilience.Permanent(errCallOver)
+	}
 	n := int(u.attempts.Add(1))
 	out := u.reply
-	alone := u.inflight.Add(1) == 1
-	defer u.inflight.Add(-1)
 	if !alone {
 		// Another attempt is decoding into reply: this one gets its own.
 		if m, ok := u.reply.(proto.Message); ok {
@@ -141,6 +157,46 @@ func (u *unaryCall) attempt(actx context.Context) error {
 	return nil
 }
 
+// errCallOver is what an attempt that a policy starts after its Do has
+// returned fails with, sending nothing.
+var errCallOver = errors.New("resiliencegrpc: the call has already returned")
+
+// returned ends an attempt: the last one to return after the policy did
+// wakes end.
+func (u *unaryCall) returned() {
+	if u.inflight.Add(-1) == 0 && u.over.Load() {
+		u.mu.Lock()
+		if u.idle != nil {
+			close(u.idle)
+			u.idle = nil
+		}
+		u.mu.Unlock()
+	}
+}
+
+// end marks the call over once the policy has returned, and waits for the
+// attempts still running to return: a policy may return before its losers
+// do (a hedge returns with the winner and cancels the rest), and a loser
+// may be decoding into reply. A grpc-go attempt ends promptly once its
+// context is cancelled. over is set before inflight is read, and an
+// attempt's count is dropped before over is read, so one of the two sees
+// the other.
+func (u *unaryCall) end() {
+	u.over.Store(true)
+	if u.inflight.Load() == 0 {
+		return
+	}
+	u.mu.Lock()
+	if u.inflight.Load() == 0 {
+		u.mu.Unlock()
+		return
+	}
+	idle := make(chan struct{})
+	u.idle = idle
+	u.mu.Unlock()
+	<-idle
+}
+
 // trailerOpts returns where an attempt's trailer goes and its call
 // options: the call's own options and grpc.Trailer. An attempt that runs
 // alone uses the call's buffers; one that overlaps another gets its own.
@@ -155,8 +211,8 @@ func (u *unaryCall) trailerOpts(alone bool) (*metadata.MD, []grpc.CallOption) {
 }
 
 // copyWinner copies into reply the message of the attempt that succeeded
-// first, when it decoded into a message of its own. It runs once the policy
-// has returned, so no attempt is running.
+// first, when it decoded into a message of its own. It runs after end, so
+// no attempt is running.
 func (u *unaryCall) copyWinner() error {
 	if u.winner == nil {
 		return nil
