@@ -2,8 +2,11 @@ package redisstore_test
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -57,3 +60,48 @@ func BenchmarkReplay(b *testing.B) { storetest.BenchmarkReplay(b, benchStore) }
 // BenchmarkThroughput runs new keys and replays from 1, 8 and 64 concurrent
 // callers sharing one client, and reports operations per second.
 func BenchmarkThroughput(b *testing.B) { storetest.BenchmarkThroughput(b, benchStore) }
+
+// BenchmarkClientSet runs go-redis SET of a 3-byte value (redis-benchmark's
+// default) from 1, 8 and 64 concurrent callers on a client made as
+// benchStore makes its own, and reports operations per second: what the
+// client library alone reaches, which bench.sh sets beside
+// redis-benchmark's SET to show how much of the gap is the store's.
+func BenchmarkClientSet(b *testing.B) {
+	for _, callers := range []int{1, 8, 64} {
+		b.Run(fmt.Sprintf("callers=%d", callers), func(b *testing.B) {
+			opts, err := redis.ParseURL(redisURL(b))
+			if err != nil {
+				b.Fatal(err)
+			}
+			opts.PoolSize = callers
+			client := redis.NewClient(opts)
+			b.Cleanup(func() { _ = client.Close() })
+			key := "bench:" + idempotency.NewKey() + ":set"
+			var wg sync.WaitGroup
+			for range callers { // open every connection first
+				wg.Go(func() {
+					if err := client.Set(b.Context(), key, "xxx", 0).Err(); err != nil {
+						b.Error(err)
+					}
+				})
+			}
+			wg.Wait()
+			var next atomic.Int64
+			b.ReportAllocs()
+			b.ResetTimer()
+			start := time.Now()
+			for range callers {
+				wg.Go(func() {
+					for next.Add(1) <= int64(b.N) {
+						if err := client.Set(b.Context(), key, "xxx", 0).Err(); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "ops/s")
+		})
+	}
+}

@@ -26,11 +26,16 @@ func TestMalformedClaimRepliesAreErrorsNotPanics(t *testing.T) {
 		{"p", "10"},
 		{"m", int64(1)},
 		{"?", int64(1)},
+		{"r", ""}, // a replay's result is a bare string
 	} {
 		assert.NotPanics(t, func() {
 			_, err := parseClaim(reply, "token")
 			assert.ErrorContains(t, err, "redisstore: claim: unexpected reply", "%#v", reply)
 		})
+	}
+	for _, reply := range []any{nil, int64(1), []byte("r")} {
+		_, err := parseClaim(reply, "token")
+		assert.ErrorContains(t, err, "redisstore: claim: unexpected reply", "%#v", reply)
 	}
 }
 
@@ -38,10 +43,13 @@ func TestWellFormedClaimRepliesAreParsed(t *testing.T) {
 	c, err := parseClaim([]any{"a", int64(7)}, "tok")
 	require.NoError(t, err)
 	assert.Equal(t, idempotency.Claim{Lock: idempotency.Lock{Token: "tok", Fence: 7}}, c)
-	c, err = parseClaim([]any{"r", ""}, "tok")
+	c, err = parseClaim("", "tok")
 	require.NoError(t, err)
 	assert.True(t, c.Replayed)
 	assert.Empty(t, c.Result)
+	c, err = parseClaim("result", "tok")
+	require.NoError(t, err)
+	assert.Equal(t, idempotency.Claim{Replayed: true, Result: []byte("result")}, c)
 	_, err = parseClaim([]any{"m"}, "tok")
 	assert.ErrorIs(t, err, idempotency.ErrMismatch)
 	_, err = parseClaim([]any{"p", int64(1500)}, "tok")

@@ -69,8 +69,10 @@ end
 `
 
 // claimScript: KEYS[1] record; ARGV fingerprint, token, lease ms.
-// Returns {"a", fence} acquired, {"r", result} replay, {"p", remaining ms}
-// in progress, or {"m"} mismatch.
+// Returns {"a", fence} acquired, the result (a bare string, the cheapest
+// reply to send and to read) replay, {"p", remaining ms} in progress, or
+// {"m"} mismatch; a completed record without a result gives {"r"}, which
+// the store reports as a malformed reply.
 var claimScript = newScript(state + `
 local k = KEYS[1]
 local lease = tonumber(ARGV[3])
@@ -89,7 +91,7 @@ if rec[2] then
       return {'a', tonumber(rec[2])}
     end
     if left > 0 then
-      if st == 'c' then return {'r', rec[5]} end
+      if st == 'c' then return rec[5] or {'r'} end
       return {'p', left}
     end
   end

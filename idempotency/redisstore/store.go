@@ -90,7 +90,7 @@ func (s *Store) Claim(ctx context.Context, key, fingerprint, token string, lease
 	// routes by.
 	c := &claimArgs{fingerprint: fingerprint, token: token, lease: millis(lease)}
 	c.args[4], c.args[5], c.args[6] = &c.fingerprint, &c.token, &c.lease
-	reply, err := claimScript.run(ctx, s.client, s.prefix+key, c.args[:]).Slice()
+	reply, err := claimScript.run(ctx, s.client, s.prefix+key, c.args[:]).Result()
 	if err != nil {
 		return idempotency.Claim{}, fmt.Errorf("redisstore: claim: %w", err)
 	}
@@ -105,9 +105,14 @@ type claimArgs struct {
 	lease              int64
 }
 
-// parseClaim turns the claim script's reply into Claim's results. A reply
-// of any other shape is an error.
-func parseClaim(reply []any, token string) (idempotency.Claim, error) {
+// parseClaim turns the claim script's reply into Claim's results: a string
+// is a replay's result, an array the other outcomes. A reply of any other
+// shape is an error.
+func parseClaim(v any, token string) (idempotency.Claim, error) {
+	if result, ok := v.(string); ok {
+		return idempotency.Claim{Replayed: true, Result: []byte(result)}, nil
+	}
+	reply, _ := v.([]any)
 	var tag string
 	if len(reply) > 0 {
 		tag, _ = reply[0].(string)
@@ -120,16 +125,12 @@ func parseClaim(reply []any, token string) (idempotency.Claim, error) {
 		if fence, ok := reply[1].(int64); ok && fence > 0 {
 			return idempotency.Claim{Lock: idempotency.Lock{Token: token, Fence: fence}}, nil
 		}
-	case tag == "r":
-		if result, ok := reply[1].(string); ok {
-			return idempotency.Claim{Replayed: true, Result: []byte(result)}, nil
-		}
 	case tag == "p":
 		if left, ok := reply[1].(int64); ok && left > 0 {
 			return idempotency.Claim{}, &idempotency.InProgressError{Remaining: fromMillis(left)}
 		}
 	}
-	return idempotency.Claim{}, fmt.Errorf("redisstore: claim: unexpected reply %.200q", fmt.Sprint(reply))
+	return idempotency.Claim{}, fmt.Errorf("redisstore: claim: unexpected reply %.200q", fmt.Sprint(v))
 }
 
 // Complete implements [idempotency.Store.Complete] in one round trip. An
