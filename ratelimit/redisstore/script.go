@@ -86,11 +86,12 @@ local tn = total - carry * 1e9
 if not (tn >= 0 and tn < 1e9) then tn = 0 end
 local ts = now_s + carry
 local ttl = math.min(math.max(math.ceil(reset / 1e6), tonumber(ARGV[5])), 1e15)
--- %d formats an integer faster than %.0f; ts overflows it past 2^63 s.
-local tsf = '%d'
-if ts > 9e18 then tsf = '%.0f' end
-redis.call('SET', k, string.format(tsf .. ' %d %d', ts, tn, c + 1) .. recs .. string.format('|%s %d %d', id, rem, reset),
-  'PX', string.format('%d', ttl))
+-- One format builds the whole string: every string a script makes is
+-- garbage Redis's Lua collects, at a cost that grows with its bytes. %d
+-- formats an integer faster than %.0f; ts overflows it past 2^63 s.
+local layout = '%d %d %d%s|%s %d %d'
+if ts > 9e18 then layout = '%.0f %d %d%s|%s %d %d' end
+redis.call('SET', k, string.format(layout, ts, tn, c + 1, recs, id, rem, reset), 'PX', string.format('%d', ttl))
 return {1, rem, 0, reset}
 `
 
