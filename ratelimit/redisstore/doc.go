@@ -25,7 +25,7 @@
 // re-sent Take finds its id and gets the recorded decision, taking
 // nothing. A denied Take writes nothing, so its re-send is decided afresh,
 // which takes at most once too. The memory this costs is bounded per key
-// (eight records of about fifty bytes). A re-send arriving after eight
+// (eight records of about forty bytes). A re-send arriving after eight
 // other Takes of the key were allowed since its first send is not
 // recognised and takes again: the caller then pays for its call twice, so
 // the fleet admits less than the limit, never more. go-redis re-sends

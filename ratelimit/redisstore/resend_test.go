@@ -94,7 +94,7 @@ func TestRequestIDIsTheScriptsFirstArgument(t *testing.T) {
 	id1, ok1 := args[1][4].(string)
 	require.True(t, ok0 && ok1, "%v", args)
 	assert.NotEqual(t, id0, id1, "each Take has its own id")
-	assert.Regexp(t, `^[0-9a-f]{16}-[0-9a-z]+$`, id0)
+	assert.Regexp(t, `^[0-9A-Za-z_-]{11}\.[0-9a-z]+$`, id0, "64 random bits in base64url, a dot, a counter in base 36")
 }
 
 // argsHook calls f with the arguments of every command the client sends.

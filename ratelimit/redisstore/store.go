@@ -3,7 +3,7 @@ package redisstore
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"math"
@@ -137,8 +137,11 @@ func New(client redis.UniversalClient, c Config) *Store {
 		timeout:    c.Timeout,
 		keepMillis: 2 * millis(c.Timeout),
 		em:         emitter{Policy: "ratelimit", Name: c.Name, Observer: c.Observer},
-		idPrefix:   hex.EncodeToString(b[:]) + "-",
-		epoch:      time.Now(),
+		// 64 random bits in 11 characters, none of them the script's
+		// separators (space and '|'): every record carries its id, and
+		// the script's cost grows with the bytes of the string it rewrites.
+		idPrefix: base64.RawURLEncoding.EncodeToString(b[:]) + ".",
+		epoch:    time.Now(),
 	}
 	if !c.FailClosed {
 		s.local = ratelimit.NewMemoryStore(0)
