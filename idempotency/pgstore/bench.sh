@@ -14,15 +14,22 @@
 #     source .ci/services.sh && idempotency/pgstore/bench.sh; services_stop
 #
 # BENCHTIME sets go test's -benchtime (default 2s); PGBENCH_SECONDS the
-# length of each pgbench run (default 5).
+# length of each pgbench run (default 5). Each store benchmark runs right
+# before the pgbench runs it is compared with.
 set -u
 cd "$(dirname "$0")" || exit 1
 if [ -z "${DATABASE_URL:-}" ]; then
 	echo "bench.sh: DATABASE_URL is not set: source .ci/services.sh first" >&2
 	exit 1
 fi
-out=$(go test -run '^$' -bench . -benchtime="${BENCHTIME:-2s}" -benchmem .) || { echo "$out"; exit 1; }
-echo "$out"
+bin=$(mktemp) || exit 1
+trap 'rm -f "$bin"' EXIT
+go test -c -o "$bin" . || exit 1
+# bench runs the store's benchmarks matching $1 and prints their output.
+bench() {
+	"$bin" -test.run '^$' -test.bench "$1" -test.benchtime="${BENCHTIME:-2s}" -test.benchmem
+}
+bench 'Benchmark(NewKey|Replay)$' || exit 1 # one caller, with round trips per operation
 echo
 pgbench -i -q -s 1 "$DATABASE_URL" >/dev/null 2>&1 || { echo "bench.sh: pgbench -i failed" >&2; exit 1; }
 # The columns, primary key and index of the store's table (migrate in sql.go).
@@ -41,7 +48,7 @@ CREATE TABLE pgstore_bench (
 CREATE INDEX pgstore_bench_purge_at_idx ON pgstore_bench (purge_at);'
 psql -q -v ON_ERROR_STOP=1 -c "$table" "$DATABASE_URL" >/dev/null 2>&1 ||
 	{ echo "bench.sh: creating pgstore_bench failed" >&2; exit 1; }
-trap 'psql -q -c "DROP TABLE IF EXISTS pgstore_bench" "$DATABASE_URL" >/dev/null 2>&1' EXIT
+trap 'rm -f "$bin"; psql -q -c "DROP TABLE IF EXISTS pgstore_bench" "$DATABASE_URL" >/dev/null 2>&1' EXIT
 
 # tps prints the transactions per second of one pgbench run with $1 clients
 # and the rest of the arguments.
@@ -52,18 +59,24 @@ tps() {
 		awk '/^tps = / {print $3}' | tail -n 1
 }
 
+# Each store benchmark runs right before the pgbench runs it is compared
+# with, so that a change of load on the machine falls on both alike.
 printf '%-8s %8s %12s %-28s %12s %8s\n' op callers 'store ops/s' 'pgbench run' 'pgbench tps' ratio
 for c in 1 8 64; do
-	runs=("INSERT+UPDATE|-f newkey.pgbench" "INSERT+UPDATE -M prepared|-M prepared -f newkey.pgbench"
-		"-S|-S" "-S -M prepared|-M prepared -S")
-	for i in "${!runs[@]}"; do
-		# shellcheck disable=SC2086 # the options are words
-		t=$(tps "$c" ${runs[i]#*|})
-		op=NewKey
-		[ "$i" -ge 2 ] && op=Replay
+	for op in NewKey Replay; do
+		out=$(bench "^BenchmarkThroughput\$/^$op\$/^callers=$c\$") || { echo "$out"; exit 1; }
 		ops=$(echo "$out" | awk -v name="BenchmarkThroughput/$op/callers=$c-" \
 			'index($1, name) == 1 { for (i = 2; i <= NF; i++) if ($i == "ops/s") print $(i-1) }')
-		awk -v op="$op" -v c="$c" -v ops="$ops" -v run="${runs[i]%%|*}" -v tps="$t" \
-			'BEGIN { printf "%-8s %8d %12.0f %-28s %12.0f %8.3f\n", op, c, ops, run, tps, ops / tps }'
+		if [ "$op" = NewKey ]; then
+			runs=("INSERT+UPDATE|-f newkey.pgbench" "INSERT+UPDATE -M prepared|-M prepared -f newkey.pgbench")
+		else
+			runs=("-S|-S" "-S -M prepared|-M prepared -S")
+		fi
+		for run in "${runs[@]}"; do
+			# shellcheck disable=SC2086 # the options are words
+			t=$(tps "$c" ${run#*|})
+			awk -v op="$op" -v c="$c" -v ops="$ops" -v run="${run%%|*}" -v tps="$t" \
+				'BEGIN { printf "%-8s %8d %12.0f %-28s %12.0f %8.3f\n", op, c, ops, run, tps, ops / tps }'
+		done
 	done
 done
