@@ -90,3 +90,29 @@ func roundNs(c comparison) comparison {
 	c.oursNs, c.otherNs = float64(int(c.oursNs+0.5)), float64(int(c.otherNs+0.5))
 	return c
 }
+
+// A benchmark that reports its own metrics without a /lib key (ratios it
+// computed itself) gets blocks with no column names; they are skipped.
+func TestParseSkipsBlocksWithoutLibColumns(t *testing.T) {
+	in := sample + `
+,,
+,x-call,CI
+PairedCall-2,1.02,2%
+geomean,1.02,
+
+,resilience,,peer,,,
+,B/op,CI,B/op,CI,vs base,P
+Fast-2,16,∞,64,∞,~,p=0.333 n=2
+`
+	tables, err := parse(strings.NewReader(in))
+
+	require.NoError(t, err)
+	require.Len(t, tables, 3)
+	for _, tb := range tables {
+		for _, r := range tb.rows {
+			assert.NotEqual(t, "PairedCall-2", r.name, "a row of a block without /lib columns")
+		}
+	}
+	assert.Equal(t, "B/op", tables[2].unit)
+	assert.Equal(t, 16.0, tables[2].rows[0].values["resilience"])
+}

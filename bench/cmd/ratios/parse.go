@@ -43,6 +43,13 @@ func parse(r io.Reader) ([]table, error) {
 			i++
 			continue
 		}
+		if rec[0] == "" {
+			// A block without a /lib column (a benchmark that reports its
+			// own ratios, say): its rows compare nothing, so they are
+			// skipped until the next table's header.
+			starts = nil
+			continue
+		}
 		if starts == nil || rec[0] == "geomean" || len(rec) < 2 {
 			continue
 		}
