@@ -81,17 +81,11 @@ func (c *call) attempt(actx context.Context) error {
 	if resp.Request == nil {
 		resp.Request = r
 	}
-	retryable := c.t.retryResp(resp)
-	var drained bool
-	switch {
-	case retryable:
-		drained = drain(resp, c.t.drainLimit)
-	case c.t.bufferBody > 0:
-		if drained, err = buffer(resp, c.t.bufferBody); err != nil {
-			stop()
-			cancel()
-			return c.failed(actx, n, fmt.Errorf("resiliencehttp: %s: reading the body: %w", resp.Status, err))
-		}
+	retryable, drained, err := c.settle(resp)
+	if err != nil {
+		stop()
+		cancel()
+		return c.failed(actx, n, err)
 	}
 	if !retryable && !win.Claim(actx) {
 		// A hedge's loser: another attempt's response won the race and
@@ -122,6 +116,23 @@ func (c *call) attempt(actx context.Context) error {
 	return c.failed(actx, n, serr)
 }
 
+// settle reads what an attempt's response needs read before it is judged:
+// a retryable one is drained (within bounds), so its connection can be
+// reused; with BufferBody, a kept one is read whole, so that a cut body is
+// a failed attempt (err). drained reports that the body is read to its end.
+func (c *call) settle(resp *http.Response) (retryable, drained bool, err error) {
+	retryable = c.t.retryResp(resp)
+	switch {
+	case retryable:
+		drained = drain(resp, c.t.drainLimit)
+	case c.t.bufferBody > 0:
+		if drained, err = buffer(resp, c.t.bufferBody); err != nil {
+			err = fmt.Errorf("resiliencehttp: %s: reading the body: %w", resp.Status, err)
+		}
+	}
+	return retryable, drained, err
+}
+
 // attemptUnder is attempt n when actx ends only with the request's own
 // context. The request goes out under a context derived from actx, which
 // ends with it, with the end of the body, or at once if the response is
@@ -139,16 +150,10 @@ func (c *call) attemptUnder(actx context.Context, n int, body io.ReadCloser) err
 	if resp.Request == nil {
 		resp.Request = r
 	}
-	retryable := c.t.retryResp(resp)
-	var drained bool
-	switch {
-	case retryable:
-		drained = drain(resp, c.t.drainLimit)
-	case c.t.bufferBody > 0:
-		if drained, err = buffer(resp, c.t.bufferBody); err != nil {
-			cancel()
-			return c.failed(actx, n, fmt.Errorf("resiliencehttp: %s: reading the body: %w", resp.Status, err))
-		}
+	retryable, drained, err := c.settle(resp)
+	if err != nil {
+		cancel()
+		return c.failed(actx, n, err)
 	}
 	if !retryable && !win.Claim(actx) {
 		c.discard(resp, drained, unlinked, cancel) // a race's loser, as in attempt
