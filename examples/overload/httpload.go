@@ -16,6 +16,7 @@ import (
 
 	"github.com/magicmagnets/resilience"
 	"github.com/magicmagnets/resilience/adaptive"
+	"github.com/magicmagnets/resilience/internal/sim"
 	"github.com/magicmagnets/resilience/resiliencehttp"
 	"github.com/magicmagnets/resilience/retry"
 	"github.com/magicmagnets/resilience/timeout"
@@ -197,11 +198,11 @@ func runHTTPVariant(ctx context.Context, c httpConfig, v httpVariant) (httpResul
 	wg.Wait()
 	res.Succeeded = len(lats)
 	res.Goodput = float64(res.Succeeded) / c.Duration.Seconds()
-	h := newHistogram()
+	h := sim.NewHistogram()
 	for _, d := range lats {
-		h.add(d)
+		h.Add(d)
 	}
-	res.P50, res.P99 = h.quantile(0.5), h.quantile(0.99)
+	res.P50, res.P99 = h.Quantile(0.5), h.Quantile(0.99)
 	res.Attempts, res.Refused, res.Abandoned = attempts.Load(), refused.Load(), abandoned.Load()
 	if limiter != nil {
 		res.Limit = limiter.Limit()

@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"sync"
 	"time"
+
+	"github.com/magicmagnets/resilience/internal/sim"
 )
 
 // runMeasures are the figures of one run.
@@ -88,11 +90,11 @@ func recovery(sc scenario, secs []second, warm float64) (d time.Duration, ok boo
 type variantResult struct {
 	Variant                           string
 	First                             runResult // the first run, for the charts and the CSV
-	Warm, Hold, Spike, Wasted, Accept stat
-	Limit                             stat
-	Recovery                          stat // over the runs that recovered
+	Warm, Hold, Spike, Wasted, Accept sim.Stat
+	Limit                             sim.Stat
+	Recovery                          sim.Stat // over the runs that recovered
 	Recovered, Runs                   int
-	Latency                           *histogram // every run's, pooled
+	Latency                           *sim.Histogram // every run's, pooled
 }
 
 // runSource is the random source of run i, the same for every variant.
@@ -120,14 +122,14 @@ func sweep(sc scenario, vs []variant, runs int, seed uint64) []variantResult {
 
 // runVariant runs v runs times and summarizes the runs.
 func runVariant(sc scenario, v variant, runs int, seed uint64) variantResult {
-	res := variantResult{Variant: v.name, Runs: runs, Latency: newHistogram()}
+	res := variantResult{Variant: v.name, Runs: runs, Latency: sim.NewHistogram()}
 	var warm, hold, spike, wasted, accept, limit, rec []float64
 	for i := range runs {
 		rr := simulate(sc, v, runSource(seed, i))
 		if i == 0 {
 			res.First = rr
 		}
-		res.Latency.merge(rr.Latency)
+		res.Latency.Merge(rr.Latency)
 		m := measure(sc, rr.Seconds)
 		warm, hold, spike = append(warm, m.Warm), append(hold, m.Hold), append(spike, m.Spike)
 		wasted, accept, limit = append(wasted, m.Wasted), append(accept, m.PerAccept), append(limit, m.Limit)
@@ -136,7 +138,7 @@ func runVariant(sc scenario, v variant, runs int, seed uint64) variantResult {
 			res.Recovered++
 		}
 	}
-	res.Warm, res.Hold, res.Spike = summarize(warm), summarize(hold), summarize(spike)
-	res.Wasted, res.Accept, res.Recovery, res.Limit = summarize(wasted), summarize(accept), summarize(rec), summarize(limit)
+	res.Warm, res.Hold, res.Spike = sim.Summarize(warm), sim.Summarize(hold), sim.Summarize(spike)
+	res.Wasted, res.Accept, res.Recovery, res.Limit = sim.Summarize(wasted), sim.Summarize(accept), sim.Summarize(rec), sim.Summarize(limit)
 	return res
 }

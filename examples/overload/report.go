@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/magicmagnets/resilience/internal/svgchart"
 )
 
 // resultTable returns the study's main table in Markdown.
@@ -19,7 +21,7 @@ func resultTable(sc scenario, res []variantResult) string {
 	for _, r := range res {
 		fmt.Fprintf(&b, "| %s | %.0f | %.0f ± %.0f | %.0f ± %.0f | %s | %s | %.1f%% | %s | %d of %d |\n",
 			r.Variant, r.Warm.Mean, r.Hold.Mean, r.Hold.SE, r.Spike.Mean, r.Spike.SE,
-			ms(r.Latency.quantile(0.5)), ms(r.Latency.quantile(0.99)), 100*r.Wasted.Mean,
+			ms(r.Latency.Quantile(0.5)), ms(r.Latency.Quantile(0.99)), 100*r.Wasted.Mean,
 			recoveryCell(r), r.Recovered, r.Runs)
 	}
 	return b.String()
@@ -63,7 +65,7 @@ func shapeTable(sc scenario, shapes []int, res [][]variantResult) string {
 			if r.Limit.Mean > 0 {
 				lim = fmt.Sprintf("%.0f", r.Limit.Mean)
 			}
-			fmt.Fprintf(&b, "| %s | %s | %.0f | %.0f | %s | %s |\n", shapeName(k), r.Variant, r.Warm.Mean, r.Hold.Mean, lim, ms(r.Latency.quantile(0.99)))
+			fmt.Fprintf(&b, "| %s | %s | %.0f | %.0f | %s | %s |\n", shapeName(k), r.Variant, r.Warm.Mean, r.Hold.Mean, lim, ms(r.Latency.Quantile(0.99)))
 		}
 	}
 	return b.String()
@@ -104,8 +106,8 @@ func writeCSV(dir string, sc scenario, res []variantResult) error {
 		"p50_ms", "p99_ms", "wasted_share", "attempts_per_success_spike", "recovered_runs", "recovery_s", "recovery_s_se"}}
 	for _, r := range res {
 		rows = append(rows, []string{r.Variant, strconv.Itoa(r.Runs), ftoa(r.Warm.Mean), ftoa(r.Hold.Mean), ftoa(r.Hold.SE),
-			ftoa(r.Spike.Mean), ftoa(r.Spike.SE), strconv.FormatInt(r.Latency.quantile(0.5).Milliseconds(), 10),
-			strconv.FormatInt(r.Latency.quantile(0.99).Milliseconds(), 10), ftoa(r.Wasted.Mean), ftoa(r.Accept.Mean),
+			ftoa(r.Spike.Mean), ftoa(r.Spike.SE), strconv.FormatInt(r.Latency.Quantile(0.5).Milliseconds(), 10),
+			strconv.FormatInt(r.Latency.Quantile(0.99).Milliseconds(), 10), ftoa(r.Wasted.Mean), ftoa(r.Accept.Mean),
 			strconv.Itoa(r.Recovered), ftoa(r.Recovery.Mean), ftoa(r.Recovery.SE)})
 	}
 	return writeRows(filepath.Join(dir, "summary.csv"), rows)
@@ -129,9 +131,9 @@ func writeRows(path string, rows [][]string) error {
 // writeCharts draws the first run of every variant: goodput, load offered
 // to the server, and the concurrency limits of the adaptive variants.
 func writeCharts(dir string, sc scenario, vs []variant, res []variantResult) error {
-	spike := &band{From: sc.spikeAt().Seconds(), To: sc.recoverAt().Seconds(), Label: fmt.Sprintf("%g× spike", sc.Spike)}
+	spike := &svgchart.Band{From: sc.spikeAt().Seconds(), To: sc.recoverAt().Seconds(), Label: fmt.Sprintf("%g× spike", sc.Spike)}
 	capacity := sc.capacity()
-	load := series{Name: "arrivals (offered load)", Dash: "7 4"}
+	load := svgchart.Series{Name: "arrivals (offered load)", Dash: "7 4"}
 	for s := range sc.seconds() {
 		load.X = append(load.X, float64(s)+0.5)
 		load.Y = append(load.Y, sc.load(time.Duration(s)*time.Second)*capacity)
@@ -145,8 +147,8 @@ func writeCharts(dir string, sc scenario, vs []variant, res []variantResult) err
 		{"goodput-adaptive.svg", "Goodput: adaptive limits and the SRE throttler", []string{"no protection", "AIMD (client)", "Vegas (server)", "Gradient2 (server)", "SRE throttler (client)"}},
 	}
 	for _, g := range groups {
-		c := chart{Title: g.title + " (run 1)", XLabel: "time (s)", YLabel: "successful requests a second", Band: spike,
-			Refs: []ref{{Y: capacity, Label: fmt.Sprintf("nominal capacity (%.0f/s)", capacity)}}, YMax: sc.Spike * capacity}
+		c := svgchart.Chart{Title: g.title + " (run 1)", XLabel: "time (s)", YLabel: "successful requests a second", Band: spike,
+			Refs: []svgchart.Ref{{Y: capacity, Label: fmt.Sprintf("nominal capacity (%.0f/s)", capacity)}}, YMax: sc.Spike * capacity}
 		for _, n := range g.names {
 			for _, r := range res {
 				if r.Variant == n {
@@ -155,30 +157,30 @@ func writeCharts(dir string, sc scenario, vs []variant, res []variantResult) err
 			}
 		}
 		c.Series = append(c.Series, load)
-		if err := os.WriteFile(filepath.Join(dir, g.file), c.svg(), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, g.file), c.SVG(), 0o644); err != nil {
 			return err
 		}
 	}
-	offered := chart{Title: "Attempts reaching the server (run 1)", XLabel: "time (s)", YLabel: "attempts a second", Band: spike,
-		Refs: []ref{{Y: capacity, Label: "nominal capacity"}}}
-	limits := chart{Title: "Concurrency limit (run 1)", XLabel: "time (s)", YLabel: "limit (server, or sum of the clients')", Band: spike,
-		Refs: []ref{{Y: float64(sc.Workers), Label: fmt.Sprintf("%d workers", sc.Workers)}}}
+	offered := svgchart.Chart{Title: "Attempts reaching the server (run 1)", XLabel: "time (s)", YLabel: "attempts a second", Band: spike,
+		Refs: []svgchart.Ref{{Y: capacity, Label: "nominal capacity"}}}
+	limits := svgchart.Chart{Title: "Concurrency limit (run 1)", XLabel: "time (s)", YLabel: "limit (server, or sum of the clients')", Band: spike,
+		Refs: []svgchart.Ref{{Y: float64(sc.Workers), Label: fmt.Sprintf("%d workers", sc.Workers)}}}
 	for i, r := range res {
 		offered.Series = append(offered.Series, perSecond(r.Variant, r.First.Seconds[:sc.seconds()], func(s second) float64 { return float64(s.Offered) }))
 		if vs[i].server != nil || vs[i].client != nil {
 			limits.Series = append(limits.Series, perSecond(r.Variant, r.First.Seconds[:sc.seconds()], func(s second) float64 { return s.Limit }))
 		}
 	}
-	if err := os.WriteFile(filepath.Join(dir, "offered.svg"), offered.svg(), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "offered.svg"), offered.SVG(), 0o644); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, "limits.svg"), limits.svg(), 0o644)
+	return os.WriteFile(filepath.Join(dir, "limits.svg"), limits.SVG(), 0o644)
 }
 
 // perSecond is a series of f over secs, one point in the middle of each
 // second.
-func perSecond(name string, secs []second, f func(second) float64) series {
-	s := series{Name: name}
+func perSecond(name string, secs []second, f func(second) float64) svgchart.Series {
+	s := svgchart.Series{Name: name}
 	for i, x := range secs {
 		s.X, s.Y = append(s.X, float64(i)+0.5), append(s.Y, f(x))
 	}
@@ -199,7 +201,7 @@ func capacityTable(sc scenario, res []variantResult) string {
 			lim = fmt.Sprintf("%.0f", r.Limit.Mean)
 		}
 		fmt.Fprintf(&b, "| %s | %.0f | %.0f ± %.0f | %s | %s | %.1f%% | %s | %d of %d |\n",
-			r.Variant, r.Warm.Mean, r.Hold.Mean, r.Hold.SE, lim, ms(r.Latency.quantile(0.99)),
+			r.Variant, r.Warm.Mean, r.Hold.Mean, r.Hold.SE, lim, ms(r.Latency.Quantile(0.99)),
 			100*r.Wasted.Mean, recoveryCell(r), r.Recovered, r.Runs)
 	}
 	return b.String()
@@ -222,12 +224,12 @@ func writeRunCSV(path string, sc scenario, res []variantResult) error {
 // writeCapacityChart draws the first run of every variant of the capacity
 // scenario: goodput, and the limits of the adaptive variants.
 func writeCapacityChart(dir string, sc scenario, vs []variant, res []variantResult) error {
-	lost := &band{From: sc.holdAt().Seconds(), To: sc.spikeAt().Seconds(), Label: fmt.Sprintf("%d of %d workers", sc.HoldWorkers, sc.Workers)}
+	lost := &svgchart.Band{From: sc.holdAt().Seconds(), To: sc.spikeAt().Seconds(), Label: fmt.Sprintf("%d of %d workers", sc.HoldWorkers, sc.Workers)}
 	full := sc.capacity()
-	good := chart{Title: "Goodput when the server loses half its workers (run 1)", XLabel: "time (s)", YLabel: "successful requests a second", Band: lost,
-		Refs: []ref{{Y: full, Label: fmt.Sprintf("capacity (%.0f/s)", full)}, {Y: full / 2, Label: fmt.Sprintf("with %d workers (%.0f/s)", sc.HoldWorkers, full/2)}}, YMax: full}
-	limits := chart{Title: "Concurrency limit when the server loses half its workers (run 1)", XLabel: "time (s)", YLabel: "limit (server, or sum of the clients')", Band: lost,
-		Refs: []ref{{Y: float64(sc.Workers), Label: fmt.Sprintf("%d workers", sc.Workers)}, {Y: float64(sc.HoldWorkers), Label: fmt.Sprintf("%d workers", sc.HoldWorkers)}}}
+	good := svgchart.Chart{Title: "Goodput when the server loses half its workers (run 1)", XLabel: "time (s)", YLabel: "successful requests a second", Band: lost,
+		Refs: []svgchart.Ref{{Y: full, Label: fmt.Sprintf("capacity (%.0f/s)", full)}, {Y: full / 2, Label: fmt.Sprintf("with %d workers (%.0f/s)", sc.HoldWorkers, full/2)}}, YMax: full}
+	limits := svgchart.Chart{Title: "Concurrency limit when the server loses half its workers (run 1)", XLabel: "time (s)", YLabel: "limit (server, or sum of the clients')", Band: lost,
+		Refs: []svgchart.Ref{{Y: float64(sc.Workers), Label: fmt.Sprintf("%d workers", sc.Workers)}, {Y: float64(sc.HoldWorkers), Label: fmt.Sprintf("%d workers", sc.HoldWorkers)}}}
 	for i, r := range res {
 		secs := r.First.Seconds[:sc.seconds()]
 		good.Series = append(good.Series, perSecond(r.Variant, secs, func(s second) float64 { return float64(s.Succeeded) }))
@@ -235,8 +237,8 @@ func writeCapacityChart(dir string, sc scenario, vs []variant, res []variantResu
 			limits.Series = append(limits.Series, perSecond(r.Variant, secs, func(s second) float64 { return s.Limit }))
 		}
 	}
-	if err := os.WriteFile(filepath.Join(dir, "capacity-goodput.svg"), good.svg(), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "capacity-goodput.svg"), good.SVG(), 0o644); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, "capacity-limits.svg"), limits.svg(), 0o644)
+	return os.WriteFile(filepath.Join(dir, "capacity-limits.svg"), limits.SVG(), 0o644)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/magicmagnets/resilience/backoff"
 	"github.com/magicmagnets/resilience/internal/limitalg"
+	"github.com/magicmagnets/resilience/internal/sim"
 	"github.com/magicmagnets/resilience/retry"
 )
 
@@ -29,7 +30,7 @@ type runResult struct {
 	// Latency holds the end-to-end latency (arrival to success, retries
 	// included) of the requests that succeeded while the service was
 	// overloaded, from the start of the hold to the end of the spike.
-	Latency *histogram
+	Latency *sim.Histogram
 }
 
 type kind uint8
@@ -135,15 +136,15 @@ func simulate(sc scenario, v variant, r *rand.Rand) runResult {
 		bulk = &bulkheadModel{max: v.bulkhead}
 	}
 
-	res := runResult{Seconds: make([]second, sc.seconds()+1), Latency: newHistogram()}
+	res := runResult{Seconds: make([]second, sc.seconds()+1), Latency: sim.NewHistogram()}
 	at := func(t time.Duration) *second {
 		return &res.Seconds[min(int(t/time.Second), len(res.Seconds)-1)]
 	}
-	var q queue[event]
+	var q sim.Queue[event]
 	end := sc.end()
 	capacity := sc.capacity()
 	gap := func() time.Duration {
-		rate := sc.load(q.now) * capacity
+		rate := sc.load(q.Now()) * capacity
 		return time.Duration(r.ExpFloat64() / rate * float64(time.Second))
 	}
 
@@ -154,7 +155,7 @@ func simulate(sc scenario, v variant, r *rand.Rand) runResult {
 	held := func() int { return busy + len(waiting) }
 	start := func(j *job) {
 		busy++
-		w := sc.workers(q.now)
+		w := sc.workers(q.Now())
 		slow := 1 + sc.Slowdown*float64(min(len(waiting), w))/float64(w)
 		draw := r.ExpFloat64()
 		if sc.Shape > 1 {
@@ -163,24 +164,24 @@ func simulate(sc scenario, v variant, r *rand.Rand) runResult {
 			}
 			draw /= float64(sc.Shape)
 		}
-		q.after(time.Duration(draw*slow*float64(sc.Service)), event{kind: served, job: j})
+		q.After(time.Duration(draw*slow*float64(sc.Service)), event{kind: served, job: j})
 	}
 	recordLimit := func() {
 		switch {
 		case serverLimit != nil:
-			at(q.now).Limit = float64(serverLimit.Limit())
+			at(q.Now()).Limit = float64(serverLimit.Limit())
 		case v.client != nil:
 			sum := 0
 			for i := range clients {
 				sum += clients[i].limiter.Limit()
 			}
-			at(q.now).Limit = float64(sum)
+			at(q.Now()).Limit = float64(sum)
 		}
 	}
 
 	// startWaiting starts queued jobs while a worker is free.
 	startWaiting := func() {
-		for len(waiting) > 0 && busy < sc.workers(q.now) {
+		for len(waiting) > 0 && busy < sc.workers(q.Now()) {
 			next := waiting[0]
 			waiting[0] = nil
 			waiting = waiting[1:]
@@ -194,7 +195,7 @@ func simulate(sc scenario, v variant, r *rand.Rand) runResult {
 	// outermost first (breaker, throttle, limiter), then to the server.
 	send := func(req *request) {
 		c := &clients[req.client]
-		now := q.now
+		now := q.Now()
 		if c.breaker != nil {
 			p, wait, admitted := c.breaker.allow(now)
 			if !admitted {
@@ -220,7 +221,7 @@ func simulate(sc scenario, v variant, r *rand.Rand) runResult {
 		}
 		req.waiting, req.sent = true, now
 		at(now).Offered++
-		q.afterFixed(sc.Timeout, event{kind: timedOut, req: req, try: req.try})
+		q.AfterFixed(sc.Timeout, event{kind: timedOut, req: req, try: req.try})
 
 		h := held()
 		if (bulk != nil && !bulk.allow(h)) || (serverLimit != nil && h >= serverLimit.Limit()) {
@@ -241,7 +242,7 @@ func simulate(sc scenario, v variant, r *rand.Rand) runResult {
 	// makes one.
 	endAttempt = func(req *request, how result, hint time.Duration) {
 		c := &clients[req.client]
-		now := q.now
+		now := q.Now()
 		req.waiting = false
 		if req.limited {
 			req.limited = false
@@ -270,7 +271,7 @@ func simulate(sc scenario, v variant, r *rand.Rand) runResult {
 		if how == ok {
 			at(now).Succeeded++
 			if now >= sc.holdAt() && now < sc.recoverAt() {
-				res.Latency.add(now - req.arrived)
+				res.Latency.Add(now - req.arrived)
 			}
 			return
 		}
@@ -292,23 +293,23 @@ func simulate(sc scenario, v variant, r *rand.Rand) runResult {
 			return
 		}
 		req.try++
-		q.after(d, event{kind: retryAt, req: req, try: req.try})
+		q.After(d, event{kind: retryAt, req: req, try: req.try})
 	}
 
-	q.after(gap(), event{kind: arrival})
+	q.After(gap(), event{kind: arrival})
 	if sc.HoldWorkers > 0 {
-		q.after(sc.spikeAt(), event{kind: restored})
+		q.After(sc.spikeAt(), event{kind: restored})
 	}
 	for {
-		ev, more := q.next()
-		if !more || q.now >= end {
+		ev, more := q.Next()
+		if !more || q.Now() >= end {
 			break
 		}
 		switch ev.kind {
 		case arrival:
-			q.after(gap(), ev)
-			req := &request{client: r.IntN(sc.Clients), arrived: q.now, try: 1}
-			at(q.now).Arrived++
+			q.After(gap(), ev)
+			req := &request{client: r.IntN(sc.Clients), arrived: q.Now(), try: 1}
+			at(q.Now()).Arrived++
 			send(req)
 		case retryAt:
 			send(ev.req)
@@ -321,16 +322,16 @@ func simulate(sc scenario, v variant, r *rand.Rand) runResult {
 		case served:
 			busy--
 			j := ev.job
-			at(q.now).Served++
+			at(q.Now()).Served++
 			if serverLimit != nil {
-				serverLimit.Sample(q.now, q.now-j.admitted, j.inflight, false)
+				serverLimit.Sample(q.Now(), q.Now()-j.admitted, j.inflight, false)
 				recordLimit()
 			}
 			startWaiting()
 			if j.req.waiting && j.req.try == j.try {
 				endAttempt(j.req, ok, 0)
 			} else {
-				at(q.now).Wasted++
+				at(q.Now()).Wasted++
 			}
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/magicmagnets/resilience/internal/svgchart"
 )
 
 // writePart1 writes part1.csv and the two charts of part 1.
@@ -31,22 +33,22 @@ func writePart1(dir string, pts [][]occPoint) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	calls := chart{Title: "Total writes until every client has written", XLabel: "clients (N)", YLabel: "writes (mean of runs)"}
-	times := chart{Title: "Time until the last client has written", XLabel: "clients (N)", YLabel: "completion time (time units)"}
+	calls := svgchart.Chart{Title: "Total writes until every client has written", XLabel: "clients (N)", YLabel: "writes (mean of runs)"}
+	times := svgchart.Chart{Title: "Time until the last client has written", XLabel: "clients (N)", YLabel: "completion time (time units)"}
 	dash := map[string]string{}
 	for _, s := range strategies() {
 		dash[s.name] = s.dash
 	}
 	for _, line := range pts {
 		name := line[0].Strategy
-		c, t := series{Name: name, Dash: dash[name]}, series{Name: name, Dash: dash[name]}
+		c, t := svgchart.Series{Name: name, Dash: dash[name]}, svgchart.Series{Name: name, Dash: dash[name]}
 		for _, p := range line {
 			c.X, c.Y = append(c.X, float64(p.N)), append(c.Y, p.Calls.Mean)
 			t.X, t.Y = append(t.X, float64(p.N)), append(t.Y, p.Time.Mean)
 		}
 		calls.Series, times.Series = append(calls.Series, c), append(times.Series, t)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "part1-calls.svg"), calls.svg(), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "part1-calls.svg"), calls.SVG(), 0o644); err != nil {
 		return err
 	}
 	// Exponential backoff without jitter takes so long that it flattens the
@@ -57,14 +59,14 @@ func writePart1(dir string, pts [][]occPoint) error {
 	jittered.Series = nil
 	for _, s := range times.Series {
 		if s.Name == "exponential" {
-			s = series{Name: "exponential (off the chart)"}
+			s = svgchart.Series{Name: "exponential (off the chart)"}
 		}
 		jittered.Series = append(jittered.Series, s)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "part1-time-jittered.svg"), jittered.svg(), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "part1-time-jittered.svg"), jittered.SVG(), 0o644); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, "part1-time.svg"), times.svg(), 0o644)
+	return os.WriteFile(filepath.Join(dir, "part1-time.svg"), times.SVG(), 0o644)
 }
 
 // part1Table returns a Markdown table of calls and completion time, mean ±

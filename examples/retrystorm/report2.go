@@ -10,16 +10,19 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/magicmagnets/resilience/internal/sim"
+	"github.com/magicmagnets/resilience/internal/svgchart"
 )
 
 // overloadResult is what part 2 reports for one variant.
 type overloadResult struct {
 	Variant   string
 	Seconds   []second2 // the first run, for the charts
-	PeakLoad  stat      // peak offered load during the outage, × base rate
-	MeanLoad  stat      // mean offered load during the outage, × base rate
-	AfterLoad stat      // peak offered load after the outage, × base rate
-	Recovery  stat      // seconds from the outage's end to lasting ≥ 99% success, over recovered runs
+	PeakLoad  sim.Stat  // peak offered load during the outage, × base rate
+	MeanLoad  sim.Stat  // mean offered load during the outage, × base rate
+	AfterLoad sim.Stat  // peak offered load after the outage, × base rate
+	Recovery  sim.Stat  // seconds from the outage's end to lasting ≥ 99% success, over recovered runs
 	Recovered int       // runs that recovered before arrivals stopped
 	Stuck     []int     // the runs that did not
 	Runs      int
@@ -55,7 +58,7 @@ func overloadSweep(sc scenario, vs []variant, runs int, seed uint64) []overloadR
 					res.Stuck = append(res.Stuck, i)
 				}
 			}
-			res.PeakLoad, res.MeanLoad, res.AfterLoad, res.Recovery = summarize(peak), summarize(mean), summarize(after), summarize(rec)
+			res.PeakLoad, res.MeanLoad, res.AfterLoad, res.Recovery = sim.Summarize(peak), sim.Summarize(mean), sim.Summarize(after), sim.Summarize(rec)
 			out[vi] = res
 		})
 	}
@@ -144,14 +147,14 @@ func writeStuck2(dir string, sc scenario, seed uint64, i int) error {
 // variant of vs (runs in the same order), as prefix-load.svg and
 // prefix-success.svg.
 func writeCharts2(dir, prefix, note string, sc scenario, vs []variant, runs [][]second2) error {
-	outage := &band{From: sc.OutageAt.Seconds(), To: (sc.OutageAt + sc.OutageFor).Seconds(), Label: "outage"}
+	outage := &svgchart.Band{From: sc.OutageAt.Seconds(), To: (sc.OutageAt + sc.OutageFor).Seconds(), Label: "outage"}
 	capacity := float64(sc.Workers) / sc.Service.Seconds() / sc.Rate
-	load := chart{Title: "Load offered to the server" + note, XLabel: "time (s)", YLabel: "attempts a second ÷ base rate", Band: outage,
-		Refs: []ref{{Y: capacity, Label: fmt.Sprintf("server capacity (%.1f×)", capacity)}, {Y: 1, Label: "base rate"}}}
-	success := chart{Title: "Requests that succeed, by arrival second" + note, XLabel: "time (s)", YLabel: "success rate (%)", Band: outage,
-		Refs: []ref{{Y: 99, Label: "99%"}}, YMax: 100}
+	load := svgchart.Chart{Title: "Load offered to the server" + note, XLabel: "time (s)", YLabel: "attempts a second ÷ base rate", Band: outage,
+		Refs: []svgchart.Ref{{Y: capacity, Label: fmt.Sprintf("server capacity (%.1f×)", capacity)}, {Y: 1, Label: "base rate"}}}
+	success := svgchart.Chart{Title: "Requests that succeed, by arrival second" + note, XLabel: "time (s)", YLabel: "success rate (%)", Band: outage,
+		Refs: []svgchart.Ref{{Y: 99, Label: "99%"}}, YMax: 100}
 	for vi, v := range vs {
-		l, s := series{Name: v.name}, series{Name: v.name}
+		l, s := svgchart.Series{Name: v.name}, svgchart.Series{Name: v.name}
 		for i, x := range runs[vi][:int(sc.Arrivals/time.Second)] {
 			t := float64(i) + 0.5
 			l.X, l.Y = append(l.X, t), append(l.Y, float64(x.Offered)/sc.Rate)
@@ -159,10 +162,10 @@ func writeCharts2(dir, prefix, note string, sc scenario, vs []variant, runs [][]
 		}
 		load.Series, success.Series = append(load.Series, l), append(success.Series, s)
 	}
-	if err := os.WriteFile(filepath.Join(dir, prefix+"-load.svg"), load.svg(), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, prefix+"-load.svg"), load.SVG(), 0o644); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, prefix+"-success.svg"), success.svg(), 0o644)
+	return os.WriteFile(filepath.Join(dir, prefix+"-success.svg"), success.SVG(), 0o644)
 }
 
 // part2Table returns a Markdown table of the results of part 2.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/magicmagnets/resilience/backoff"
+	"github.com/magicmagnets/resilience/internal/sim"
 )
 
 // Part 1 reproduces the simulation of Marc Brooker's "Exponential Backoff
@@ -88,39 +89,39 @@ func occRun(n int, b backoff.Backoff, r *rand.Rand) (calls int, last time.Durati
 	hop := func() time.Duration {
 		return time.Duration(math.Abs(10+2*r.NormFloat64()) * float64(unit))
 	}
-	var q queue[occEvent]
+	var q sim.Queue[occEvent]
 	clients := make([]occClient, n)
 	for i := range clients {
-		q.after(hop(), occEvent{kind: readArrives, client: i})
+		q.After(hop(), occEvent{kind: readArrives, client: i})
 	}
 	version, done := 0, 0
 	for done < n {
-		ev, ok := q.next()
+		ev, ok := q.Next()
 		if !ok {
 			panic("retrystorm: part 1 ran out of events with clients unfinished")
 		}
 		switch ev.kind {
 		case readArrives:
-			q.after(hop(), occEvent{kind: readReturns, client: ev.client, version: version})
+			q.After(hop(), occEvent{kind: readReturns, client: ev.client, version: version})
 		case readReturns:
-			q.after(hop(), occEvent{kind: writeArrives, client: ev.client, version: ev.version})
+			q.After(hop(), occEvent{kind: writeArrives, client: ev.client, version: ev.version})
 		case writeArrives:
 			calls++
 			won := ev.version == version
 			if won {
 				version++
 			}
-			q.after(hop(), occEvent{kind: writeReturns, client: ev.client, ok: won})
+			q.After(hop(), occEvent{kind: writeReturns, client: ev.client, ok: won})
 		case writeReturns:
 			if ev.ok {
 				done++
-				last = q.now
+				last = q.Now()
 				continue
 			}
 			c := &clients[ev.client]
 			c.failures++
 			c.prev = b.Delay(c.failures, c.prev)
-			q.after(c.prev+hop(), occEvent{kind: readArrives, client: ev.client})
+			q.After(c.prev+hop(), occEvent{kind: readArrives, client: ev.client})
 		}
 	}
 	return calls, last
@@ -130,8 +131,8 @@ func occRun(n int, b backoff.Backoff, r *rand.Rand) (calls int, last time.Durati
 type occPoint struct {
 	Strategy string
 	N, Runs  int
-	Calls    stat // writes per run
-	Time     stat // completion time of the last client, in time units
+	Calls    sim.Stat // writes per run
+	Time     sim.Stat // completion time of the last client, in time units
 }
 
 // occSweep runs every strategy at every N in ns, runs times each. Run i at
@@ -163,5 +164,5 @@ func occPoints(s strategy, n, runs int, seed uint64) occPoint {
 		calls[i] = float64(c)
 		times[i] = float64(t) / float64(unit)
 	}
-	return occPoint{Strategy: s.name, N: n, Runs: runs, Calls: summarize(calls), Time: summarize(times)}
+	return occPoint{Strategy: s.name, N: n, Runs: runs, Calls: sim.Summarize(calls), Time: sim.Summarize(times)}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/magicmagnets/resilience/backoff"
 	"github.com/magicmagnets/resilience/breaker"
+	"github.com/magicmagnets/resilience/internal/sim"
 	"github.com/magicmagnets/resilience/retry"
 )
 
@@ -141,16 +142,16 @@ func overload(sc scenario, v variant, r *rand.Rand) []second2 {
 		return &stats[i]
 	}
 
-	var q queue[event2]
+	var q sim.Queue[event2]
 	perClient := sc.Rate / float64(sc.Clients)
 	gap := func(rate float64) time.Duration {
 		return time.Duration(r.ExpFloat64() / rate * float64(time.Second))
 	}
 	// Scheduled first, so that it comes before any other event at the same
 	// instant.
-	q.after(sc.OutageAt, event2{kind: outageStarts})
+	q.After(sc.OutageAt, event2{kind: outageStarts})
 	for i := range clients {
-		q.after(gap(perClient), event2{kind: arrival, client: i})
+		q.After(gap(perClient), event2{kind: arrival, client: i})
 	}
 
 	var (
@@ -158,11 +159,11 @@ func overload(sc scenario, v variant, r *rand.Rand) []second2 {
 		busy    int
 		waiting []*event2 // FIFO of requests queued at the server
 	)
-	down := func() bool { return q.now >= sc.OutageAt && q.now < sc.OutageAt+sc.OutageFor }
+	down := func() bool { return q.Now() >= sc.OutageAt && q.Now() < sc.OutageAt+sc.OutageFor }
 	startWork := func(ev event2) {
 		busy++
 		ev.kind, ev.epoch = served, epoch
-		q.after(time.Duration(r.ExpFloat64()*float64(sc.Service)), ev)
+		q.After(time.Duration(r.ExpFloat64()*float64(sc.Service)), ev)
 	}
 
 	// finish ends the current attempt of req with the given outcome, and
@@ -183,16 +184,16 @@ func overload(sc scenario, v variant, r *rand.Rand) []second2 {
 		if !again {
 			return
 		}
-		if c.budget != nil && !c.budget.allowRetry(q.now) {
+		if c.budget != nil && !c.budget.allowRetry(q.Now()) {
 			return
 		}
 		req.try++
-		q.after(d, event2{kind: attempt, req: req, try: req.try})
+		q.After(d, event2{kind: attempt, req: req, try: req.try})
 	}
 	send = func(req *request) {
 		c := &clients[req.client]
 		if c.breaker != nil {
-			p, wait, ok := c.breaker.allow(q.now)
+			p, wait, ok := c.breaker.allow(q.Now())
 			if !ok {
 				finish(req, false, wait)
 				return
@@ -200,8 +201,8 @@ func overload(sc scenario, v variant, r *rand.Rand) []second2 {
 			req.permit = p
 		}
 		req.waiting = true
-		at(q.now).Offered++
-		q.after(sc.Timeout, event2{kind: timedOut, req: req, try: req.try})
+		at(q.Now()).Offered++
+		q.After(sc.Timeout, event2{kind: timedOut, req: req, try: req.try})
 		switch {
 		case down():
 			// Lost: the attempt will time out.
@@ -210,33 +211,33 @@ func overload(sc scenario, v variant, r *rand.Rand) []second2 {
 		case len(waiting) < sc.QueueLimit:
 			waiting = append(waiting, &event2{req: req, try: req.try})
 		default:
-			reply(c, req, false, q.now)
+			reply(c, req, false, q.Now())
 			finish(req, false, 0)
 		}
 	}
 
 	for {
-		ev, ok := q.next()
+		ev, ok := q.Next()
 		if !ok {
 			break
 		}
 		switch ev.kind {
 		case arrival:
-			if q.now >= sc.Arrivals {
+			if q.Now() >= sc.Arrivals {
 				continue
 			}
-			q.after(gap(perClient), ev)
-			req := &request{client: ev.client, second: int(q.now / time.Second), try: 1}
-			at(q.now).Arrived++
+			q.After(gap(perClient), ev)
+			req := &request{client: ev.client, second: int(q.Now() / time.Second), try: 1}
+			at(q.Now()).Arrived++
 			if b := clients[ev.client].budget; b != nil {
-				b.request(q.now)
+				b.request(q.Now())
 			}
 			send(req)
 		case attempt:
 			send(ev.req)
 		case timedOut:
 			if ev.req.waiting && ev.req.try == ev.try {
-				reply(&clients[ev.req.client], ev.req, false, q.now)
+				reply(&clients[ev.req.client], ev.req, false, q.Now())
 				finish(ev.req, false, 0)
 			}
 		case served:
@@ -251,7 +252,7 @@ func overload(sc scenario, v variant, r *rand.Rand) []second2 {
 				startWork(*next)
 			}
 			if ev.req.waiting && ev.req.try == ev.try {
-				reply(&clients[ev.req.client], ev.req, true, q.now)
+				reply(&clients[ev.req.client], ev.req, true, q.Now())
 				finish(ev.req, true, 0)
 			}
 		case outageStarts:
