@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/magicmagnets/resilience/backoff"
+	"github.com/magicmagnets/resilience/internal/breakermodel"
 	"github.com/magicmagnets/resilience/internal/limitalg"
 	"github.com/magicmagnets/resilience/internal/sim"
 	"github.com/magicmagnets/resilience/retry"
@@ -63,7 +64,7 @@ type request struct {
 	inflight  int  // the client's attempts in flight when it started, itself included
 	throttled bool // the throttle admitted it: it is counted when it ends
 	broken    bool // a breaker permit
-	permit    permit
+	permit    breakermodel.Permit
 }
 
 // job is an attempt the server admitted.
@@ -79,7 +80,7 @@ type clientState struct {
 	limiter  *limitalg.SampleWindow
 	inflight int
 	throttle *limitalg.Throttle
-	breaker  *breakerModel
+	breaker  *breakermodel.Model
 }
 
 // How an attempt ended, as the client sees it.
@@ -124,7 +125,7 @@ func simulate(sc scenario, v variant, r *rand.Rand) runResult {
 			c.throttle = limitalg.NewThrottle(throttleConfig())
 		}
 		if v.breaker != nil {
-			c.breaker = newBreakerModel(*v.breaker)
+			c.breaker = breakermodel.New(*v.breaker)
 		}
 	}
 	var serverLimit *limitalg.SampleWindow
@@ -197,7 +198,7 @@ func simulate(sc scenario, v variant, r *rand.Rand) runResult {
 		c := &clients[req.client]
 		now := q.Now()
 		if c.breaker != nil {
-			p, wait, admitted := c.breaker.allow(now)
+			p, wait, admitted := c.breaker.Allow(now)
 			if !admitted {
 				endAttempt(req, rejected, wait)
 				return
@@ -256,14 +257,14 @@ func simulate(sc scenario, v variant, r *rand.Rand) runResult {
 		}
 		if req.broken {
 			req.broken = false
-			o := callFailed
+			o := breakermodel.Failed
 			switch how {
 			case ok:
-				o = callSucceeded
+				o = breakermodel.Succeeded
 			case rejected:
-				o = callIgnored // the breaker's default Ignore: a rejection from inside it
+				o = breakermodel.Ignored // the breaker's default Ignore: a rejection from inside it
 			}
-			c.breaker.done(req.permit, o, now)
+			c.breaker.Done(req.permit, o, now)
 		}
 		if how == rejected {
 			at(now).Local++

@@ -7,6 +7,7 @@ import (
 
 	"github.com/magicmagnets/resilience/backoff"
 	"github.com/magicmagnets/resilience/breaker"
+	"github.com/magicmagnets/resilience/internal/breakermodel"
 	"github.com/magicmagnets/resilience/internal/sim"
 	"github.com/magicmagnets/resilience/retry"
 )
@@ -53,7 +54,7 @@ type variant struct {
 	attempts int
 	budget   *retry.BudgetConfig
 	breaker  *breaker.Config
-	hint     halfOpenHint
+	hint     breakermodel.HalfOpenHint
 }
 
 func variants() []variant {
@@ -70,9 +71,9 @@ func variants() []variant {
 // flight: none, the rule breaker.Breaker had before, and its own.
 func hintVariants() []variant {
 	return []variant{
-		{name: "0: the retry's own backoff", attempts: 3, breaker: &breaker.Config{}, hint: hintNone},
-		{name: "until the probe's slot frees", attempts: 3, breaker: &breaker.Config{}, hint: hintSlotFrees},
-		{name: "the probe's age (OpenFor/50 to the slot)", attempts: 3, breaker: &breaker.Config{}, hint: hintProbeAge},
+		{name: "0: the retry's own backoff", attempts: 3, breaker: &breaker.Config{}, hint: breakermodel.HintNone},
+		{name: "until the probe's slot frees", attempts: 3, breaker: &breaker.Config{}, hint: breakermodel.HintSlotFrees},
+		{name: "the probe's age (OpenFor/50 to the slot)", attempts: 3, breaker: &breaker.Config{}, hint: breakermodel.HintProbeAge},
 	}
 }
 
@@ -100,13 +101,13 @@ type request struct {
 	second  int // arrival second
 	try     int // current attempt, from 1
 	waiting bool
-	permit  permit
+	permit  breakermodel.Permit
 }
 
 // client is one instance of the fleet, with its own budget and breaker.
 type client struct {
 	budget  *budgetModel
-	breaker *breakerModel
+	breaker *breakermodel.Model
 }
 
 // second2 are the counts of one second of simulated time.
@@ -129,8 +130,8 @@ func overload(sc scenario, v variant, r *rand.Rand) []second2 {
 			clients[i].budget = newBudgetModel(*v.budget)
 		}
 		if v.breaker != nil {
-			clients[i].breaker = newBreakerModel(*v.breaker)
-			clients[i].breaker.hint = v.hint
+			clients[i].breaker = breakermodel.New(*v.breaker)
+			clients[i].breaker.Hint = v.hint
 		}
 	}
 	stats := make([]second2, int((sc.Arrivals+time.Minute)/time.Second))
@@ -193,7 +194,7 @@ func overload(sc scenario, v variant, r *rand.Rand) []second2 {
 	send = func(req *request) {
 		c := &clients[req.client]
 		if c.breaker != nil {
-			p, wait, ok := c.breaker.allow(q.Now())
+			p, wait, ok := c.breaker.Allow(q.Now())
 			if !ok {
 				finish(req, false, wait)
 				return
@@ -281,6 +282,10 @@ func (r rejection) RetryAfter() time.Duration { return time.Duration(r) }
 // reply tells the client's breaker, if it has one, how the attempt ended.
 func reply(c *client, req *request, ok bool, now time.Duration) {
 	if c.breaker != nil {
-		c.breaker.done(req.permit, !ok, now)
+		o := breakermodel.Succeeded
+		if !ok {
+			o = breakermodel.Failed
+		}
+		c.breaker.Done(req.permit, o, now)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/magicmagnets/resilience/internal/breakermodel"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -116,8 +117,8 @@ func TestRecoveryIsTheStartOfTheLastHealthyStretch(t *testing.T) {
 func TestProbeAgeHintRecoversFasterThanParkingUntilTheSlotFrees(t *testing.T) {
 	sc := shortScenario()
 	const runs = 5
-	after := map[halfOpenHint]float64{}
-	rec := map[halfOpenHint]time.Duration{}
+	after := map[breakermodel.HalfOpenHint]float64{}
+	rec := map[breakermodel.HalfOpenHint]time.Duration{}
 	for _, v := range hintVariants() {
 		for i := range runs {
 			secs := overload(sc, v, runSource(1, i))
@@ -128,7 +129,7 @@ func TestProbeAgeHintRecoversFasterThanParkingUntilTheSlotFrees(t *testing.T) {
 			rec[v.hint] += d / runs
 		}
 	}
-	assert.Less(t, after[hintProbeAge], after[hintSlotFrees]-0.5, "peak load after the outage")
-	assert.Less(t, rec[hintProbeAge], rec[hintSlotFrees]/3, "recovery")
-	assert.LessOrEqual(t, rec[hintProbeAge], rec[hintNone]+time.Second, "about as fast as no hint at all")
+	assert.Less(t, after[breakermodel.HintProbeAge], after[breakermodel.HintSlotFrees]-0.5, "peak load after the outage")
+	assert.Less(t, rec[breakermodel.HintProbeAge], rec[breakermodel.HintSlotFrees]/3, "recovery")
+	assert.LessOrEqual(t, rec[breakermodel.HintProbeAge], rec[breakermodel.HintNone]+time.Second, "about as fast as no hint at all")
 }
