@@ -2,9 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/csv"
-	"encoding/xml"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/magicmagnets/resilience/internal/studytest"
 )
 
 // TestRunWritesEveryOutput: a small run end to end, part 2 over real
@@ -28,24 +27,13 @@ func TestRunWritesEveryOutput(t *testing.T) {
 		require.NoError(t, err)
 		assert.Contains(t, string(table), "| no hedging |")
 
-		f, err := os.Open(filepath.Join(dir, part+".csv"))
-		require.NoError(t, err)
-		rows, err := csv.NewReader(f).ReadAll()
-		f.Close()
-		require.NoError(t, err)
+		rows := studytest.ReadCSV(t, filepath.Join(dir, part+".csv"))
 		assert.Len(t, rows, 1+n)
 
 		svg, err := os.ReadFile(filepath.Join(dir, part+".svg"))
 		require.NoError(t, err)
 		assert.True(t, strings.HasPrefix(string(svg), "<svg "))
-		dec := xml.NewDecoder(bytes.NewReader(svg))
-		for {
-			_, err := dec.Token()
-			if err == io.EOF {
-				break
-			}
-			require.NoError(t, err, "%s.svg is well-formed", part)
-		}
+		require.NoError(t, studytest.WellFormed(svg), "%s.svg is well-formed", part)
 	}
 }
 

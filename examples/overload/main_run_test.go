@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/csv"
-	"encoding/xml"
 	"io"
 	"os"
 	"path/filepath"
@@ -11,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/magicmagnets/resilience/internal/studytest"
 )
 
 func TestQuickRunWritesEveryOutput(t *testing.T) {
@@ -27,14 +27,14 @@ func TestQuickRunWritesEveryOutput(t *testing.T) {
 	for _, name := range []string{"goodput-static.svg", "goodput-adaptive.svg", "offered.svg", "limits.svg", "capacity-goodput.svg", "capacity-limits.svg"} {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		require.NoError(t, err, name)
-		assert.NoError(t, wellFormed(b), name)
+		assert.NoError(t, studytest.WellFormed(b), name)
 		assert.Contains(t, string(b), "<polyline", name)
 	}
-	rows := readCSV(t, filepath.Join(dir, "run1.csv"))
+	rows := studytest.ReadCSV(t, filepath.Join(dir, "run1.csv"))
 	assert.Len(t, rows, 1+len(variants(sc))*sc.seconds(), "a header, then every variant's seconds")
-	rows = readCSV(t, filepath.Join(dir, "summary.csv"))
+	rows = studytest.ReadCSV(t, filepath.Join(dir, "summary.csv"))
 	assert.Len(t, rows, 1+len(variants(sc)))
-	rows = readCSV(t, filepath.Join(dir, "capacity-run1.csv"))
+	rows = studytest.ReadCSV(t, filepath.Join(dir, "capacity-run1.csv"))
 	assert.Len(t, rows, 1+5*capacityScenario(sc).seconds(), "a header, then the seconds of the five variants of the capacity change")
 	_, err := os.Stat(filepath.Join(dir, "results.md"))
 	assert.NoError(t, err)
@@ -51,24 +51,4 @@ func TestQuickRunIsDeterministicForASeed(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, x, y, name)
 	}
-}
-
-func wellFormed(b []byte) error {
-	d := xml.NewDecoder(bytes.NewReader(b))
-	for {
-		if _, err := d.Token(); err == io.EOF {
-			return nil
-		} else if err != nil {
-			return err
-		}
-	}
-}
-
-func readCSV(t *testing.T, path string) [][]string {
-	f, err := os.Open(path)
-	require.NoError(t, err)
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	require.NoError(t, err)
-	return rows
 }

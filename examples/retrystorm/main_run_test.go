@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/csv"
-	"encoding/xml"
 	"io"
 	"os"
 	"path/filepath"
@@ -12,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/magicmagnets/resilience/internal/studytest"
 )
 
 func TestQuickRunWritesEveryOutput(t *testing.T) {
@@ -26,14 +26,14 @@ func TestQuickRunWritesEveryOutput(t *testing.T) {
 	for _, name := range []string{"part1-calls.svg", "part1-time.svg", "part2-load.svg", "part2-success.svg", "part2-hints-load.svg", "part2-hints-success.svg"} {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		require.NoError(t, err, name)
-		assert.NoError(t, wellFormed(b), name)
+		assert.NoError(t, studytest.WellFormed(b), name)
 		assert.Contains(t, string(b), "<polyline", name)
 	}
-	rows := readCSV(t, filepath.Join(dir, "part1.csv"))
+	rows := studytest.ReadCSV(t, filepath.Join(dir, "part1.csv"))
 	assert.Len(t, rows, 1+6*3, "a header, then 6 strategies × 3 N")
-	rows = readCSV(t, filepath.Join(dir, "part2.csv"))
+	rows = studytest.ReadCSV(t, filepath.Join(dir, "part2.csv"))
 	assert.Len(t, rows, 1+4*80, "a header, then 4 variants × 80 seconds")
-	rows = readCSV(t, filepath.Join(dir, "part2-hints.csv"))
+	rows = studytest.ReadCSV(t, filepath.Join(dir, "part2-hints.csv"))
 	assert.Len(t, rows, 1+3*80, "a header, then 3 half-open hint rules × 80 seconds")
 	for _, name := range []string{"part1.md", "part2.md", "part2-hints.md"} {
 		_, err := os.Stat(filepath.Join(dir, name))
@@ -64,24 +64,4 @@ func TestPart1ChartsDashDecorrelatedWithinInLineAndLegend(t *testing.T) {
 		assert.Contains(t, svg, ">decorrelated-within jitter</text>", name)
 		assert.Equal(t, 2, strings.Count(svg, `stroke-dasharray="7 4"`), "%s: its line and its legend swatch, nothing else", name)
 	}
-}
-
-func wellFormed(b []byte) error {
-	d := xml.NewDecoder(bytes.NewReader(b))
-	for {
-		if _, err := d.Token(); err == io.EOF {
-			return nil
-		} else if err != nil {
-			return err
-		}
-	}
-}
-
-func readCSV(t *testing.T, path string) [][]string {
-	f, err := os.Open(path)
-	require.NoError(t, err)
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	require.NoError(t, err)
-	return rows
 }
