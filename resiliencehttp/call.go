@@ -100,10 +100,18 @@ func (c *call) attempt(actx context.Context) error {
 		cancel()
 		return c.failed(actx, n, context.Cause(actx))
 	}
+	return c.accept(actx, n, resp, retryable, drained, cancel, false)
+}
+
+// accept keeps attempt n's response, won and not lost: its body, unless
+// read to its end already, ends the request's context cancel when it is
+// closed (bind, with linked as bind takes it); a retryable one is also the
+// attempt's failure.
+func (c *call) accept(actx context.Context, n int, resp *http.Response, retryable, drained bool, cancel context.CancelFunc, linked bool) error {
 	if drained {
 		cancel()
 	} else {
-		resp.Body = c.bind(resp.Body, cancel, false)
+		resp.Body = c.bind(resp.Body, cancel, linked)
 	}
 	var serr *StatusError
 	if retryable {
@@ -165,20 +173,7 @@ func (c *call) attemptUnder(actx context.Context, n int, body io.ReadCloser) err
 		cancel()
 		return c.failed(actx, n, context.Cause(actx))
 	}
-	if drained {
-		cancel()
-	} else {
-		resp.Body = c.bind(resp.Body, cancel, true)
-	}
-	var serr *StatusError
-	if retryable {
-		serr = newStatusError(resp)
-	}
-	c.keep(n, resp, serr)
-	if serr == nil {
-		return nil
-	}
-	return c.failed(actx, n, serr)
+	return c.accept(actx, n, resp, retryable, drained, cancel, true)
 }
 
 // start numbers a new attempt, drops the previous attempt's response and
