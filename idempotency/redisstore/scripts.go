@@ -7,27 +7,30 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// A record is a hash under one key:
+// A record is a string under one key, in one of three layouts:
 //
-//	s  state: p in progress, c completed, x released
-//	f  fingerprint, while in progress or completed
-//	n  fence
-//	t  owner token
-//	l  lease in milliseconds, only while in progress
-//	r  result, only once completed
+//	p<fence> <token> <n> <fingerprint><lease>    in progress
+//	c<fence> <token> <n> <fingerprint><result>   completed
+//	x<fence> <token>                             released (a space ends it)
 //
-// An in-progress record's key expires 2×l after the last claim or extend, so
-// the lease is live while PTTL > l and has lease PTTL − l left. A completed
-// record's key expires at the end of its retention, so it is live while
-// PTTL > 0 (Redis keeps a key until its TTL is below zero; at zero the
-// deadline has been reached and the record counts as expired). A released
-// record keeps its token and fence until its retention ends, and counts as
-// absent for Claim.
+// The first byte is the state; fence and lease (in milliseconds) are
+// decimal; n is the fingerprint's length in bytes, in decimal, so that a
+// fingerprint may hold any bytes; a token is printable ASCII without a
+// space. One string rather than a hash, so that each script writes the
+// record and its TTL in one command (SET PX), and the prefix "<fence>
+// <token> " that Complete, Release and Extend compare is one substring.
 //
-// Records written before the state field existed have no s: they are in
-// progress while t is set and completed once it is not (a completed record
-// then kept no token, and a release deleted the key). The scripts read them
-// so, and every record they write has s.
+// An in-progress record's key expires 2×lease after the last claim or
+// extend, so the lease is live while PTTL > lease and has lease PTTL −
+// lease left. A completed record's key expires at the end of its
+// retention, so it is live while PTTL > 0 (Redis keeps a key until its TTL
+// is below zero; at zero the deadline has been reached and the record
+// counts as expired). A released record keeps its token and fence until
+// its retention ends, and counts as absent for Claim.
+//
+// Records of the earlier layout (a hash, before the first release) are not
+// read: a script finds a key of the wrong type, and the call returns
+// Redis's WRONGTYPE error, so that no operation runs on them.
 
 // script is a Lua script as its EVALSHA and EVAL send it: its hash and its
 // source, each boxed once.
@@ -58,95 +61,99 @@ func (sc script) run(ctx context.Context, client redis.UniversalClient, key stri
 
 var evalsha any = "evalsha"
 
-// state is a Lua function that returns a record's state from its s and t
-// fields, for records of either layout.
-const state = `
-local function state(s, t)
-  if s then return s end
-  if t then return 'p' end
-  return 'c'
-end
-`
+// The scripts make as few strings as they can: Redis's Lua interns every
+// string a script makes and collects it later, at a cost that grows with
+// its bytes, and each command a script calls costs more than the script's
+// own work. A new key costs GET and SET in each of its two scripts; a
+// replay costs GET and PTTL and returns the record as it is stored.
 
-// claimScript: KEYS[1] record; ARGV fingerprint, token, lease ms.
-// Returns {"a", fence} acquired, the result (a bare string, the cheapest
-// reply to send and to read) replay, {"p", remaining ms} in progress, or
-// {"m"} mismatch; a completed record without a result gives {"r"}, which
-// the store reports as a malformed reply.
-var claimScript = newScript(state + `
-local k = KEYS[1]
-local lease = tonumber(ARGV[3])
-local fence = 1
-local rec = redis.call('HMGET', k, 'f', 'n', 't', 'l', 'r', 's')
-if rec[2] then
-  local st = state(rec[6], rec[3])
-  if st ~= 'x' then
-    local left = redis.call('PTTL', k)
-    if st == 'p' then left = left - tonumber(rec[4]) end
-    local mine = st == 'p' and rec[3] == ARGV[2]
-    if (left > 0 or mine) and rec[1] ~= ARGV[1] then return {'m'} end
+// claimScript: KEYS[1] record; ARGV the record a first claim writes
+// ("p1 <token> <n> <fingerprint><lease>", which holds the claim's token,
+// fingerprint and lease) and 2×lease in ms. Returns {"a", fence} acquired,
+// a completed record as it is stored (a bare string: the store compares
+// its fingerprint and cuts out its result) while it is live, {"p",
+// remaining ms} in progress, or {"m"} mismatch.
+var claimScript = newScript(`
+local k, rec = KEYS[1], ARGV[1]
+local v = redis.call('GET', k)
+if not v then
+  redis.call('SET', k, rec, 'PX', ARGV[2])
+  return {'a', 1}
+end
+local st = string.byte(v, 1)
+local fence, tok, at = string.match(v, '^(%d+) (%S+) ()', 2)
+if not at then return redis.error_reply('redisstore: malformed record') end
+if st ~= 120 then -- 120 'x', released: absent for a claim
+  local left = redis.call('PTTL', k)
+  if st == 99 then -- 99 'c', completed
+    if left > 0 then return v end
+  elseif st == 112 then -- 112 'p', in progress
+    local n, fp = string.match(v, '^(%d+) ()', at)
+    if not fp then return redis.error_reply('redisstore: malformed record') end
+    n = tonumber(n)
+    local rtok, rn, rfp = string.match(rec, '^p1 (%S+) (%d+) ()')
+    left = left - tonumber(string.sub(v, fp + n))
+    local mine = tok == rtok
+    if (left > 0 or mine) and (tonumber(rn) ~= n or
+        string.sub(v, fp, fp + n - 1) ~= string.sub(rec, rfp, rfp + n - 1)) then
+      return {'m'}
+    end
     if mine then
-      redis.call('HSET', k, 'l', lease)
-      redis.call('PEXPIRE', k, 2 * lease)
-      return {'a', tonumber(rec[2])}
+      redis.call('SET', k, 'p' .. fence .. string.sub(rec, 3), 'PX', ARGV[2])
+      return {'a', tonumber(fence)}
     end
-    if left > 0 then
-      if st == 'c' then return rec[5] or {'r'} end
-      return {'p', left}
-    end
+    if left > 0 then return {'p', left} end
+  else
+    return redis.error_reply('redisstore: malformed record')
   end
-  fence = tonumber(rec[2]) + 1
-  redis.call('DEL', k)
 end
-redis.call('HSET', k, 's', 'p', 'f', ARGV[1], 'n', fence, 't', ARGV[2], 'l', lease)
-redis.call('PEXPIRE', k, 2 * lease)
-return {'a', fence}
+fence = string.format('%d', tonumber(fence) + 1)
+redis.call('SET', k, 'p' .. fence .. string.sub(rec, 3), 'PX', ARGV[2])
+return {'a', tonumber(fence)}
 `)
 
-// completeScript: KEYS[1] record; ARGV token, fence, result, retention ms.
-// Returns 1 when completed (now, or by an earlier send under the same lock),
-// 0 when the lock is lost.
-var completeScript = newScript(state + `
-local k = KEYS[1]
-local rec = redis.call('HMGET', k, 't', 'n', 's')
-if rec[1] ~= ARGV[1] or rec[2] ~= ARGV[2] then return 0 end
-local st = state(rec[3], rec[1])
-if st == 'c' then return 1 end
-if st ~= 'p' then return 0 end
-redis.call('HDEL', k, 'l')
-redis.call('HSET', k, 's', 'c', 'r', ARGV[3])
-redis.call('PEXPIRE', k, ARGV[4])
+// The compare-and-set scripts take the lock as the record holds it,
+// "<fence> <token> ", as their first ARGV, and return 1 when done (now, or
+// by an earlier send under the same lock), 0 when the lock is lost.
+
+// completeScript: KEYS[1] record; ARGV lock, result, retention ms.
+var completeScript = newScript(`
+local k, lock = KEYS[1], ARGV[1]
+local v = redis.call('GET', k)
+if not v or string.sub(v, 2, #lock + 1) ~= lock then return 0 end
+local st = string.byte(v, 1)
+if st == 99 then return 1 end
+if st ~= 112 then return 0 end
+local n, fp = string.match(v, '^(%d+) ()', #lock + 2)
+if not fp then return redis.error_reply('redisstore: malformed record') end
+redis.call('SET', k, 'c' .. string.sub(v, 2, fp + tonumber(n) - 1) .. ARGV[2], 'PX', ARGV[3])
 return 1
 `)
 
-// releaseScript: KEYS[1] record; ARGV token, fence, retention ms. Returns 1
-// when the record is released (now, or by an earlier send under the same
-// lock), 0 when the lock is lost.
-var releaseScript = newScript(state + `
-local k = KEYS[1]
-local rec = redis.call('HMGET', k, 't', 'n', 's')
-if rec[1] ~= ARGV[1] or rec[2] ~= ARGV[2] then return 0 end
-local st = state(rec[3], rec[1])
-if st == 'x' then return 1 end
-if st ~= 'p' then return 0 end
-redis.call('HDEL', k, 'f', 'l')
-redis.call('HSET', k, 's', 'x')
-redis.call('PEXPIRE', k, ARGV[3])
+// releaseScript: KEYS[1] record; ARGV lock, retention ms.
+var releaseScript = newScript(`
+local k, lock = KEYS[1], ARGV[1]
+local v = redis.call('GET', k)
+if not v or string.sub(v, 2, #lock + 1) ~= lock then return 0 end
+local st = string.byte(v, 1)
+if st == 120 then return 1 end
+if st ~= 112 then return 0 end
+redis.call('SET', k, 'x' .. lock, 'PX', ARGV[2])
 return 1
 `)
 
-// extendScript: KEYS[1] record; ARGV token, fence, lease ms. Returns 1 when
-// the lease was extended or the record is completed under the lock (an
-// Extend that crossed its owner's Complete), 0 when the lock is lost.
-var extendScript = newScript(state + `
-local k = KEYS[1]
-local rec = redis.call('HMGET', k, 't', 'n', 's')
-if rec[1] ~= ARGV[1] or rec[2] ~= ARGV[2] then return 0 end
-local st = state(rec[3], rec[1])
-if st == 'c' then return 1 end
-if st ~= 'p' then return 0 end
-local lease = tonumber(ARGV[3])
-redis.call('HSET', k, 'l', lease)
-redis.call('PEXPIRE', k, 2 * lease)
+// extendScript: KEYS[1] record; ARGV lock, lease ms, 2×lease ms. Returns 1
+// also when the record is completed under the lock (an Extend that crossed
+// its owner's Complete).
+var extendScript = newScript(`
+local k, lock = KEYS[1], ARGV[1]
+local v = redis.call('GET', k)
+if not v or string.sub(v, 2, #lock + 1) ~= lock then return 0 end
+local st = string.byte(v, 1)
+if st == 99 then return 1 end
+if st ~= 112 then return 0 end
+local n, fp = string.match(v, '^(%d+) ()', #lock + 2)
+if not fp then return redis.error_reply('redisstore: malformed record') end
+redis.call('SET', k, string.sub(v, 1, fp + tonumber(n) - 1) .. ARGV[2], 'PX', ARGV[3])
 return 1
 `)

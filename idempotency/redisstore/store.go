@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -83,34 +85,50 @@ func (s *Store) Claim(ctx context.Context, key, fingerprint, token string, lease
 	if err := idempotency.ValidateToken(token); err != nil {
 		return idempotency.Claim{}, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	// The arguments that are not the key are sent through pointers into
-	// one allocation; the key stays a string, which a cluster client
-	// routes by.
-	c := &claimArgs{fingerprint: fingerprint, token: token, lease: millis(lease)}
-	c.args[4], c.args[5], c.args[6] = &c.fingerprint, &c.token, &c.lease
-	reply, err := claimScript.run(ctx, s.client, s.prefix+key, c.args[:]).Result()
+	// The Redis key and the record a first claim writes share one string,
+	// cut in two (a cluster client routes by the key, a string); the TTL is
+	// sent through a pointer into the arguments' allocation.
+	ms := millis(lease)
+	var buf [256]byte
+	b := append(append(buf[:0], s.prefix...), key...)
+	b = append(append(append(b, "p1 "...), token...), ' ')
+	b = append(strconv.AppendInt(b, int64(len(fingerprint)), 10), ' ')
+	b = strconv.AppendInt(append(b, fingerprint...), ms, 10)
+	both, n := string(b), len(s.prefix)+len(key)
+	c := &claimArgs{record: both[n:], px: 2 * ms}
+	c.args[4], c.args[5] = &c.record, &c.px
+	reply, err := claimScript.run(ctx, s.client, both[:n], c.args[:]).Result()
 	if err != nil {
 		return idempotency.Claim{}, fmt.Errorf("redisstore: claim: %w", err)
 	}
-	return parseClaim(reply, token)
+	return parseClaim(reply, fingerprint, token)
 }
 
 // claimArgs holds the claim script's EVALSHA arguments and what they
 // point at.
 type claimArgs struct {
-	args               [7]any
-	fingerprint, token string
-	lease              int64
+	args   [6]any
+	record string
+	px     int64
 }
 
-// parseClaim turns the claim script's reply into Claim's results: a string
-// is a replay's result, an array the other outcomes. A reply of any other
-// shape is an error.
-func parseClaim(v any, token string) (idempotency.Claim, error) {
-	if result, ok := v.(string); ok {
-		return idempotency.Claim{Replayed: true, Result: []byte(result)}, nil
+// parseClaim turns the claim script's reply into Claim's results: a
+// string is a completed record, replayed when its fingerprint is the
+// claim's, an array the other outcomes. A reply of any other shape is an
+// error.
+func parseClaim(v any, fingerprint, token string) (idempotency.Claim, error) {
+	if rec, ok := v.(string); ok {
+		fp, result, ok := parseCompleted(rec)
+		switch {
+		case !ok:
+		case fp != fingerprint:
+			return idempotency.Claim{}, idempotency.ErrMismatch
+		default:
+			return idempotency.Claim{Replayed: true, Result: []byte(result)}, nil
+		}
+		return idempotency.Claim{}, fmt.Errorf("redisstore: claim: unexpected reply %.200q", rec)
 	}
 	reply, _ := v.([]any)
 	var tag string
@@ -142,7 +160,7 @@ func (s *Store) Complete(ctx context.Context, key string, lock idempotency.Lock,
 	if len(result) > s.maxResultSize {
 		return fmt.Errorf("%w: %d bytes, limit %d", idempotency.ErrResultTooLarge, len(result), s.maxResultSize)
 	}
-	return s.owned(ctx, "complete", completeScript, key, lock, result, millis(retention))
+	return s.owned(ctx, "complete", completeScript, key, lock, result, millis(retention), false)
 }
 
 // Release implements [idempotency.Store.Release] in one round trip.
@@ -150,7 +168,7 @@ func (s *Store) Release(ctx context.Context, key string, lock idempotency.Lock, 
 	if err := check(ctx, key, retention); err != nil {
 		return err
 	}
-	return s.owned(ctx, "release", releaseScript, key, lock, nil, millis(retention))
+	return s.owned(ctx, "release", releaseScript, key, lock, nil, millis(retention), false)
 }
 
 // Extend implements [idempotency.Store.Extend] in one round trip.
@@ -158,31 +176,79 @@ func (s *Store) Extend(ctx context.Context, key string, lock idempotency.Lock, l
 	if err := check(ctx, key, lease); err != nil {
 		return err
 	}
-	return s.owned(ctx, "extend", extendScript, key, lock, nil, millis(lease))
+	return s.owned(ctx, "extend", extendScript, key, lock, nil, millis(lease), true)
 }
 
-// owned runs a compare-and-set script on key with the lock's token and
-// fence, then result unless it is nil (Complete's, a []byte, even an empty
-// one, is not), then ms.
-func (s *Store) owned(ctx context.Context, op string, script script, key string, lock idempotency.Lock, result any, ms int64) error {
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+// owned runs a compare-and-set script on key with the lock as the record
+// holds it, then result unless it is nil (Complete's, a []byte, even an
+// empty one, is not), then ms, then 2×ms when px is set.
+func (s *Store) owned(ctx context.Context, op string, script script, key string, lock idempotency.Lock, result any, ms int64, px bool) error {
+	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	o := &ownedArgs{token: lock.Token, fence: lock.Fence, ms: ms}
-	args := append(o.args[:4], &o.token, &o.fence)
+	// The Redis key and the lock share one string, cut in two.
+	var buf [192]byte
+	b := append(append(buf[:0], s.prefix...), key...)
+	b = append(append(append(strconv.AppendInt(b, lock.Fence, 10), ' '), lock.Token...), ' ')
+	both, n := string(b), len(s.prefix)+len(key)
+	o := &ownedArgs{lock: both[n:], ms: ms, px: 2 * ms}
+	args := append(o.args[:4], &o.lock)
 	if result != nil {
 		args = append(args, result)
 	}
 	args = append(args, &o.ms)
-	n, err := script.run(ctx, s.client, s.prefix+key, args).Result()
-	return parseOwned(op, n, err)
+	if px {
+		args = append(args, &o.px)
+	}
+	reply, err := script.run(ctx, s.client, both[:n], args).Result()
+	return parseOwned(op, reply, err)
 }
 
 // ownedArgs holds a compare-and-set script's EVALSHA arguments and what
 // they point at.
 type ownedArgs struct {
-	args      [8]any
-	token     string
-	fence, ms int64
+	args   [8]any
+	lock   string
+	ms, px int64
+}
+
+// bound returns ctx bounded by the store's Timeout: ctx itself when its
+// own deadline comes no later (a context of the store's would end at the
+// same time), which saves the timer and the allocations of a new context.
+// The CancelFunc is for a defer in either case.
+func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if d, ok := ctx.Deadline(); ok && time.Until(d) <= s.timeout {
+		return ctx, noCancel
+	}
+	return context.WithTimeout(ctx, s.timeout)
+}
+
+func noCancel() {}
+
+// parseCompleted cuts a completed record as the claim script returns it,
+// "c<fence> <token> <n> <fingerprint><result>", into its fingerprint and
+// result; ok is false when rec is not one.
+func parseCompleted(rec string) (fingerprint, result string, ok bool) {
+	if len(rec) < 2 || rec[0] != 'c' {
+		return "", "", false
+	}
+	rest := rec[1:]
+	for range 2 { // the fence and the token, each ended by a space
+		i := strings.IndexByte(rest, ' ')
+		if i < 1 {
+			return "", "", false
+		}
+		rest = rest[i+1:]
+	}
+	i := strings.IndexByte(rest, ' ')
+	if i < 1 {
+		return "", "", false
+	}
+	n, err := strconv.ParseUint(rest[:i], 10, 31)
+	if err != nil || n > uint64(len(rest)-i-1) {
+		return "", "", false
+	}
+	rest = rest[i+1:]
+	return rest[:n], rest[n:], true
 }
 
 // parseOwned interprets the reply of a compare-and-set script: 1 done, 0
