@@ -178,6 +178,27 @@ func (s *MemoryStore) Claim(ctx context.Context, key, fingerprint, token string,
 	return Claim{Lock: lock}, nil
 }
 
+// replay answers, from a read, a claim of key whose record is completed,
+// within its retention, with the given fingerprint: the stored result (not
+// a copy: it must not be modified) and true, which is what Claim would
+// return in Claim.Result. In every other case, a done ctx included, it
+// returns false and changes nothing, and the caller claims. It takes no
+// token and reads the clock once, where a claim needs a token chosen
+// before it is sent and its send time.
+func (s *MemoryStore) replay(ctx context.Context, key, fingerprint string) ([]byte, bool) {
+	if ctx.Err() != nil {
+		return nil, false
+	}
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.records[key]
+	if r == nil || r.state != completed || now >= r.deadline || r.fingerprint != fingerprint {
+		return nil, false
+	}
+	return r.result, true
+}
+
 // Complete implements [Store.Complete]. The store keeps a copy of result.
 func (s *MemoryStore) Complete(ctx context.Context, key string, lock Lock, result []byte, retention time.Duration) error {
 	if err := checkCall(ctx, key, retention); err != nil {

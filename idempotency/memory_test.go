@@ -1,6 +1,7 @@
 package idempotency_test
 
 import (
+	"context"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -168,4 +169,58 @@ func TestMemoryStoreIsBoundedByBytes(t *testing.T) {
 
 func TestMemoryStoreRejectsANegativeByteBound(t *testing.T) {
 	assert.Panics(t, func() { idempotency.NewMemoryStore(idempotency.MemoryConfig{MaxBytes: -1}) })
+}
+
+// Do answers a replay from a memory store by reading the record instead of
+// claiming it; the answer must be the one a claim gives in every state: a
+// replay only of a record completed, within its retention, with the same
+// fingerprint, and otherwise what the claim decides.
+func TestMemoryStoreReplaysFromAReadOnlyWhatAClaimWouldReplay(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := idempotency.NewMemoryStore(idempotency.MemoryConfig{})
+		runs := 0
+		op := func(ctx context.Context) (int64, error) {
+			runs++
+			f, _ := idempotency.FenceFrom(ctx)
+			return f.Fence, nil
+		}
+		opts := idempotency.Options{Fingerprint: "a", Retention: time.Hour}
+		do := func(ctx context.Context, o idempotency.Options) (int64, bool, error) {
+			return idempotency.Do(ctx, s, "k", op, o)
+		}
+
+		_, _, err := do(t.Context(), opts)
+		require.NoError(t, err)
+		v, replayed, err := do(t.Context(), opts)
+		require.NoError(t, err)
+		assert.True(t, replayed)
+		assert.Equal(t, int64(1), v)
+
+		other := opts
+		other.Fingerprint = "b"
+		_, _, err = do(t.Context(), other)
+		assert.ErrorIs(t, err, idempotency.ErrMismatch, "a completed record with another fingerprint")
+
+		done, cancel := context.WithCancel(t.Context())
+		cancel()
+		_, replayed, err = do(done, opts)
+		assert.ErrorIs(t, err, context.Canceled, "a done context runs nothing and replays nothing")
+		assert.False(t, replayed)
+
+		time.Sleep(time.Hour) // the retention ends
+		_, replayed, err = do(t.Context(), opts)
+		require.NoError(t, err)
+		assert.False(t, replayed, "a record past its retention is claimed again")
+		assert.Equal(t, 2, runs)
+
+		c, err := s.Claim(t.Context(), "p", "a", idempotency.NewToken(), time.Minute)
+		require.NoError(t, err)
+		_, _, err = idempotency.Do(t.Context(), s, "p", op, opts)
+		assert.ErrorIs(t, err, idempotency.ErrInProgress, "an in-progress record")
+		require.NoError(t, s.Release(t.Context(), "p", c.Lock, time.Hour))
+		v, replayed, err = idempotency.Do(t.Context(), s, "p", op, opts)
+		require.NoError(t, err)
+		assert.False(t, replayed, "a released record runs again")
+		assert.Equal(t, int64(2), v, "with a higher fence")
+	})
 }
