@@ -26,7 +26,7 @@ var errMalformedKey = errors.New("malformed Idempotency-Key header")
 // ("...", with \" and \\ escapes) as the draft specifies, or the bare token
 // many clients send. It returns "" without error when the header is absent.
 func parseKey(h http.Header) (string, error) {
-	values := h.Values(HeaderKey)
+	values := h[HeaderKey] // the name is canonical: h.Values without its canonicalisation
 	switch len(values) {
 	case 0:
 		return "", nil
@@ -92,23 +92,28 @@ func printable(s string) bool {
 	return true
 }
 
-// scopedKey returns the store key for a tenant's key. The tenant is length
-// prefixed, so no two (tenant, key) pairs collide; a pair too long for a
-// store key is hashed (hashed keys start with '#', the others with a digit).
-func scopedKey(tenant, key string) string {
-	s := strconv.Itoa(len(tenant)) + ":" + tenant + key
-	if len(s) <= MaxKeyLen {
-		return s
+// appendScopedKey appends the store key for a tenant's key to b. The
+// tenant is length prefixed, so no two (tenant, key) pairs collide; a pair
+// too long for a store key is hashed (hashed keys start with '#', the
+// others with a digit).
+func appendScopedKey(b []byte, tenant, key string) []byte {
+	start := len(b)
+	b = strconv.AppendInt(b, int64(len(tenant)), 10)
+	b = append(b, ':')
+	b = append(b, tenant...)
+	b = append(b, key...)
+	if len(b)-start <= MaxKeyLen {
+		return b
 	}
-	sum := sha256.Sum256([]byte(s))
-	return "#" + string(sum[:])
+	sum := sha256.Sum256(b[start:])
+	return append(append(b[:start], '#'), sum[:]...)
 }
 
-// fingerprint is a SHA-256 of what identifies a request: method, path,
-// query, the caller's credentials (the Authorization header values) when
-// withCredentials is set, and the body. Only the hash is stored, never the
-// credentials.
-func fingerprint(r *http.Request, body []byte, canonicalJSON, withCredentials bool) string {
+// appendFingerprint appends to b a SHA-256 of what identifies a request:
+// method, path, query, the caller's credentials (the Authorization header
+// values) when withCredentials is set, and the body. Only the hash is
+// stored, never the credentials.
+func appendFingerprint(b []byte, r *http.Request, body []byte, canonicalJSON, withCredentials bool) []byte {
 	// The parts before the body are length-prefixed, so that no two
 	// sequences of parts hash alike, and written in one piece.
 	var buf [256]byte
@@ -116,7 +121,7 @@ func fingerprint(r *http.Request, body []byte, canonicalJSON, withCredentials bo
 	parts = appendPart(parts, r.URL.EscapedPath())
 	parts = appendPart(parts, r.URL.RawQuery)
 	if withCredentials {
-		auth := r.Header.Values("Authorization")
+		auth := r.Header["Authorization"] // canonical: r.Header.Values without its canonicalisation
 		parts = append(strconv.AppendInt(parts, int64(len(auth)), 10), ':')
 		for _, v := range auth {
 			parts = appendPart(parts, v)
@@ -134,7 +139,7 @@ func fingerprint(r *http.Request, body []byte, canonicalJSON, withCredentials bo
 	h := sha256.New()
 	_, _ = h.Write(parts)
 	_, _ = h.Write(body)
-	return string(h.Sum(parts[:0]))
+	return h.Sum(b)
 }
 
 // appendPart appends part, prefixed with its length.

@@ -1,6 +1,7 @@
 package idempotency
 
 import (
+	"crypto/sha256"
 	"errors"
 	"io"
 	"math"
@@ -235,8 +236,14 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if m.c.Tenant != nil {
 		tenant = m.c.Tenant(r)
 	}
-	skey := scopedKey(tenant, key)
-	fp := fingerprint(r, body, m.c.CanonicalJSON, m.c.Tenant == nil)
+	// The store key and the fingerprint are cut from one string: one
+	// allocation for both.
+	var buf [MaxKeyLen + sha256.Size]byte
+	ids := appendScopedKey(buf[:0], tenant, key)
+	n := len(ids)
+	ids = appendFingerprint(ids, r, body, m.c.CanonicalJSON, m.c.Tenant == nil)
+	s := string(ids)
+	skey, fp := s[:n], s[n:]
 	claim, sent, err := claimKey(r.Context(), m.store, skey, fp, m.c.Lease)
 	if err != nil {
 		refused = err

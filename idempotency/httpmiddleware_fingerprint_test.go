@@ -2,6 +2,7 @@ package idempotency_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"net/http"
 	"strings"
 	"sync"
@@ -126,4 +127,55 @@ func TestMiddlewareCanonicalJSONFingerprintsDeepNestingByItsBytes(t *testing.T) 
 	serve(h, request("POST", "k", deep))
 	assert.Equal(t, "true", serve(h, request("POST", "k", deep)).Header().Get("Idempotent-Replayed"))
 	assert.Equal(t, http.StatusUnprocessableEntity, serve(h, request("POST", "k", spaced)).Code)
+}
+
+// keyStore records the key and fingerprint of every claim.
+type keyStore struct {
+	idempotency.Store
+	mu     sync.Mutex
+	claims [][2]string
+}
+
+func (s *keyStore) Claim(ctx context.Context, key, fp, token string, lease time.Duration) (idempotency.Claim, error) {
+	s.mu.Lock()
+	s.claims = append(s.claims, [2]string{key, fp})
+	s.mu.Unlock()
+	return s.Store.Claim(ctx, key, fp, token, lease)
+}
+
+// The store key and the fingerprint are kept in stores shared by replicas
+// and across releases, so their bytes are fixed: a replica that computed
+// them differently would answer a retry with 422 or run it again. Each is
+// rebuilt here from its documented layout.
+func TestMiddlewareStoreKeyAndFingerprintKeepTheirLayout(t *testing.T) {
+	sum := func(s string) string { b := sha256.Sum256([]byte(s)); return string(b[:]) }
+	long := strings.Repeat("k", 250)
+	for _, c := range []struct {
+		name, tenant, auth, key, body string
+		wantKey, wantParts            string
+	}{
+		{name: "credentials", auth: "Bearer alice", key: "k1", body: `{"amount":50}`,
+			wantKey: "0:k1", wantParts: "4:POST8:/charges12:currency=eur1:12:Bearer alice3:raw"},
+		{name: "no credentials", key: "k1", body: `{"amount":50}`,
+			wantKey: "0:k1", wantParts: "4:POST8:/charges12:currency=eur0:3:raw"},
+		{name: "tenant", tenant: "acme", auth: "Bearer alice", key: "k1", body: `{}`,
+			wantKey: "4:acmek1", wantParts: "4:POST8:/charges12:currency=eur3:raw"},
+		{name: "hashed key", tenant: "acme", key: long, body: "",
+			wantKey: "#" + sum("4:acme"+long), wantParts: "4:POST8:/charges12:currency=eur3:raw"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := &keyStore{Store: newStore()}
+			var mc idempotency.MiddlewareConfig
+			if c.tenant != "" {
+				mc.Tenant = func(*http.Request) string { return c.tenant }
+			}
+			h := idempotency.Middleware(s, mc)(&chargeHandler{})
+			serve(h, withAuth(request("POST", c.key, c.body), c.auth))
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			require.Len(t, s.claims, 1)
+			assert.Equal(t, c.wantKey, s.claims[0][0])
+			assert.Equal(t, sum(c.wantParts+c.body), s.claims[0][1])
+		})
+	}
 }
