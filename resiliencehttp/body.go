@@ -6,7 +6,7 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"sync"
+	"sync/atomic"
 )
 
 // drain reads the body of resp, whose status is retryable, up to limit
@@ -77,27 +77,33 @@ type prefixedBody struct {
 // to the pool, so ending the context does not close it. stop, when set,
 // unregisters what would have ended that context with the request's own.
 type liveBody struct {
-	rc     io.ReadCloser
-	once   sync.Once
-	cancel context.CancelFunc
-	stop   func() bool
+	rc       io.ReadCloser
+	released atomic.Bool
+	cancel   context.CancelFunc
+	stop     func() bool
 }
 
 func (b *liveBody) Read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
 	if err != nil {
-		b.once.Do(b.release)
+		b.release()
 	}
 	return n, err
 }
 
 func (b *liveBody) Close() error {
 	err := b.rc.Close()
-	b.once.Do(b.release)
+	b.release()
 	return err
 }
 
+// release ends the context, the first time only. A Close racing a failed
+// Read returns without waiting for the other to finish: either way the
+// context's end is under way, and nothing of the body is used after it.
 func (b *liveBody) release() {
+	if !b.released.CompareAndSwap(false, true) {
+		return
+	}
 	if b.stop != nil {
 		b.stop()
 	}

@@ -3,6 +3,7 @@ package resiliencehttp
 import (
 	"container/list"
 	"sync"
+	"sync/atomic"
 
 	"github.com/magicmagnets/resilience"
 )
@@ -13,6 +14,12 @@ type hosts struct {
 	factory func(host string) resilience.Policy
 	max     int
 
+	// front is the entry at the front of order: the host used last, whose
+	// requests find it without the lock. It is set, with order, under mu,
+	// and any other host's request moves that host to the front and
+	// replaces it, so a request served from it leaves the order exact.
+	front atomic.Pointer[hostEntry]
+
 	mu     sync.Mutex
 	byHost map[string]*list.Element // of *hostEntry, guarded by mu
 	order  list.List                // most recently used first, guarded by mu
@@ -22,6 +29,7 @@ type hostEntry struct {
 	host   string
 	once   sync.Once
 	policy resilience.Policy // set once, by once
+	ready  atomic.Bool       // policy is set and not nil
 }
 
 func newHosts(factory func(string) resilience.Policy, max int) *hosts {
@@ -33,6 +41,9 @@ func newHosts(factory func(string) resilience.Policy, max int) *hosts {
 // for the first one's call instead of creating a second breaker. It returns
 // nil if the factory did (or panicked).
 func (h *hosts) policy(host string) resilience.Policy {
+	if e := h.front.Load(); e != nil && e.host == host && e.ready.Load() {
+		return e.policy
+	}
 	h.mu.Lock()
 	el, ok := h.byHost[host]
 	if ok {
@@ -47,9 +58,13 @@ func (h *hosts) policy(host string) resilience.Policy {
 		}
 	}
 	e := el.Value.(*hostEntry)
+	h.front.Store(e)
 	h.mu.Unlock()
 
 	// An entry evicted meanwhile still serves the requests holding it.
-	e.once.Do(func() { e.policy = h.factory(host) })
+	e.once.Do(func() {
+		e.policy = h.factory(host)
+		e.ready.Store(e.policy != nil)
+	})
 	return e.policy
 }

@@ -80,6 +80,26 @@ func TestTransportDropsLeastRecentlyUsedHostPolicy(t *testing.T) {
 	assert.Equal(t, []string{"a.test", "b.test", "c.test", "b.test"}, f.calls())
 }
 
+// Runs of requests to one host are served without the lock; the order of
+// use must come out as exact as without them.
+func TestTransportKeepsRecencyAcrossRunsOfOneHost(t *testing.T) {
+	f := &factory{}
+	tr := resiliencehttp.New(resiliencehttp.Config{
+		Base:     &fakeBase{respond: always(http.StatusOK)},
+		PerHost:  f.perHost,
+		MaxHosts: 2,
+	})
+
+	for _, host := range []string{"a.test", "a.test", "b.test", "b.test", "a.test", "a.test", "c.test", "c.test", "b.test", "a.test", "a.test"} {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+host+"/", nil)
+		_, _, err := send(tr, req)
+		require.NoError(t, err)
+	}
+
+	// c evicts b (a was used last); b's return evicts a; a's evicts c.
+	assert.Equal(t, []string{"a.test", "b.test", "c.test", "b.test", "a.test"}, f.calls())
+}
+
 func TestTransportKeysHostsCaseInsensitively(t *testing.T) {
 	f := &factory{}
 	tr := resiliencehttp.New(resiliencehttp.Config{Base: &fakeBase{respond: always(http.StatusOK)}, PerHost: f.perHost})
