@@ -1,6 +1,7 @@
 package redisstore_test
 
 import (
+	"context"
 	"strconv"
 	"testing"
 	"time"
@@ -12,12 +13,14 @@ import (
 // What the store's calls allocate with go-redis v9.22.0 (the benchmarks
 // count a few more, their own: a token per new key, a replay's Claim
 // escaping). Each call: the script's arguments and
-// the key (3), go-redis's command (1), the timeout's context (5), go-redis's
-// connection check (3), and the reply; a replay's reply is its result (3
-// with the copy the caller gets).
+// the key (3), go-redis's command (1), the timeout's context (5, none when
+// the caller's deadline comes before the store's Timeout), go-redis's
+// connection check (3), and the reply; a replay's reply is its record (3
+// with the result the caller gets).
 const (
-	replayAllocs = 15
-	newKeyAllocs = 30 // Claim and Complete
+	replayAllocs       = 15
+	replayNearerAllocs = 10 // under a caller's deadline nearer than the Timeout
+	newKeyAllocs       = 30 // Claim and Complete
 )
 
 func TestReplayAllocates15Times(t *testing.T) {
@@ -41,6 +44,32 @@ func TestReplayAllocates15Times(t *testing.T) {
 	}
 	if allocs > replayAllocs {
 		t.Errorf("a replay allocates %v times, want at most %d", allocs, replayAllocs)
+	}
+}
+
+func TestReplayUnderANearerDeadlineAllocates10Times(t *testing.T) {
+	client := newClient(t)
+	s := redisstore.New(client, redisstore.Config{Prefix: "allocs-" + idempotency.NewKey() + ":"})
+	token := idempotency.NewToken()
+	c, err := s.Claim(t.Context(), "k", "fp", token, time.Minute)
+	if err == nil {
+		err = s.Complete(t.Context(), "k", c.Lock, []byte("result"), time.Minute)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), redisstore.DefaultTimeout/2)
+	defer cancel()
+	allocs := testing.AllocsPerRun(200, func() {
+		if c, err = s.Claim(ctx, "k", "fp", token, time.Minute); err == nil && !c.Replayed {
+			t.Fatalf("not replayed: %+v", c)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if allocs > replayNearerAllocs {
+		t.Errorf("a replay under a nearer deadline allocates %v times, want at most %d", allocs, replayNearerAllocs)
 	}
 }
 

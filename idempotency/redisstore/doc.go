@@ -29,7 +29,8 @@
 //
 // Each call of a Store method runs under its own deadline, Config.Timeout
 // (2s unless set), so that a Redis that went silent cannot hold a request
-// for longer. In go-redis v9 (as of v9.22.0) a context's deadline reaches
+// for longer; a call whose context has an earlier deadline runs under that
+// context as it is, with no context of the store's. In go-redis v9 (as of v9.22.0) a context's deadline reaches
 // the socket only when the client's options have ContextTimeoutEnabled set:
 // without it, socket reads and writes are bounded by the client's
 // ReadTimeout and WriteTimeout alone (5s by default in v9.22.0); the

@@ -1,6 +1,7 @@
 package redisstore_test
 
 import (
+	"context"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -172,4 +173,39 @@ func TestWithoutContextTimeoutEnabledACallWaitsForTheReadTimeout(t *testing.T) {
 	_, err = s.Claim(t.Context(), "k", "fp", idempotency.NewToken(), time.Minute)
 	assert.Error(t, err)
 	assert.GreaterOrEqual(t, time.Since(start), readTimeout)
+}
+
+// A call runs until the earlier of the caller's deadline and the store's
+// Timeout, whichever of the two comes first.
+func TestACallEndsAtTheCallersDeadlineOrTheTimeoutWhicheverIsFirst(t *testing.T) {
+	opts, err := redis.ParseURL(redisURL(t))
+	require.NoError(t, err)
+	p := startReplyDropper(t, opts.Addr)
+	const short, long = 150 * time.Millisecond, 10 * time.Second
+	client := clientVia(t, p, true, 30*time.Second)
+	prefix := "deadline:" + idempotency.NewKey() + ":"
+	shortTimeout := redisstore.New(client, redisstore.Config{Prefix: prefix, Timeout: short})
+	longTimeout := redisstore.New(client, redisstore.Config{Prefix: prefix, Timeout: long})
+	_, err = shortTimeout.Claim(t.Context(), "warm", "fp", idempotency.NewToken(), time.Minute) // loads the script
+	require.NoError(t, err)
+
+	p.dropping.Store(true)
+	defer p.dropping.Store(false)
+	for _, c := range []struct {
+		name     string
+		s        *redisstore.Store
+		deadline time.Duration
+	}{
+		{"the caller's deadline first", longTimeout, short},
+		{"the store's Timeout first", shortTimeout, long},
+	} {
+		ctx, cancel := context.WithTimeout(t.Context(), c.deadline)
+		start := time.Now()
+		_, err := c.s.Claim(ctx, "k", "fp", idempotency.NewToken(), time.Minute)
+		elapsed := time.Since(start)
+		cancel()
+		assert.ErrorIs(t, err, context.DeadlineExceeded, c.name)
+		assert.GreaterOrEqual(t, elapsed, short, c.name)
+		assert.Less(t, elapsed, 5*short, c.name)
+	}
 }
