@@ -230,7 +230,6 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		problem(w, http.StatusRequestEntityTooLarge, "Request body too large", "The body exceeds "+strconv.FormatInt(m.c.MaxBodySize, 10)+" bytes.")
 		return
 	}
-	r.Body = newBodyReader(body)
 
 	tenant := ""
 	if m.c.Tenant != nil {
@@ -247,7 +246,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	claim, sent, err := claimKey(r.Context(), m.store, skey, fp, m.c.Lease)
 	if err != nil {
 		refused = err
-		m.refuse(w, r, err)
+		m.refuse(w, r, body, err)
 		return
 	}
 	if claim.Replayed {
@@ -257,6 +256,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	r.Body = newBodyReader(body) // the handler reads the bytes read here
 	m.serve(w, r, skey, claim.Lock, sent)
 }
 
@@ -290,8 +290,9 @@ func readBody(body io.Reader, declared, limit int64) ([]byte, error) {
 	return buf, nil
 }
 
-// refuse answers a request whose claim failed.
-func (m *middleware) refuse(w http.ResponseWriter, r *http.Request, err error) {
+// refuse answers a request whose claim failed; body is the request body
+// read, for the handler that runs without the store.
+func (m *middleware) refuse(w http.ResponseWriter, r *http.Request, body []byte, err error) {
 	var ip *InProgressError
 	switch {
 	case errors.As(err, &ip):
@@ -306,6 +307,7 @@ func (m *middleware) refuse(w http.ResponseWriter, r *http.Request, err error) {
 	case r.Context().Err() != nil:
 		// The client went away; nobody reads an answer.
 	case m.c.RunWithoutStore:
+		r.Body = newBodyReader(body)
 		m.next.ServeHTTP(w, r)
 	default:
 		problem(w, http.StatusServiceUnavailable, "Idempotency store unavailable", "The request was not processed; retry later.")

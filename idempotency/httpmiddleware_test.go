@@ -259,9 +259,10 @@ func TestMiddlewareAnswers503WhenTheStoreIsDown(t *testing.T) {
 	assert.Equal(t, "application/problem+json", w.Header().Get("Content-Type"))
 	assert.Equal(t, int32(0), next.runs.Load())
 
-	w = serve(idempotency.Middleware(down, idempotency.MiddlewareConfig{RunWithoutStore: true})(next), request("POST", "k", `{}`))
+	w = serve(idempotency.Middleware(down, idempotency.MiddlewareConfig{RunWithoutStore: true})(next), request("POST", "k", `{"amount":50}`))
 	assert.Equal(t, http.StatusCreated, w.Code)
 	assert.Equal(t, int32(1), next.runs.Load())
+	assert.Contains(t, w.Body.String(), `"request":{"amount":50}`, "the handler reads the body the middleware read")
 }
 
 func TestMiddlewareReleasesTheKeyWhenTheHandlerPanics(t *testing.T) {
