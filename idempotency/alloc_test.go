@@ -31,7 +31,7 @@ func TestDoReplayAllocatesTwice(t *testing.T) {
 	assert.LessOrEqual(t, allocs, 2.0)
 }
 
-func TestMiddlewareReplayOfAKiBAllocatesAtMostSixTimes(t *testing.T) {
+func TestMiddlewareReplayOfAKiBAllocatesAtMostFiveTimes(t *testing.T) {
 	h := idempotency.Middleware(idempotency.NewMemoryStore(idempotency.MemoryConfig{}), idempotency.MiddlewareConfig{})(kibHandler{})
 	h.ServeHTTP(httptest.NewRecorder(), request("POST", "k", `{"amount":50}`))
 	data := []byte(`{"amount":50}`)
@@ -48,12 +48,13 @@ func TestMiddlewareReplayOfAKiBAllocatesAtMostSixTimes(t *testing.T) {
 	})
 
 	// Two are the response header map's, as a server makes for every
-	// request; the middleware's own are the body it reads, the store key
-	// and fingerprint (one string), and the replayed headers' strings and
-	// slices, two whatever their number. The reader the handler would read
-	// the body from is made only when the handler runs.
+	// request; the middleware's own are the body it reads and the replayed
+	// headers' strings and slices, two whatever their number. The store key
+	// and the fingerprint stay on the stack for a memory store's replay,
+	// and the reader the handler would read the body from is made only when
+	// the handler runs.
 	assert.Equal(t, "true", w.h.Get("Idempotent-Replayed"))
-	assert.LessOrEqual(t, allocs, 6.0)
+	assert.LessOrEqual(t, allocs, 5.0)
 }
 
 func TestMemoryStoreNewKeyAllocatesFiveTimes(t *testing.T) {

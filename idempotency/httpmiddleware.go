@@ -183,13 +183,14 @@ func Middleware(store Store, c MiddlewareConfig) func(http.Handler) http.Handler
 		retryAfter = strconv.FormatInt(int64(c.InProgressRetryAfter/time.Second)+1, 10)
 	}
 	return func(next http.Handler) http.Handler {
-		return &middleware{store: store, c: c, exclude: exclude, retryAfter: retryAfter, next: next,
+		return &middleware{store: store, mem: memoryStore(store), c: c, exclude: exclude, retryAfter: retryAfter, next: next,
 			em: emit.Emitter{Policy: "idempotency", Name: c.Name, Observer: c.Observer}}
 	}
 }
 
 type middleware struct {
 	store      Store
+	mem        *MemoryStore // store, if it is a memory store (claimKey)
 	c          MiddlewareConfig
 	exclude    map[string]bool // canonical names of the headers never recorded
 	retryAfter string          // the 409's Retry-After
@@ -235,29 +236,41 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if m.c.Tenant != nil {
 		tenant = m.c.Tenant(r)
 	}
-	// The store key and the fingerprint are cut from one string: one
-	// allocation for both.
+	// The store key and the fingerprint are built in one buffer on the
+	// stack: a memory store answers a replay from them as they are, and a
+	// claim gets both cut from one string.
 	var buf [MaxKeyLen + sha256.Size]byte
 	ids := appendScopedKey(buf[:0], tenant, key)
 	n := len(ids)
 	ids = appendFingerprint(ids, r, body, m.c.CanonicalJSON, m.c.Tenant == nil)
+	if m.mem != nil {
+		if result, ok := replay(m.mem, r.Context(), ids[:n], ids[n:]); ok {
+			m.writeReplay(w, result)
+			return
+		}
+	}
 	s := string(ids)
 	skey, fp := s[:n], s[n:]
-	claim, sent, err := claimKey(r.Context(), m.store, skey, fp, m.c.Lease)
+	claim, sent, err := sendClaim(r.Context(), m.store, skey, fp, m.c.Lease)
 	if err != nil {
 		refused = err
 		m.refuse(w, r, body, err)
 		return
 	}
 	if claim.Replayed {
-		m.emit(resilience.KindReplay, nil)
-		if err := writeResponse(w, claim.Result); errors.Is(err, errBadResponse) {
-			problem(w, http.StatusInternalServerError, "Stored response unreadable", "The response recorded for this key cannot be replayed.")
-		}
+		m.writeReplay(w, claim.Result)
 		return
 	}
 	r.Body = newBodyReader(body) // the handler reads the bytes read here
 	m.serve(w, r, skey, claim.Lock, sent)
+}
+
+// writeReplay answers a request with the response recorded for its key.
+func (m *middleware) writeReplay(w http.ResponseWriter, stored []byte) {
+	m.emit(resilience.KindReplay, nil)
+	if err := writeResponse(w, stored); errors.Is(err, errBadResponse) {
+		problem(w, http.StatusInternalServerError, "Stored response unreadable", "The response recorded for this key cannot be replayed.")
+	}
 }
 
 // maxPresize bounds the buffer readBody sizes from a declared length.

@@ -178,22 +178,24 @@ func (s *MemoryStore) Claim(ctx context.Context, key, fingerprint, token string,
 	return Claim{Lock: lock}, nil
 }
 
-// replay answers, from a read, a claim of key whose record is completed,
-// within its retention, with the given fingerprint: the stored result (not
-// a copy: it must not be modified) and true, which is what Claim would
-// return in Claim.Result. In every other case, a done ctx included, it
-// returns false and changes nothing, and the caller claims. It takes no
-// token and reads the clock once, where a claim needs a token chosen
-// before it is sent and its send time.
-func (s *MemoryStore) replay(ctx context.Context, key, fingerprint string) ([]byte, bool) {
+// replay answers, from a read, a claim of key whose record in s is
+// completed, within its retention, with the given fingerprint: the stored
+// result (not a copy: it must not be modified) and true, which is what
+// Claim would return in Claim.Result. In every other case, a done ctx
+// included, it returns false and changes nothing, and the caller claims. It
+// takes no token and reads the clock once, where a claim needs a token
+// chosen before it is sent and its send time. Key and fingerprint may be
+// bytes, so that a caller that has them in a buffer need not make strings
+// of them for a replay.
+func replay[S string | []byte](s *MemoryStore, ctx context.Context, key, fingerprint S) ([]byte, bool) {
 	if ctx.Err() != nil {
 		return nil, false
 	}
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.records[key]
-	if r == nil || r.state != completed || now >= r.deadline || r.fingerprint != fingerprint {
+	r := s.records[string(key)]
+	if r == nil || r.state != completed || now >= r.deadline || r.fingerprint != string(fingerprint) {
 		return nil, false
 	}
 	return r.result, true

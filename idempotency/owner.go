@@ -96,15 +96,28 @@ type owner struct {
 // treats it as a re-send and the orphan is owned at once.
 //
 // A memory store answers a replay from a read first, without a token or the
-// send time. Only the store's own type is asked, not an interface it would
-// share with every type that embeds it: a wrapper that embeds the memory
-// store to watch or fail its claims sees every claim.
+// send time (memoryStore).
 func claimKey(ctx context.Context, store Store, key, fingerprint string, lease time.Duration) (Claim, time.Time, error) {
-	if ms, ok := store.(*MemoryStore); ok {
-		if result, ok := ms.replay(ctx, key, fingerprint); ok {
+	if ms := memoryStore(store); ms != nil {
+		if result, ok := replay(ms, ctx, key, fingerprint); ok {
 			return Claim{Replayed: true, Result: result}, time.Time{}, nil
 		}
 	}
+	return sendClaim(ctx, store, key, fingerprint, lease)
+}
+
+// memoryStore returns store if it is a memory store, whose replays can be
+// answered from a read, and nil otherwise. Only the store's own type is
+// asked, not an interface it would share with every type that embeds it: a
+// wrapper that embeds the memory store to watch or fail its claims sees
+// every claim.
+func memoryStore(store Store) *MemoryStore {
+	ms, _ := store.(*MemoryStore)
+	return ms
+}
+
+// sendClaim is claimKey without the memory store's read.
+func sendClaim(ctx context.Context, store Store, key, fingerprint string, lease time.Duration) (Claim, time.Time, error) {
 	pk := pendingKey{key, fingerprint}
 	token, ok := pendingClaims.take(pk)
 	if !ok {
