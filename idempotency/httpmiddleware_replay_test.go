@@ -2,6 +2,7 @@ package idempotency_test
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -204,4 +207,32 @@ func TestMiddlewareReportsThatTheUnderlyingWriterCannotFlush(t *testing.T) {
 	h := idempotency.Middleware(newStore(), idempotency.MiddlewareConfig{})(next)
 	h.ServeHTTP(plainWriter{httptest.NewRecorder()}, request("POST", "k", `{}`))
 	assert.ErrorIs(t, flushErr, http.ErrNotSupported)
+}
+
+// Over a memory store the middleware answers a replay by reading the
+// record; every other state still gets the claim's answer.
+func TestMiddlewareOverAMemoryStoreReplaysOnlyACompletedRecordInItsRetention(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		next := &chargeHandler{}
+		h := idempotency.Middleware(newStore(), idempotency.MiddlewareConfig{Retention: time.Hour})(next)
+		first := serve(h, request("POST", "k", `{"amount":50}`))
+		require.Equal(t, http.StatusCreated, first.Code)
+
+		again := serve(h, request("POST", "k", `{"amount":50}`))
+		assert.Equal(t, "true", again.Header().Get("Idempotent-Replayed"))
+		assert.Equal(t, first.Body.String(), again.Body.String())
+		assert.Equal(t, http.StatusUnprocessableEntity, serve(h, request("POST", "k", `{"amount":60}`)).Code)
+
+		gone, cancel := context.WithCancel(t.Context())
+		cancel()
+		w := serve(h, request("POST", "k", `{"amount":50}`).WithContext(gone))
+		assert.Empty(t, w.Header().Get("Idempotent-Replayed"), "a client that went away is sent nothing")
+		assert.Zero(t, w.Body.Len())
+
+		time.Sleep(time.Hour) // the retention ends
+		w = serve(h, request("POST", "k", `{"amount":50}`))
+		assert.Equal(t, http.StatusCreated, w.Code)
+		assert.Empty(t, w.Header().Get("Idempotent-Replayed"), "the key runs again")
+		assert.Equal(t, int32(2), next.runs.Load())
+	})
 }
