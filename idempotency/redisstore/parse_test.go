@@ -26,7 +26,9 @@ func TestMalformedClaimRepliesAreErrorsNotPanics(t *testing.T) {
 		{"p", "10"},
 		{"m", int64(1)},
 		{"?", int64(1)},
-		{"r", ""}, // a replay's record is a bare string
+		{"r", ""},                // a replay's record is a bare string
+		{"a", int64(7)},          // an acquired lock is a bare fence
+		{"c1 t 2 fpr", int64(1)}, // so is a completed record
 	} {
 		assert.NotPanics(t, func() {
 			_, err := parseClaim(reply, "fp", "token")
@@ -34,7 +36,7 @@ func TestMalformedClaimRepliesAreErrorsNotPanics(t *testing.T) {
 		})
 	}
 	for _, reply := range []any{
-		nil, int64(1), []byte("c1 t 2 fpr"),
+		nil, int64(0), int64(-3), 7, "7", []byte("c1 t 2 fpr"),
 		"", "c", "c1", "c1 t", "c1 t 2", "c1 t 3 fp", "c t 2 fp", "c1  2 fp", "c1 t  fp", "c1 t -1 fp", "c1 t x fp",
 		"c1 t 99999999999999999999 fp", "p1 t 2 fp60000", "x1 t ",
 	} {
@@ -46,7 +48,7 @@ func TestMalformedClaimRepliesAreErrorsNotPanics(t *testing.T) {
 }
 
 func TestWellFormedClaimRepliesAreParsed(t *testing.T) {
-	c, err := parseClaim([]any{"a", int64(7)}, "fp", "tok")
+	c, err := parseClaim(int64(7), "fp", "tok")
 	require.NoError(t, err)
 	assert.Equal(t, idempotency.Claim{Lock: idempotency.Lock{Token: "tok", Fence: 7}}, c)
 	c, err = parseClaim("c3 other-token 2 fp", "fp", "tok")

@@ -69,16 +69,17 @@ var evalsha any = "evalsha"
 
 // claimScript: KEYS[1] record; ARGV the record a first claim writes
 // ("p1 <token> <n> <fingerprint><lease>", which holds the claim's token,
-// fingerprint and lease) and 2×lease in ms. Returns {"a", fence} acquired,
-// a completed record as it is stored (a bare string: the store compares
-// its fingerprint and cuts out its result) while it is live, {"p",
-// remaining ms} in progress, or {"m"} mismatch.
+// fingerprint and lease) and 2×lease in ms. Returns the fence (an integer)
+// acquired, a completed record as it is stored (a string: the store
+// compares its fingerprint and cuts out its result) while it is live,
+// {"p", remaining ms} in progress, or {"m"} mismatch. The two replies a
+// service sends most are bare, the cheapest to send and to read.
 var claimScript = newScript(`
 local k, rec = KEYS[1], ARGV[1]
 local v = redis.call('GET', k)
 if not v then
   redis.call('SET', k, rec, 'PX', ARGV[2])
-  return {'a', 1}
+  return 1
 end
 local st = string.byte(v, 1)
 local fence, tok, at = string.match(v, '^(%d+) (%S+) ()', 2)
@@ -100,7 +101,7 @@ if st ~= 120 then -- 120 'x', released: absent for a claim
     end
     if mine then
       redis.call('SET', k, 'p' .. fence .. string.sub(rec, 3), 'PX', ARGV[2])
-      return {'a', tonumber(fence)}
+      return tonumber(fence)
     end
     if left > 0 then return {'p', left} end
   else
@@ -109,7 +110,7 @@ if st ~= 120 then -- 120 'x', released: absent for a claim
 end
 fence = string.format('%d', tonumber(fence) + 1)
 redis.call('SET', k, 'p' .. fence .. string.sub(rec, 3), 'PX', ARGV[2])
-return {'a', tonumber(fence)}
+return tonumber(fence)
 `)
 
 // The compare-and-set scripts take the lock as the record holds it,

@@ -114,13 +114,18 @@ type claimArgs struct {
 	px     int64
 }
 
-// parseClaim turns the claim script's reply into Claim's results: a
-// string is a completed record, replayed when its fingerprint is the
-// claim's, an array the other outcomes. A reply of any other shape is an
-// error.
+// parseClaim turns the claim script's reply into Claim's results: an
+// integer is the fence of an acquired lock, a string a completed record,
+// replayed when its fingerprint is the claim's, an array the other
+// outcomes. A reply of any other shape is an error.
 func parseClaim(v any, fingerprint, token string) (idempotency.Claim, error) {
-	if rec, ok := v.(string); ok {
-		fp, result, ok := parseCompleted(rec)
+	switch v := v.(type) {
+	case int64:
+		if v > 0 {
+			return idempotency.Claim{Lock: idempotency.Lock{Token: token, Fence: v}}, nil
+		}
+	case string:
+		fp, result, ok := parseCompleted(v)
 		switch {
 		case !ok:
 		case fp != fingerprint:
@@ -128,9 +133,15 @@ func parseClaim(v any, fingerprint, token string) (idempotency.Claim, error) {
 		default:
 			return idempotency.Claim{Replayed: true, Result: []byte(result)}, nil
 		}
-		return idempotency.Claim{}, fmt.Errorf("redisstore: claim: unexpected reply %.200q", rec)
+	case []any:
+		return parseClaimArray(v)
 	}
-	reply, _ := v.([]any)
+	return idempotency.Claim{}, fmt.Errorf("redisstore: claim: unexpected reply %.200q", fmt.Sprint(v))
+}
+
+// parseClaimArray parses the claim script's replies that are arrays: in
+// progress, or a mismatch.
+func parseClaimArray(reply []any) (idempotency.Claim, error) {
 	var tag string
 	if len(reply) > 0 {
 		tag, _ = reply[0].(string)
@@ -139,16 +150,12 @@ func parseClaim(v any, fingerprint, token string) (idempotency.Claim, error) {
 	case tag == "m" && len(reply) == 1:
 		return idempotency.Claim{}, idempotency.ErrMismatch
 	case len(reply) != 2:
-	case tag == "a":
-		if fence, ok := reply[1].(int64); ok && fence > 0 {
-			return idempotency.Claim{Lock: idempotency.Lock{Token: token, Fence: fence}}, nil
-		}
 	case tag == "p":
 		if left, ok := reply[1].(int64); ok && left > 0 {
 			return idempotency.Claim{}, &idempotency.InProgressError{Remaining: fromMillis(left)}
 		}
 	}
-	return idempotency.Claim{}, fmt.Errorf("redisstore: claim: unexpected reply %.200q", fmt.Sprint(v))
+	return idempotency.Claim{}, fmt.Errorf("redisstore: claim: unexpected reply %.200q", fmt.Sprint(reply))
 }
 
 // Complete implements [idempotency.Store.Complete] in one round trip. An
