@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -129,10 +130,24 @@ func BenchmarkMiddlewareReplay1KiB(b *testing.B) {
 
 func BenchmarkBareHandler1KiB(b *testing.B) { benchmarkHandler(b, kibHandler{}) }
 
+// The same replay for a request whose body is a kilobyte.
+func BenchmarkMiddlewareReplayKiBBody(b *testing.B) {
+	data := `{"note":"` + strings.Repeat("x", 1010) + `"}`
+	h := idempotency.Middleware(idempotency.NewMemoryStore(idempotency.MemoryConfig{}), idempotency.MiddlewareConfig{})(kibHandler{})
+	h.ServeHTTP(httptest.NewRecorder(), request("POST", "k", data))
+	benchmarkHandlerWith(b, h, []byte(data))
+	if w := serve(h, request("POST", "k", data)); w.Header().Get("Idempotent-Replayed") != "true" {
+		b.Fatal("not replayed")
+	}
+}
+
 // benchmarkHandler serves the same keyed POST to h again and again, each
 // time with a fresh response header map, as a server gives each request.
 func benchmarkHandler(b *testing.B, h http.Handler) {
-	data := []byte(`{"amount":50}`)
+	benchmarkHandlerWith(b, h, []byte(`{"amount":50}`))
+}
+
+func benchmarkHandlerWith(b *testing.B, h http.Handler, data []byte) {
 	r := request("POST", "k", "")
 	r.ContentLength = int64(len(data))
 	body := resettableBody{bytes.NewReader(data)}

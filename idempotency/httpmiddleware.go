@@ -9,6 +9,7 @@ import (
 	"net/textproto"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/magicmagnets/resilience"
@@ -217,12 +218,27 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	start := m.em.Start()
 	var refused error
-	defer func() { m.em.Call(start, refused) }()
+	var pooled *bodyBuffer // where the body is read, if it is not small
+	var into []byte
+	if r.ContentLength < 0 || r.ContentLength >= minPooledBody {
+		pooled = bodyBuffers.Get().(*bodyBuffer)
+		into = pooled.b[:0]
+	}
+	handed := false // the handler got the body: its buffer is not reused
+	defer func() {
+		if pooled != nil {
+			pooled.put(handed)
+		}
+		m.em.Call(start, refused)
+	}()
 	limit := m.c.MaxBodySize
 	if limit < math.MaxInt64 {
 		limit++ // one byte more tells a body over the bound
 	}
-	body, err := readBody(r.Body, r.ContentLength, limit)
+	body, err := readBody(into, r.Body, r.ContentLength, limit)
+	if pooled != nil {
+		pooled.b = body
+	}
 	switch {
 	case err != nil:
 		problem(w, http.StatusBadRequest, "Unreadable request body", err.Error())
@@ -254,14 +270,17 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	claim, sent, err := sendClaim(r.Context(), m.store, skey, fp, m.c.Lease)
 	if err != nil {
 		refused = err
-		m.refuse(w, r, body, err)
+		if m.refuse(w, r, err) {
+			r.Body, handed = newBodyReader(body), true
+			m.next.ServeHTTP(w, r)
+		}
 		return
 	}
 	if claim.Replayed {
 		m.writeReplay(w, claim.Result)
 		return
 	}
-	r.Body = newBodyReader(body) // the handler reads the bytes read here
+	r.Body, handed = newBodyReader(body), true // the handler reads the bytes read here
 	m.serve(w, r, skey, claim.Lock, sent)
 }
 
@@ -273,19 +292,48 @@ func (m *middleware) writeReplay(w http.ResponseWriter, stored []byte) {
 	}
 }
 
-// maxPresize bounds the buffer readBody sizes from a declared length.
+// maxPresize bounds the buffer readBody sizes from a declared length, and
+// the buffers bodyBuffers keeps.
 const maxPresize = 64 << 10
 
-// readBody reads body to its end or to limit bytes, whichever comes first,
-// as io.ReadAll over an io.LimitReader does. The buffer starts at the
-// declared length (plus the byte that finds the end), up to maxPresize, so
-// a body whose length is known is read into one allocation.
-func readBody(body io.Reader, declared, limit int64) ([]byte, error) {
+// minPooledBody is the shortest declared body read into a buffer from
+// bodyBuffers.
+const minPooledBody = 512
+
+// bodyBuffers keeps the buffers of request bodies that nothing holds once
+// the request is answered (a replay, a refusal), for later requests' bodies.
+// A body the handler got is never put back: the handler may keep it. A
+// body declared shorter than minPooledBody is read into a buffer of its
+// own, which costs less than taking one from the pool and putting it back
+// (BenchmarkMiddlewareReplay1KiB, a 13-byte body); from about a kilobyte
+// on, a reused buffer saves more than the allocation
+// (BenchmarkMiddlewareReplayKiBBody).
+var bodyBuffers = sync.Pool{New: func() any { return new(bodyBuffer) }}
+
+type bodyBuffer struct{ b []byte }
+
+// put returns b to bodyBuffers, without its buffer if the handler got it
+// or it is larger than maxPresize.
+func (b *bodyBuffer) put(handed bool) {
+	if handed || cap(b.b) > maxPresize {
+		b.b = nil
+	}
+	bodyBuffers.Put(b)
+}
+
+// readBody reads body into buf to its end or to limit bytes, whichever
+// comes first, as io.ReadAll over an io.LimitReader does. A buffer too
+// small grows to the declared length (plus the byte that finds the end),
+// up to maxPresize, so a body whose length is known is read into one
+// allocation at most.
+func readBody(buf []byte, body io.Reader, declared, limit int64) ([]byte, error) {
 	size := int64(512)
 	if declared >= 0 && declared < maxPresize {
 		size = declared + 1
 	}
-	buf := make([]byte, 0, min(size, limit))
+	if size = min(size, limit); int64(cap(buf)) < size {
+		buf = make([]byte, 0, size)
+	}
 	for int64(len(buf)) < limit {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)] // grow as append does
@@ -303,9 +351,9 @@ func readBody(body io.Reader, declared, limit int64) ([]byte, error) {
 	return buf, nil
 }
 
-// refuse answers a request whose claim failed; body is the request body
-// read, for the handler that runs without the store.
-func (m *middleware) refuse(w http.ResponseWriter, r *http.Request, body []byte, err error) {
+// refuse answers a request whose claim failed, or reports that the handler
+// is to run without the store (RunWithoutStore).
+func (m *middleware) refuse(w http.ResponseWriter, r *http.Request, err error) (runUnprotected bool) {
 	var ip *InProgressError
 	switch {
 	case errors.As(err, &ip):
@@ -320,11 +368,11 @@ func (m *middleware) refuse(w http.ResponseWriter, r *http.Request, body []byte,
 	case r.Context().Err() != nil:
 		// The client went away; nobody reads an answer.
 	case m.c.RunWithoutStore:
-		r.Body = newBodyReader(body)
-		m.next.ServeHTTP(w, r)
+		return true
 	default:
 		problem(w, http.StatusServiceUnavailable, "Idempotency store unavailable", "The request was not processed; retry later.")
 	}
+	return false
 }
 
 // serve runs the handler as the key's owner and records its response.

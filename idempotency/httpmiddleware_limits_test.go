@@ -2,6 +2,7 @@ package idempotency_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -147,4 +148,49 @@ func TestMiddlewareReadsTheBodySentWhateverLengthItDeclares(t *testing.T) {
 	r := request("POST", "over", strings.Repeat("x", 1<<20+1))
 	r.ContentLength = 10
 	assert.Equal(t, http.StatusRequestEntityTooLarge, serve(h, r).Code, "one byte over the bound, whatever was declared")
+}
+
+// The buffer a request body is read into is reused for later requests'
+// bodies only when no handler got it: a body a handler kept stays as it was
+// sent while other requests are replayed and refused, whether the handler
+// ran as the key's owner, without the store, or panicked.
+func TestMiddlewareNeverReusesTheBodyAHandlerGot(t *testing.T) {
+	down := &faultyStore{Store: newStore(), claim: func(context.Context, string, string, string, time.Duration) (idempotency.Claim, error) {
+		return idempotency.Claim{}, errors.New("connection refused")
+	}}
+	churn := idempotency.Middleware(newStore(), idempotency.MiddlewareConfig{})(echo)
+	other := strings.Repeat("b", 1000)
+	serve(churn, request("POST", "k", other))
+	sent := strings.Repeat("a", 1000)
+	for _, c := range []struct {
+		name  string
+		store idempotency.Store
+		cfg   idempotency.MiddlewareConfig
+		panic bool
+	}{
+		{name: "owner", store: newStore()},
+		{name: "without the store", store: down, cfg: idempotency.MiddlewareConfig{RunWithoutStore: true}},
+		{name: "panicked", store: newStore(), panic: true},
+	} {
+		var kept io.Reader
+		h := idempotency.Middleware(c.store, c.cfg)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			kept = r.Body
+			if c.panic {
+				panic(http.ErrAbortHandler)
+			}
+			w.WriteHeader(http.StatusCreated)
+		}))
+		func() {
+			defer func() { _ = recover() }()
+			serve(h, request("POST", "k", sent))
+		}()
+		require.NotNil(t, kept, c.name)
+		for range 100 {
+			require.Equal(t, "true", serve(churn, request("POST", "k", other)).Header().Get("Idempotent-Replayed"))
+			require.Equal(t, http.StatusUnprocessableEntity, serve(churn, request("POST", "k", strings.Repeat("c", 1000))).Code)
+		}
+		got, err := io.ReadAll(kept)
+		require.NoError(t, err)
+		assert.Equal(t, sent, string(got), c.name)
+	}
 }
