@@ -140,6 +140,9 @@ func (s *Store) claim(ctx context.Context, q *claimQuery) error {
 
 // undefinedFunction reports whether err is PostgreSQL's undefined_function.
 func undefinedFunction(err error) bool {
+	if err == nil {
+		return false // before errors.As, whose target would escape
+	}
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == "42883"
 }
