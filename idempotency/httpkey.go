@@ -98,7 +98,7 @@ func printable(s string) bool {
 // others with a digit).
 func appendScopedKey(b []byte, tenant, key string) []byte {
 	start := len(b)
-	b = strconv.AppendInt(b, int64(len(tenant)), 10)
+	b = appendLen(b, len(tenant))
 	b = append(b, ':')
 	b = append(b, tenant...)
 	b = append(b, key...)
@@ -122,7 +122,7 @@ func appendFingerprint(b []byte, r *http.Request, body []byte, canonicalJSON, wi
 	parts = appendPart(parts, r.URL.RawQuery)
 	if withCredentials {
 		auth := r.Header["Authorization"] // canonical: r.Header.Values without its canonicalisation
-		parts = append(strconv.AppendInt(parts, int64(len(auth)), 10), ':')
+		parts = append(appendLen(parts, len(auth)), ':')
 		for _, v := range auth {
 			parts = appendPart(parts, v)
 		}
@@ -144,9 +144,18 @@ func appendFingerprint(b []byte, r *http.Request, body []byte, canonicalJSON, wi
 
 // appendPart appends part, prefixed with its length.
 func appendPart(b []byte, part string) []byte {
-	b = strconv.AppendInt(b, int64(len(part)), 10)
+	b = appendLen(b, len(part))
 	b = append(b, ':')
 	return append(b, part...)
+}
+
+// appendLen appends n ≥ 0 in decimal, as strconv.AppendInt does, and a
+// digit without a call.
+func appendLen(b []byte, n int) []byte {
+	if n < 10 {
+		return append(b, byte('0'+n))
+	}
+	return strconv.AppendInt(b, int64(n), 10)
 }
 
 func isJSON(contentType string) bool {
