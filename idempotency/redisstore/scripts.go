@@ -81,33 +81,33 @@ if not v then
   redis.call('SET', k, rec, 'PX', ARGV[2])
   return 1
 end
-local st = string.byte(v, 1)
+local st = string.byte(v, 1) -- 99 'c' completed, 112 'p' in progress, 120 'x' released
+local left = 0
+if st ~= 120 then left = redis.call('PTTL', k) end
+if st == 99 and left > 0 then return v end
 local fence, tok, at = string.match(v, '^(%d+) (%S+) ()', 2)
-if not at then return redis.error_reply('redisstore: malformed record') end
-if st ~= 120 then -- 120 'x', released: absent for a claim
-  local left = redis.call('PTTL', k)
-  if st == 99 then -- 99 'c', completed
-    if left > 0 then return v end
-  elseif st == 112 then -- 112 'p', in progress
-    local n, fp = string.match(v, '^(%d+) ()', at)
-    if not fp then return redis.error_reply('redisstore: malformed record') end
-    n = tonumber(n)
-    local rtok, rn, rfp = string.match(rec, '^p1 (%S+) (%d+) ()')
-    left = left - tonumber(string.sub(v, fp + n))
-    local mine = tok == rtok
-    if (left > 0 or mine) and (tonumber(rn) ~= n or
-        string.sub(v, fp, fp + n - 1) ~= string.sub(rec, rfp, rfp + n - 1)) then
-      return {'m'}
-    end
-    if mine then
-      redis.call('SET', k, 'p' .. fence .. string.sub(rec, 3), 'PX', ARGV[2])
-      return tonumber(fence)
-    end
-    if left > 0 then return {'p', left} end
-  else
-    return redis.error_reply('redisstore: malformed record')
-  end
+if not at or not (st == 99 or st == 112 or st == 120) then
+  return redis.error_reply('redisstore: malformed record')
 end
+if st == 112 then
+  local n, fp = string.match(v, '^(%d+) ()', at)
+  if not fp then return redis.error_reply('redisstore: malformed record') end
+  n = tonumber(n)
+  local rtok, rn, rfp = string.match(rec, '^p1 (%S+) (%d+) ()')
+  left = left - tonumber(string.sub(v, fp + n))
+  local mine = tok == rtok
+  if (left > 0 or mine) and (tonumber(rn) ~= n or
+      string.sub(v, fp, fp + n - 1) ~= string.sub(rec, rfp, rfp + n - 1)) then
+    return {'m'}
+  end
+  if mine then
+    redis.call('SET', k, 'p' .. fence .. string.sub(rec, 3), 'PX', ARGV[2])
+    return tonumber(fence)
+  end
+  if left > 0 then return {'p', left} end
+end
+-- Released, completed past its retention, or in progress past its lease:
+-- the claim takes the next fence.
 fence = string.format('%d', tonumber(fence) + 1)
 redis.call('SET', k, 'p' .. fence .. string.sub(rec, 3), 'PX', ARGV[2])
 return tonumber(fence)

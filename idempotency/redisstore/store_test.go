@@ -188,3 +188,24 @@ func TestGarbageRecordsAreErrors(t *testing.T) {
 		assert.Equal(t, rec, got, "left as it was")
 	}
 }
+
+// A completed record whose key has no TTL left counts as expired: the next
+// claim takes it with the next fence. PERSIST stands in for the last
+// millisecond of a retention, when Redis still has the key and PTTL is no
+// longer positive.
+func TestACompletedRecordWithNoTTLLeftIsClaimedWithTheNextFence(t *testing.T) {
+	client := newClient(t)
+	ctx := t.Context()
+	prefix := "expiring-" + idempotency.NewKey() + ":"
+	s := redisstore.New(client, redisstore.Config{Prefix: prefix})
+	c, err := s.Claim(ctx, "k", "fp", idempotency.NewToken(), time.Minute)
+	require.NoError(t, err)
+	require.NoError(t, s.Complete(ctx, "k", c.Lock, []byte("r"), time.Hour))
+	require.NoError(t, client.Persist(ctx, prefix+"k").Err())
+
+	c2, err := s.Claim(ctx, "k", "other", idempotency.NewToken(), time.Minute)
+	require.NoError(t, err)
+	assert.False(t, c2.Replayed)
+	assert.Equal(t, int64(2), c2.Lock.Fence)
+	assert.ErrorIs(t, s.Complete(ctx, "k", c.Lock, []byte("late"), time.Hour), idempotency.ErrLockLost)
+}
