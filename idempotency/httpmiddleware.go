@@ -37,7 +37,9 @@ type MiddlewareConfig struct {
 	// refreshed token) then gets 422 too: a refused retry, never a second
 	// run. Set Tenant to the account to let such retries replay, and when
 	// callers authenticate by other means than Authorization (a session
-	// cookie, a client certificate).
+	// cookie, a client certificate). Tenant is called once the body has
+	// been read for the fingerprint, and must not read it: the body goes to
+	// the handler.
 	Tenant func(*http.Request) string
 	// CanonicalJSON fingerprints JSON bodies (Content-Type application/json
 	// or *+json) by their content, so a retry whose encoder ordered the
