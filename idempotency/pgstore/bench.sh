@@ -14,8 +14,12 @@
 #     source .ci/services.sh && idempotency/pgstore/bench.sh; services_stop
 #
 # BENCHTIME sets go test's -benchtime (default 2s); PGBENCH_SECONDS the
-# length of each pgbench run (default 5). Each store benchmark runs right
-# before the pgbench runs it is compared with.
+# length of each pgbench run (default 5); ROUNDS how many times the table of
+# ratios is measured (default 1); CALLERS the numbers of callers (default
+# "1 8 64"). Each store benchmark runs right before the pgbench runs it is
+# compared with. BIN names a test binary of this package built elsewhere
+# (go test -c), such as an earlier commit's, to measure in place of this
+# folder's code.
 set -u
 cd "$(dirname "$0")" || exit 1
 if [ -z "${DATABASE_URL:-}" ]; then
@@ -24,7 +28,11 @@ if [ -z "${DATABASE_URL:-}" ]; then
 fi
 bin=$(mktemp) || exit 1
 trap 'rm -f "$bin"' EXIT
-go test -c -o "$bin" . || exit 1
+if [ -n "${BIN:-}" ]; then
+	{ cp "$BIN" "$bin" && chmod +x "$bin"; } || exit 1
+else
+	go test -c -o "$bin" . || exit 1
+fi
 # bench runs the store's benchmarks matching $1 and prints their output.
 bench() {
 	"$bin" -test.run '^$' -test.bench "$1" -test.benchtime="${BENCHTIME:-2s}" -test.benchmem
@@ -62,21 +70,23 @@ tps() {
 # Each store benchmark runs right before the pgbench runs it is compared
 # with, so that a change of load on the machine falls on both alike.
 printf '%-8s %8s %12s %-28s %12s %8s\n' op callers 'store ops/s' 'pgbench run' 'pgbench tps' ratio
-for c in 1 8 64; do
-	for op in NewKey Replay; do
-		out=$(bench "^BenchmarkThroughput\$/^$op\$/^callers=$c\$") || { echo "$out"; exit 1; }
-		ops=$(echo "$out" | awk -v name="BenchmarkThroughput/$op/callers=$c-" \
-			'index($1, name) == 1 { for (i = 2; i <= NF; i++) if ($i == "ops/s") print $(i-1) }')
-		if [ "$op" = NewKey ]; then
-			runs=("INSERT+UPDATE|-f newkey.pgbench" "INSERT+UPDATE -M prepared|-M prepared -f newkey.pgbench")
-		else
-			runs=("-S|-S" "-S -M prepared|-M prepared -S")
-		fi
-		for run in "${runs[@]}"; do
-			# shellcheck disable=SC2086 # the options are words
-			t=$(tps "$c" ${run#*|})
-			awk -v op="$op" -v c="$c" -v ops="$ops" -v run="${run%%|*}" -v tps="$t" \
-				'BEGIN { printf "%-8s %8d %12.0f %-28s %12.0f %8.3f\n", op, c, ops, run, tps, ops / tps }'
+for _ in $(seq 1 "${ROUNDS:-1}"); do
+	for c in ${CALLERS:-1 8 64}; do
+		for op in NewKey Replay; do
+			out=$(bench "^BenchmarkThroughput\$/^$op\$/^callers=$c\$") || { echo "$out"; exit 1; }
+			ops=$(echo "$out" | awk -v name="BenchmarkThroughput/$op/callers=$c-" \
+				'index($1, name) == 1 { for (i = 2; i <= NF; i++) if ($i == "ops/s") print $(i-1) }')
+			if [ "$op" = NewKey ]; then
+				runs=("INSERT+UPDATE|-f newkey.pgbench" "INSERT+UPDATE -M prepared|-M prepared -f newkey.pgbench")
+			else
+				runs=("-S|-S" "-S -M prepared|-M prepared -S")
+			fi
+			for run in "${runs[@]}"; do
+				# shellcheck disable=SC2086 # the options are words
+				t=$(tps "$c" ${run#*|})
+				awk -v op="$op" -v c="$c" -v ops="$ops" -v run="${run%%|*}" -v tps="$t" \
+					'BEGIN { printf "%-8s %8d %12.0f %-28s %12.0f %8.3f\n", op, c, ops, run, tps, ops / tps }'
+			done
 		done
 	done
 done
