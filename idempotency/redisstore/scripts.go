@@ -19,6 +19,10 @@ import (
 // space. One string rather than a hash, so that each script writes the
 // record and its TTL in one command (SET PX), and the prefix "<fence>
 // <token> " that Complete, Release and Extend compare is one substring.
+// A fence is at most 2^53 − 1, the largest integer a Lua number (a double)
+// holds exactly, so that the claim script's fence + 1 is exact: a claim
+// that would take a fence past it, or acquire a record whose fence is past
+// it, is an error and changes nothing.
 //
 // An in-progress record's key expires 2×lease after the last claim or
 // extend, so the lease is live while PTTL > lease and has lease PTTL −
@@ -101,6 +105,7 @@ if st == 112 then
     return {'m'}
   end
   if mine then
+    if tonumber(fence) > 9007199254740991 then return redis.error_reply('redisstore: fence out of range') end
     redis.call('SET', k, 'p' .. fence .. string.sub(rec, 3), 'PX', ARGV[2])
     return tonumber(fence)
   end
@@ -108,7 +113,9 @@ if st == 112 then
 end
 -- Released, completed past its retention, or in progress past its lease:
 -- the claim takes the next fence.
-fence = string.format('%d', tonumber(fence) + 1)
+fence = tonumber(fence) + 1
+if fence > 9007199254740991 then return redis.error_reply('redisstore: fence out of range') end
+fence = string.format('%d', fence)
 redis.call('SET', k, 'p' .. fence .. string.sub(rec, 3), 'PX', ARGV[2])
 return tonumber(fence)
 `)

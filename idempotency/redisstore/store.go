@@ -190,6 +190,13 @@ func (s *Store) Extend(ctx context.Context, key string, lock idempotency.Lock, l
 // holds it, then result unless it is nil (Complete's, a []byte, even an
 // empty one, is not), then ms, then 2×ms when px is set.
 func (s *Store) owned(ctx context.Context, op string, script script, key string, lock idempotency.Lock, result any, ms int64, px bool) error {
+	// A token no Claim accepts owns nothing. It must not reach the script:
+	// one with a space would make a lock string that matches more of the
+	// record than "<fence> <token> " (its fingerprint length and
+	// fingerprint), so that another owner's record would pass the compare.
+	if idempotency.ValidateToken(lock.Token) != nil {
+		return idempotency.ErrLockLost
+	}
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	// The Redis key and the lock share one string, cut in two.
