@@ -2,8 +2,10 @@ package redisstore_test
 
 import (
 	"bytes"
+	"errors"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -375,4 +377,75 @@ func TestTheLockIsTheFenceAndTheTokenTogether(t *testing.T) {
 	assert.ErrorIs(t, s.Release(ctx, "k", c.Lock, time.Hour), idempotency.ErrLockLost, "completed")
 	require.NoError(t, s.Extend(ctx, "k", c.Lock, time.Minute), "an Extend that crossed the Complete")
 	assert.Equal(t, done, get(t, client, prefix+"k"))
+}
+
+// Owners whose leases run out while they work race each other's takeovers
+// with Extend and Complete: every fence is held by one token only and the
+// fences a key hands out are 1, 2, 3 and on (claimers poll far more often
+// than the 2×lease an in-progress key lives, so the key is never dropped),
+// exactly one Complete succeeds, and every later claim replays that
+// owner's result.
+func TestCompletesRacingTakeoversLeaveOneResult(t *testing.T) {
+	s, _, _ := layoutStore(t, "race", redisstore.Config{})
+	ctx := t.Context()
+	const owners, keys, lease = 8, 4, 100 * time.Millisecond
+	takeovers := 0
+	for k := range keys {
+		key := "k" + strconv.Itoa(k)
+		var (
+			mu      sync.Mutex
+			byFence = map[int64]string{}
+			won     []string
+		)
+		var wg sync.WaitGroup
+		for o := range owners {
+			wg.Go(func() {
+				for i := 0; ; i++ {
+					token := idempotency.NewToken()
+					c, err := s.Claim(ctx, key, "fp", token, lease)
+					if errors.Is(err, idempotency.ErrInProgress) {
+						time.Sleep(time.Millisecond)
+						continue
+					}
+					if !assert.NoError(t, err) || c.Replayed {
+						return
+					}
+					mu.Lock()
+					assert.NotContains(t, byFence, c.Lock.Fence, "fence %d handed out twice", c.Lock.Fence)
+					byFence[c.Lock.Fence] = token
+					mu.Unlock()
+					// An owner of an odd fence works for its whole lease,
+					// and k/8 of a lease more on key k: on the first key
+					// its Extend and Complete race the takeover, on the
+					// others they come after it.
+					if c.Lock.Fence%2 == 1 {
+						time.Sleep(lease + time.Duration(k)*lease/8)
+					}
+					if err := s.Extend(ctx, key, c.Lock, lease); err != nil {
+						assert.ErrorIs(t, err, idempotency.ErrLockLost)
+					}
+					time.Sleep(time.Duration((o+i)%3) * time.Millisecond)
+					err = s.Complete(ctx, key, c.Lock, []byte(token), time.Hour)
+					if err == nil {
+						mu.Lock()
+						won = append(won, token)
+						mu.Unlock()
+						return
+					}
+					assert.ErrorIs(t, err, idempotency.ErrLockLost)
+				}
+			})
+		}
+		wg.Wait()
+		require.Len(t, won, 1, "%s: one Complete succeeds; %d fences were handed out", key, len(byFence))
+		takeovers += len(byFence) - 1
+		for f := int64(1); f <= int64(len(byFence)); f++ {
+			assert.Contains(t, byFence, f, "%s: the fences are 1 to %d", key, len(byFence))
+		}
+		replay, err := s.Claim(ctx, key, "fp", idempotency.NewToken(), time.Minute)
+		require.NoError(t, err)
+		assert.Equal(t, idempotency.Claim{Replayed: true, Result: []byte(won[0])}, replay)
+	}
+	assert.GreaterOrEqual(t, takeovers, keys-1, "the owner of fence 1 of each key but the first is taken over")
+	t.Logf("%d takeovers over %d keys", takeovers, keys)
 }
