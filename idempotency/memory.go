@@ -182,11 +182,12 @@ func (s *MemoryStore) Claim(ctx context.Context, key, fingerprint, token string,
 // completed, within its retention, with the given fingerprint: the stored
 // result (not a copy: it must not be modified) and true, which is what
 // Claim would return in Claim.Result. In every other case, a done ctx
-// included, it returns false and changes nothing, and the caller claims. It
-// takes no token and reads the clock once, where a claim needs a token
-// chosen before it is sent and its send time. Key and fingerprint may be
-// bytes, so that a caller that has them in a buffer need not make strings
-// of them for a replay.
+// included, it returns false, and the caller claims. It changes no record
+// but drops up to two expired ones, as a claim does. It takes no token and
+// reads the clock once, where a claim needs a token chosen before it is
+// sent and its send time. Key and fingerprint may be bytes, so that a
+// caller that has them in a buffer need not make strings of them for a
+// replay.
 func replay[S string | []byte](s *MemoryStore, ctx context.Context, key, fingerprint S) ([]byte, bool) {
 	if ctx.Err() != nil {
 		return nil, false
@@ -194,6 +195,7 @@ func replay[S string | []byte](s *MemoryStore, ctx context.Context, key, fingerp
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.dropExpired(now, 2) // so that a store that only replays lets go of them too
 	r := s.records[string(key)]
 	if r == nil || r.state != completed || now >= r.deadline || r.fingerprint != string(fingerprint) {
 		return nil, false

@@ -224,3 +224,23 @@ func TestMemoryStoreReplaysFromAReadOnlyWhatAClaimWouldReplay(t *testing.T) {
 		assert.Equal(t, int64(2), v, "with a higher fence")
 	})
 }
+
+// A replay answered from a read drops expired records as a claim does, so
+// that a store that only replays still lets go of them.
+func TestMemoryStoreReplaysDropExpiredRecords(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := idempotency.NewMemoryStore(idempotency.MemoryConfig{})
+		op := func(context.Context) (int, error) { return 1, nil }
+		_, _, err := idempotency.Do(t.Context(), s, "short", op, idempotency.Options{Retention: time.Second})
+		require.NoError(t, err)
+		_, _, err = idempotency.Do(t.Context(), s, "long", op, idempotency.Options{Retention: time.Hour})
+		require.NoError(t, err)
+		require.Equal(t, 2, s.Len())
+
+		time.Sleep(2 * time.Second)
+		_, replayed, err := idempotency.Do(t.Context(), s, "long", op, idempotency.Options{})
+		require.NoError(t, err)
+		assert.True(t, replayed)
+		assert.Equal(t, 1, s.Len(), "the expired record is gone")
+	})
+}
