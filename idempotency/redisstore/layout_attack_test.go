@@ -15,6 +15,7 @@ import (
 
 	"github.com/magicmagnets/resilience/idempotency"
 	"github.com/magicmagnets/resilience/idempotency/redisstore"
+	"github.com/magicmagnets/resilience/idempotency/storetest"
 )
 
 // The tests in this file go after the record layout, one string
@@ -138,7 +139,36 @@ func TestAFingerprintEndingInDigitsDoesNotChangeTheLease(t *testing.T) {
 		}
 		require.NoError(t, s.Extend(ctx, key, c.Lock, 90*time.Second))
 		requireRemaining(t, s, key, fp, 89*time.Second, 90*time.Second)
+
+		// Completed, the fingerprint runs into a result of digits.
+		result := []byte("4 " + fp + "60000")
+		require.NoError(t, s.Complete(ctx, key, c.Lock, result, time.Hour))
+		replay, err := s.Claim(ctx, key, fp, idempotency.NewToken(), time.Minute)
+		require.NoError(t, err)
+		assert.Equal(t, idempotency.Claim{Replayed: true, Result: result}, replay, "%q", fp)
+		for _, other := range []string{fp + "4", fp + "0", "6" + fp, fp + " "} {
+			_, err := s.Claim(ctx, key, other, idempotency.NewToken(), time.Minute)
+			assert.ErrorIs(t, err, idempotency.ErrMismatch, "completed %q, claim %q", fp, other)
+		}
 	}
+}
+
+// Over RESP2 (a client with Protocol 2, as older servers and proxies
+// speak) the scripts' replies have the same shapes, and the store passes
+// the contract suite as over RESP3, go-redis's default.
+func TestStorePassesTheContractSuiteOverRESP2(t *testing.T) {
+	opts, err := redis.ParseURL(redisURL(t))
+	require.NoError(t, err)
+	opts.ContextTimeoutEnabled = true
+	opts.Protocol = 2
+	client := redis.NewClient(opts)
+	t.Cleanup(func() { _ = client.Close() })
+	hello, err := client.Do(t.Context(), "HELLO").Result()
+	require.NoError(t, err)
+	require.IsType(t, []any{}, hello, "a RESP2 connection answers HELLO with an array, not a map")
+	storetest.Run(t, func(*testing.T) idempotency.Store {
+		return redisstore.New(client, redisstore.Config{Prefix: "resp2:" + idempotency.NewKey() + ":"})
+	})
 }
 
 // requireRemaining claims key with fp under a new token and requires an
