@@ -348,6 +348,11 @@ func TestGarbledRecordsAreErrorsAndAreNotOverwritten(t *testing.T) {
 		require.NoError(t, client.Set(ctx, prefix+"k", rec, time.Minute).Err())
 		c, err := s.Claim(ctx, "k", "fp", idempotency.NewToken(), time.Minute)
 		assert.ErrorContains(t, err, "redisstore: claim", "%q: got %+v", rec, c)
+		if rec[0] == 'c' { // live: returned as it is, and refused by the store
+			assert.ErrorContains(t, err, "unexpected reply", "%q", rec)
+		} else {
+			assert.ErrorContains(t, err, "redisstore: malformed record", "%q", rec)
+		}
 		assert.NotErrorIs(t, err, idempotency.ErrInProgress, "%q", rec)
 		assert.NotErrorIs(t, err, idempotency.ErrMismatch, "%q", rec)
 		assert.Equal(t, rec, get(t, client, prefix+"k"), "%q: left as it was by Claim", rec)

@@ -98,7 +98,9 @@ if st == 112 then
   if not fp then return redis.error_reply('redisstore: malformed record') end
   n = tonumber(n)
   local rtok, rn, rfp = string.match(rec, '^p1 (%S+) (%d+) ()')
-  left = left - tonumber(string.sub(v, fp + n))
+  local lease = tonumber(string.sub(v, fp + n))
+  if not lease then return redis.error_reply('redisstore: malformed record') end
+  left = left - lease
   local mine = tok == rtok
   if (left > 0 or mine) and (tonumber(rn) ~= n or
       string.sub(v, fp, fp + n - 1) ~= string.sub(rec, rfp, rfp + n - 1)) then
