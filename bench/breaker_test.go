@@ -117,3 +117,35 @@ func BenchmarkBreakerClosedSuccessParallel(b *testing.B) {
 		})
 	}
 }
+
+// breakerBlock is how many calls BenchmarkBreakerWindowsPaired times as one
+// block.
+const breakerBlock = 256
+
+// BenchmarkBreakerWindowsPaired: a closed breaker's success with a count
+// window, with a time window and with slow-call timing, and one and two
+// reads of the monotonic clock (time.Since), in blocks of breakerBlock
+// calls taken in turn (see paired). DESIGN.md bounds the time window by the
+// count window plus one clock read plus 10 ns, and slow-call timing by the
+// count window plus two clock reads plus 10 ns: "time-over-bound" and
+// "slowcall-over-bound" are each one's median minus its bound, met at or
+// below zero.
+func BenchmarkBreakerWindowsPaired(b *testing.B) {
+	ctx := context.Background()
+	count := breaker.New(breaker.Config{})
+	timed := breaker.New(breaker.Config{Window: time.Minute})
+	slow := breaker.New(breaker.Config{SlowCallDuration: time.Second})
+	epoch := time.Now()
+	var sink time.Duration
+	med := paired(b, breakerBlock,
+		pairedRun{"count", func() { _ = count.Do(ctx, succeed) }},
+		pairedRun{"time", func() { _ = timed.Do(ctx, succeed) }},
+		pairedRun{"slowcall", func() { _ = slow.Do(ctx, succeed) }},
+		pairedRun{"since", func() { sink += time.Since(epoch) }},
+		pairedRun{"since2", func() { sink += time.Since(epoch) + time.Since(epoch) }})
+	if sink == 0 {
+		b.Fatal("the clock did not move")
+	}
+	b.ReportMetric(med["time"]-(med["count"]+med["since"]+10), "time-over-bound")
+	b.ReportMetric(med["slowcall"]-(med["count"]+med["since2"]+10), "slowcall-over-bound")
+}

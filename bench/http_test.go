@@ -5,10 +5,8 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/magicmagnets/resilience"
 	"github.com/magicmagnets/resilience/breaker"
@@ -102,39 +100,15 @@ func BenchmarkHTTPLoopback(b *testing.B) {
 const httpBlock = 32
 
 // BenchmarkHTTPInMemoryPaired: the request of BenchmarkHTTPInMemory through
-// resiliencehttp and through the bare RoundTripper in turn, a block of
-// httpBlock requests each, the order swapped every block. It reports each
-// one's median time per request ("resilience-ns/call", "call-ns/call"),
-// what ours adds ("extra-ns/call", DESIGN.md's target: at most 500) and
-// ours as a multiple of the bare one ("x-call"). Blocks microseconds apart
-// meet the same heap, collector and load, where sub-benchmarks run one
-// after the other may not. ns/op is one block through each.
+// resiliencehttp and through the bare RoundTripper, in blocks of httpBlock
+// requests taken in turn (see paired). It reports each one's median time
+// per request, what ours adds ("extra-ns/call"; DESIGN.md's target: at most
+// 500) and ours as a multiple of the bare one ("x-call").
 func BenchmarkHTTPInMemoryPaired(b *testing.B) {
-	subjects := []struct {
-		lib string
-		rt  http.RoundTripper
-	}{{"resilience", httpTransport(memoryBase{})}, {"call", memoryBase{}}}
-	times := make([][]time.Duration, len(subjects))
-	block := func(rt http.RoundTripper) time.Duration {
-		start := time.Now()
-		for range httpBlock {
-			httpGet(b, rt, "http://api.test/")
-		}
-		return time.Since(start)
-	}
-	b.ReportAllocs()
-	for n := 0; b.Loop(); n++ {
-		for k := range subjects {
-			i := (n + k) % len(subjects)
-			times[i] = append(times[i], block(subjects[i].rt))
-		}
-	}
-	med := map[string]float64{}
-	for i, s := range subjects {
-		slices.Sort(times[i])
-		med[s.lib] = float64(times[i][len(times[i])/2]) / httpBlock
-		b.ReportMetric(med[s.lib], s.lib+"-ns/call")
-	}
+	ours, bare := httpTransport(memoryBase{}), memoryBase{}
+	med := paired(b, httpBlock,
+		pairedRun{"resilience", func() { httpGet(b, ours, "http://api.test/") }},
+		pairedRun{"call", func() { httpGet(b, bare, "http://api.test/") }})
 	b.ReportMetric(med["resilience"]-med["call"], "extra-ns/call")
 	b.ReportMetric(med["resilience"]/med["call"], "x-call")
 }
