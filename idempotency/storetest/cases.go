@@ -230,6 +230,12 @@ func foreignLocks(t *testing.T, e *env) {
 		{Token: lock.Token, Fence: lock.Fence + 1},
 		{Token: strings.Repeat("0", len(lock.Token)), Fence: lock.Fence},
 		{Token: "not-mine", Fence: lock.Fence},
+		// Tokens that begin or end like the owner's: a store that keeps
+		// the token inside a larger value must compare it whole.
+		{Token: lock.Token[:len(lock.Token)-1], Fence: lock.Fence},
+		{Token: lock.Token + " ", Fence: lock.Fence},
+		{Token: lock.Token + " 1", Fence: lock.Fence},
+		{Token: lock.Token + "0", Fence: lock.Fence},
 	} {
 		assert.ErrorIs(t, e.s.Extend(ctx, e.key("k"), bad, e.lease), idempotency.ErrLockLost, "extend %+v", bad)
 		assert.ErrorIs(t, e.s.Complete(ctx, e.key("k"), bad, []byte("x"), e.lease), idempotency.ErrLockLost, "complete %+v", bad)
