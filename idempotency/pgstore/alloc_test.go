@@ -19,6 +19,18 @@ const (
 	newKeyAllocs = 34 // Claim and Complete
 )
 
+// allocsPerRun is the least of three testing.AllocsPerRun counts of f:
+// what a call allocates, apart from what the process's other work (pgx's
+// pool, a buffer that a sync.Pool let go, as the race detector makes it do
+// at random) sometimes adds.
+func allocsPerRun(runs int, f func()) float64 {
+	least := testing.AllocsPerRun(runs, f)
+	for range 2 {
+		least = min(least, testing.AllocsPerRun(runs, f))
+	}
+	return least
+}
+
 func TestReplayAllocates18Times(t *testing.T) {
 	s := pgstore.New(newPool(t), pgstore.Config{})
 	key, token := "allocs:"+idempotency.NewKey(), idempotency.NewToken()
@@ -29,7 +41,7 @@ func TestReplayAllocates18Times(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	allocs := testing.AllocsPerRun(200, func() {
+	allocs := allocsPerRun(200, func() {
 		if c, err = s.Claim(t.Context(), key, "fp", token, time.Minute); err == nil && !c.Replayed {
 			t.Fatalf("not replayed: %+v", c)
 		}
@@ -45,13 +57,13 @@ func TestReplayAllocates18Times(t *testing.T) {
 func TestNewKeyAllocates34Times(t *testing.T) {
 	s := pgstore.New(newPool(t), pgstore.Config{})
 	prefix, token := "allocs:"+idempotency.NewKey()+":", idempotency.NewToken()
-	keys := make([]string, 202)
+	keys := make([]string, 3*201+1)
 	for i := range keys {
 		keys[i] = prefix + strconv.Itoa(i)
 	}
 	i := 0
 	var err error
-	allocs := testing.AllocsPerRun(200, func() {
+	allocs := allocsPerRun(200, func() {
 		key := keys[i]
 		i++
 		var c idempotency.Claim
