@@ -137,7 +137,7 @@ func Chain(policies ...Policy) Policy {
 	}
 	// tails[i] runs flat[i:]; every tail is made here, once, so that Do
 	// passes one inward without allocating.
-	c := &chain{policies: flat, tails: make([]Policy, len(flat))}
+	c := newChain(flat, make([]Policy, len(flat)))
 	for i := len(flat) - 1; i >= 0; i-- {
 		switch i {
 		case 0:
@@ -145,7 +145,7 @@ func Chain(policies ...Policy) Policy {
 		case len(flat) - 1:
 			c.tails[i] = flat[i]
 		default:
-			c.tails[i] = &chain{policies: flat[i:], tails: c.tails[i:]}
+			c.tails[i] = newChain(flat[i:], c.tails[i:])
 		}
 	}
 	return c
@@ -164,26 +164,33 @@ func isNil(p Policy) bool {
 	return false
 }
 
-// chain is a flattened list of policies, outermost first.
+// chain is a flattened list of policies, outermost first: none (Chain()),
+// or at least two.
 type chain struct {
 	policies []Policy
 	tails    []Policy // tails[i] runs policies[i:]
+	head     Nexter   // policies[0], if it is a Nexter: found once, not per call
+}
+
+func newChain(policies, tails []Policy) *chain {
+	c := &chain{policies: policies, tails: tails}
+	if len(policies) > 0 {
+		c.head, _ = policies[0].(Nexter)
+	}
+	return c
 }
 
 func (c *chain) Do(ctx context.Context, fn Func) error {
 	if fn == nil {
 		return ErrNilFunc
 	}
-	switch len(c.policies) {
-	case 0:
+	if c.head != nil {
+		return c.head.DoNext(ctx, c.tails[1], fn)
+	}
+	if len(c.policies) == 0 {
 		return fn(ctx)
-	case 1:
-		return c.policies[0].Do(ctx, fn)
 	}
 	next := c.tails[1]
-	if n, ok := c.policies[0].(Nexter); ok {
-		return n.DoNext(ctx, next, fn)
-	}
 	return c.policies[0].Do(ctx, func(ctx context.Context) error { return next.Do(ctx, fn) })
 }
 

@@ -97,6 +97,9 @@ func (p *Policy) DoNext(ctx context.Context, next resilience.Policy, fn resilien
 	if fn == nil {
 		return resilience.ErrNilFunc
 	}
+	if !p.emit.On() {
+		return p.run(ctx, next, fn)
+	}
 	start := p.emit.Start()
 	err := p.run(ctx, next, fn)
 	p.emit.Call(start, err)
