@@ -5,11 +5,9 @@
 // in Config); it is safe to run on every start, from every replica at once,
 // and it upgrades a table of an earlier release in place (see Upgrading).
 //
-// Each method is one statement, run in its own short transaction. Claim
-// reads the record and, unless it is completed and unexpired (a replay,
-// which only reads), calls the table's claim function, whose one statement
-// is an INSERT … ON CONFLICT DO UPDATE … WHERE <free> that also returns the
-// existing record when it did not take the key; so a new key costs two
+// Each method is one statement, run in its own short transaction: Claim is
+// a single INSERT … ON CONFLICT DO UPDATE … WHERE <free> that also returns
+// the existing record when it did not take the key, so a new key costs two
 // round trips (claim, complete) and a replay one. Complete, Release and Extend
 // are compare-and-set updates on the owner's token and fence. Every deadline
 // is computed by the server from clock_timestamp(), so replicas whose clocks
@@ -71,17 +69,6 @@
 // your own.
 //
 // # Upgrading
-//
-// Migrate creates the claim function, named after the table with _claim
-// appended, in the table's schema (idempotency_keys_claim by default), and
-// makes it again when a later release changes it; claims need EXECUTE on
-// it, which PostgreSQL grants to PUBLIC unless revoked. A store whose
-// table was migrated by a release without the function still works: its
-// first Claim finds the function missing, and from then on each Claim runs
-// the function's statement itself (a replay then reads and prepares the
-// INSERT, as in that release) until [Store.Migrate] runs. Replicas of that
-// release keep working against a table migrated by this one: they do not
-// use the function.
 //
 // Tables made by releases before released rows existed gain the released
 // column when Migrate runs (a constant default: no table rewrite), and

@@ -1,11 +1,9 @@
 package pgstore_test
 
 import (
-	"context"
 	"os"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -47,13 +45,4 @@ func openPool(t testing.TB, cfg *pgxpool.Config) *pgxpool.Pool {
 	t.Cleanup(pool.Close)
 	require.NoError(t, pgstore.Migrate(t.Context(), pool), "PostgreSQL at DATABASE_URL does not answer")
 	return pool
-}
-
-// dropAtCleanup drops an unqualified table and its claim function at
-// cleanup.
-func dropAtCleanup(t testing.TB, pool *pgxpool.Pool, table string) {
-	t.Cleanup(func() {
-		_, _ = pool.Exec(context.Background(), "DROP TABLE IF EXISTS "+pgx.Identifier{table}.Sanitize()+
-			"; DROP FUNCTION IF EXISTS "+pgx.Identifier{table + "_claim"}.Sanitize()+"(bytea, bytea, text, interval)")
-	})
 }

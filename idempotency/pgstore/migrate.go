@@ -12,27 +12,17 @@ type Execer interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
-// Migrate creates the table DefaultTable, its index and its claim function
-// (idempotency_keys_claim) if they do not exist, and brings a table or
-// function of an earlier release up to date. It is idempotent and safe to
-// run concurrently from many replicas. For a table named in Config, use
-// [Store.Migrate].
+// Migrate creates the table DefaultTable and its index if they do not
+// exist. It is idempotent and safe to run concurrently from many replicas.
+// For a table named in Config, use [Store.Migrate].
 func Migrate(ctx context.Context, db Execer) error {
 	return migrate(ctx, db, newStatements(DefaultTable))
 }
 
-// Migrate creates the store's table, its index and its claim function (the
-// table's name followed by _claim, in the table's schema) if they do not
-// exist, and brings a table or function of an earlier release up to date.
-// It is idempotent and safe to run concurrently from many replicas. A store
-// whose claims found the function missing uses it again once Migrate
-// succeeds.
+// Migrate creates the store's table and its index if they do not exist. It
+// is idempotent and safe to run concurrently from many replicas.
 func (s *Store) Migrate(ctx context.Context) error {
-	if err := migrate(ctx, s.pool, s.sql); err != nil {
-		return err
-	}
-	s.noFunction.Store(false)
-	return nil
+	return migrate(ctx, s.pool, s.sql)
 }
 
 func migrate(ctx context.Context, db Execer, sql statements) error {

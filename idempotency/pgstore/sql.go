@@ -9,17 +9,13 @@ import (
 // DefaultTable is the table used when Config.Table is empty.
 const DefaultTable = "idempotency_keys"
 
-// migrateTag dollar-quotes the body of the migration's DO block, and
-// functionTag the body of the claim function inside it, so a table name
-// must contain neither.
-const (
-	migrateTag  = "$pgstore_migrate$"
-	functionTag = "$pgstore_claim$"
-)
+// migrateTag dollar-quotes the body of the migration's DO block, so a table
+// name must not contain it.
+const migrateTag = "$pgstore_migrate$"
 
 // statements holds the SQL of one table.
 type statements struct {
-	migrate, claim, claimTry, complete, release, extend, sweep string
+	migrate, claim, complete, release, extend, sweep string
 }
 
 // A row is one key's record, in one of three states (ABSENT has no row):
@@ -43,32 +39,18 @@ type statements struct {
 //	purge_at     when Sweep may delete the row: a lease after the lease's end
 //	             while in progress, the retention's end once completed or
 //	             released
-//
-// The claim function, {table}_claim in the table's schema, runs the claim
-// statement that may insert (claimTry). The claim statement calls it only
-// when the key holds no completed, unexpired record: PostgreSQL prepares
-// every data-modifying part of a statement before running any of it, even
-// a part that will insert nothing, so a statement that contains the INSERT
-// costs a replay about half as much again as the read it needs. Run from a
-// function, the INSERT is prepared only when the function is called.
 func newStatements(table string) statements {
 	parts := strings.Split(table, ".")
 	name := pgx.Identifier(parts).Sanitize()
 	index := pgx.Identifier{parts[len(parts)-1] + "_purge_at_idx"}.Sanitize()
-	fn := pgx.Identifier(append(parts[:len(parts)-1:len(parts)-1], parts[len(parts)-1]+"_claim")).Sanitize()
-	quote := func(s string) string { return strings.ReplaceAll(s, "'", "''") }
-	r := strings.NewReplacer("{T}", name, "{I}", index, "{Q}", quote(name), "{TAG}", migrateTag,
-		"{F}", fn, "{QF}", quote(fn), "{FTAG}", functionTag)
-	st := statements{
+	r := strings.NewReplacer("{T}", name, "{I}", index, "{Q}", strings.ReplaceAll(name, "'", "''"), "{TAG}", migrateTag)
+	return statements{
 		// One simple-protocol message, so one implicit transaction. The
 		// advisory lock serialises migrations from replicas starting
 		// together, whose CREATE … IF NOT EXISTS could otherwise collide in
 		// the catalog. A table of the earlier layout gains the released
-		// column (no rewrite: its default is a constant), and the claim
-		// function is created, or made again when its body differs (drop
-		// and create, so that its columns may change too); the
-		// catalog is read first so that a table and function already up to
-		// date are not locked or written.
+		// column (no rewrite: its default is a constant); the catalog is
+		// read first so that a table already up to date is not locked.
 		migrate: r.Replace(`
 SELECT pg_advisory_xact_lock(7021964310529181);
 CREATE TABLE IF NOT EXISTS {T} (
@@ -87,41 +69,10 @@ DO {TAG} BEGIN
 		WHERE attrelid = '{Q}'::regclass AND attname = 'released' AND NOT attisdropped) THEN
 		ALTER TABLE {T} ADD COLUMN released boolean NOT NULL DEFAULT false;
 	END IF;
-	IF NOT EXISTS (SELECT FROM pg_proc
-		WHERE oid = to_regprocedure('{QF}(bytea, bytea, text, interval)') AND prosrc = {FTAG}{BODY}{FTAG}) THEN
-		DROP FUNCTION IF EXISTS {F}(bytea, bytea, text, interval);
-		CREATE FUNCTION {F}(bytea, bytea, text, interval)
-			RETURNS TABLE (claim_acquired boolean, claim_fence bigint, claim_same boolean,
-				claim_completed boolean, claim_released boolean, claim_mine boolean,
-				claim_result bytea, claim_remaining bigint)
-			LANGUAGE plpgsql AS {FTAG}{BODY}{FTAG};
-	END IF;
 END {TAG};`),
 
-		// $1 key, $2 fingerprint, $3 token, $4 lease. A record the
-		// statement's snapshot shows completed and unexpired, as of one
-		// clock reading (c), is replayed, and the claim function is not
-		// called; otherwise the function runs claimTry, with a snapshot and
-		// clock reading of its own, and returns what it returns. The
-		// replayed row is the one claimTry returns for such a record, which
-		// it would not try to take (see claimTry).
-		claim: r.Replace(`
-WITH c AS (SELECT clock_timestamp() AS now),
-done AS MATERIALIZED (
-	SELECT fence, fingerprint, released, result, deadline FROM {T}, c
-	WHERE key = $1 AND result IS NOT NULL AND deadline > c.now
-)
-SELECT false, fence, fingerprint = $2, true, released, false,
-	CASE WHEN fingerprint = $2 THEN result END,
-	(extract(epoch FROM deadline - c.now) * 1000000)::bigint
-FROM done, c
-UNION ALL
-SELECT * FROM {F}($1, $2, $3, $4) WHERE NOT EXISTS (SELECT FROM done)`),
-
-		// $1 key, $2 fingerprint, $3 token, $4 lease: the body of the claim
-		// function, and the claim statement of a table migrated before the
-		// function existed. One clock reading (c) serves the whole
-		// statement. The INSERT takes the key when it is
+		// $1 key, $2 fingerprint, $3 token, $4 lease. One clock reading (c)
+		// serves the whole statement. The INSERT takes the key when it is
 		// absent, released or expired, and acquires it again, with the same
 		// fence, for the owner whose token it holds in progress (a re-sent
 		// claim), unless the fingerprints differ. Otherwise the SELECT
@@ -137,7 +88,7 @@ SELECT * FROM {F}($1, $2, $3, $4) WHERE NOT EXISTS (SELECT FROM done)`),
 		// only reads, and neither locks the row nor writes (ON CONFLICT
 		// locks the row it conflicts with even when it updates nothing,
 		// which costs a transaction id and a commit record).
-		claimTry: r.Replace(`
+		claim: r.Replace(`
 WITH c AS (SELECT clock_timestamp() AS now),
 cur AS MATERIALIZED (
 	SELECT fingerprint, token, fence, result, released, deadline FROM {T} WHERE key = $1
@@ -205,8 +156,4 @@ DELETE FROM {T} WHERE key IN (
 	SELECT key FROM {T} WHERE purge_at <= clock_timestamp()
 	ORDER BY purge_at LIMIT $1 FOR UPDATE SKIP LOCKED)`),
 	}
-	// The function's body is claimTry; its parameters are the statement's
-	// $1–$4, and its columns' names differ from the table's.
-	st.migrate = strings.Replace(st.migrate, "{BODY}", "\nBEGIN\n\tRETURN QUERY"+st.claimTry+";\nEND\n", 2)
-	return st
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -44,9 +43,6 @@ type Store struct {
 	sql           statements
 	maxResultSize int
 	timeout       time.Duration
-	// noFunction is set once a claim found no claim function (a table
-	// migrated by an earlier release): claims then run claimTry itself.
-	noFunction atomic.Bool
 }
 
 var _ idempotency.Store = (*Store)(nil)
@@ -71,7 +67,7 @@ func New(pool *pgxpool.Pool, c Config) *Store {
 	case c.Timeout < 0:
 		panic(fmt.Sprintf("pgstore: New: negative Timeout %v", c.Timeout))
 	case strings.HasPrefix(c.Table, ".") || strings.HasSuffix(c.Table, ".") || strings.Contains(c.Table, "..") ||
-		strings.Contains(c.Table, migrateTag) || strings.Contains(c.Table, functionTag):
+		strings.Contains(c.Table, migrateTag):
 		panic(fmt.Sprintf("pgstore: New: malformed table name %q", c.Table))
 	}
 	if c.MaxResultSize == 0 {
@@ -85,10 +81,7 @@ func New(pool *pgxpool.Pool, c Config) *Store {
 
 // Claim implements [idempotency.Store.Claim] in one statement (one round
 // trip, and rarely more when concurrent claims race on the key). A replay's
-// Result is the store's own copy. On a table whose claim function
-// [Store.Migrate] has not yet created, the first Claim finds it missing and
-// every Claim then runs the statement that function holds (one round trip
-// more, once); Store.Migrate makes the store use the function again.
+// Result is the store's own copy.
 func (s *Store) Claim(ctx context.Context, key, fingerprint, token string, lease time.Duration) (idempotency.Claim, error) {
 	if err := check(ctx, key, lease); err != nil {
 		return idempotency.Claim{}, err
@@ -99,7 +92,9 @@ func (s *Store) Claim(ctx context.Context, key, fingerprint, token string, lease
 	q := newClaimQuery(key, fingerprint, token, lease)
 	for range claimAttempts {
 		q.reply = claimReply{}
-		err := s.retry(ctx, func(ctx context.Context) error { return s.claim(ctx, q) })
+		err := s.retry(ctx, func(ctx context.Context) error {
+			return s.pool.QueryRow(ctx, s.sql.claim, q.args[:]...).Scan(q.dest[:]...)
+		})
 		r := &q.reply
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
@@ -122,29 +117,6 @@ func (s *Store) Claim(ctx context.Context, key, fingerprint, token string, lease
 		return idempotency.Claim{}, &idempotency.InProgressError{Remaining: fromMicros(r.remaining)}
 	}
 	return idempotency.Claim{}, fmt.Errorf("pgstore: claim: record kept changing during %d attempts", claimAttempts)
-}
-
-// claim runs the claim statement, or claimTry where the claim function is
-// missing. A missing function fails the statement as it is prepared, before
-// anything runs, so claimTry then runs in its place.
-func (s *Store) claim(ctx context.Context, q *claimQuery) error {
-	if !s.noFunction.Load() {
-		err := s.pool.QueryRow(ctx, s.sql.claim, q.args[:]...).Scan(q.dest[:]...)
-		if !undefinedFunction(err) {
-			return err
-		}
-		s.noFunction.Store(true)
-	}
-	return s.pool.QueryRow(ctx, s.sql.claimTry, q.args[:]...).Scan(q.dest[:]...)
-}
-
-// undefinedFunction reports whether err is PostgreSQL's undefined_function.
-func undefinedFunction(err error) bool {
-	if err == nil {
-		return false // before errors.As, whose target would escape
-	}
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == "42883"
 }
 
 // Complete implements [idempotency.Store.Complete] in one statement. An

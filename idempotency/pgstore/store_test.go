@@ -1,10 +1,12 @@
 package pgstore_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -42,7 +44,7 @@ func TestMigrateIsIdempotentAndSafeConcurrently(t *testing.T) {
 	pool := newPool(t)
 	table := fmt.Sprintf("migrate_%d", time.Now().UnixNano())
 	s := pgstore.New(pool, pgstore.Config{Table: table})
-	dropAtCleanup(t, pool, table)
+	t.Cleanup(func() { _, _ = pool.Exec(context.Background(), "DROP TABLE "+pgx.Identifier{table}.Sanitize()) })
 	errs := make(chan error, 4)
 	for range 4 {
 		go func() { errs <- s.Migrate(t.Context()) }()
@@ -59,8 +61,6 @@ func TestNewPanicsOnProgrammerErrors(t *testing.T) {
 	pool := newPool(t)
 	assert.Panics(t, func() { pgstore.New(pool, pgstore.Config{MaxResultSize: -1}) })
 	assert.Panics(t, func() { pgstore.New(pool, pgstore.Config{Table: "a..b"}) })
-	assert.Panics(t, func() { pgstore.New(pool, pgstore.Config{Table: "a$pgstore_migrate$b"}) })
-	assert.Panics(t, func() { pgstore.New(pool, pgstore.Config{Table: "a$pgstore_claim$b"}) })
 	assert.Panics(t, func() { pgstore.New(pool, pgstore.Config{Timeout: -time.Second}) })
 }
 

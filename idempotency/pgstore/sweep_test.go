@@ -21,7 +21,7 @@ func sweepTable(t *testing.T, pool *pgxpool.Pool) (*pgstore.Store, func() int) {
 	table := fmt.Sprintf("sweep_%d", time.Now().UnixNano())
 	s := pgstore.New(pool, pgstore.Config{Table: table})
 	require.NoError(t, s.Migrate(t.Context()))
-	dropAtCleanup(t, pool, table)
+	t.Cleanup(func() { _, _ = pool.Exec(context.Background(), "DROP TABLE "+pgx.Identifier{table}.Sanitize()) })
 	return s, func() int {
 		var n int
 		require.NoError(t, pool.QueryRow(t.Context(), "SELECT count(*) FROM "+pgx.Identifier{table}.Sanitize()).Scan(&n))

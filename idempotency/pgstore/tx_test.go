@@ -86,7 +86,7 @@ func TestClaimWaitsForATransactionCompletingTheKey(t *testing.T) {
 	}()
 	require.Eventually(t, func() bool {
 		var waiting int
-		_ = pool.QueryRow(t.Context(), "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%idempotency_keys_claim%'").Scan(&waiting)
+		_ = pool.QueryRow(t.Context(), "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%ON CONFLICT%'").Scan(&waiting)
 		return waiting > 0
 	}, 10*time.Second, time.Millisecond, "the claim waits on the transaction's row lock")
 	assert.Empty(t, claimed, "the claim returned before the transaction ended")
