@@ -125,14 +125,17 @@ return tonumber(fence)
 // The compare-and-set scripts take the lock as the record holds it,
 // "<fence> <token> ", as their first ARGV, and return 1 when done (now, or
 // by an earlier send under the same lock), 0 when the lock is lost.
-
-// completeScript: KEYS[1] record; ARGV lock, result, retention ms.
-var completeScript = newScript(`
+// Each begins with lockHeld, which returns 0 unless the record holds the
+// lock, and leaves k the key, v the record and st its state byte.
+const lockHeld = `
 local k, lock = KEYS[1], ARGV[1]
 local v = redis.call('GET', k)
 if not v or string.sub(v, 2, #lock + 1) ~= lock then return 0 end
 local st = string.byte(v, 1)
-if st == 99 then return 1 end
+`
+
+// completeScript: KEYS[1] record; ARGV lock, result, retention ms.
+var completeScript = newScript(lockHeld + `if st == 99 then return 1 end
 if st ~= 112 then return 0 end
 local n, fp = string.match(v, '^(%d+) ()', #lock + 2)
 if not fp then return redis.error_reply('redisstore: malformed record') end
@@ -141,12 +144,7 @@ return 1
 `)
 
 // releaseScript: KEYS[1] record; ARGV lock, retention ms.
-var releaseScript = newScript(`
-local k, lock = KEYS[1], ARGV[1]
-local v = redis.call('GET', k)
-if not v or string.sub(v, 2, #lock + 1) ~= lock then return 0 end
-local st = string.byte(v, 1)
-if st == 120 then return 1 end
+var releaseScript = newScript(lockHeld + `if st == 120 then return 1 end
 if st ~= 112 then return 0 end
 redis.call('SET', k, 'x' .. lock, 'PX', ARGV[2])
 return 1
@@ -155,12 +153,7 @@ return 1
 // extendScript: KEYS[1] record; ARGV lock, lease ms, 2×lease ms. Returns 1
 // also when the record is completed under the lock (an Extend that crossed
 // its owner's Complete).
-var extendScript = newScript(`
-local k, lock = KEYS[1], ARGV[1]
-local v = redis.call('GET', k)
-if not v or string.sub(v, 2, #lock + 1) ~= lock then return 0 end
-local st = string.byte(v, 1)
-if st == 99 then return 1 end
+var extendScript = newScript(lockHeld + `if st == 99 then return 1 end
 if st ~= 112 then return 0 end
 local n, fp = string.match(v, '^(%d+) ()', #lock + 2)
 if not fp then return redis.error_reply('redisstore: malformed record') end
