@@ -253,6 +253,9 @@ func TestMiddlewareScopesKeysByOddTenants(t *testing.T) {
 		{"a", "bc"}, {"ab", "c"}, {"", "abc"}, {"0:", "abc"}, {"1:a", "bc"},
 		{"\x00\xff", "abc"}, {"\x00", "abc"}, {"\xff", "abc"},
 		{long + "1", "abc"}, {long + "2", "abc"}, {long, "1abc"},
+		// "0:" and the key: 255 bytes is the longest store key kept as it
+		// is, 256 is hashed; neither meets the other nor a tenant's.
+		{"", strings.Repeat("k", 253)}, {"", strings.Repeat("k", 254)}, {"k", strings.Repeat("k", 252)},
 	}
 	tenantOf := func(r *http.Request) string { // any bytes, sent quoted
 		v, err := strconv.Unquote(r.Header.Get("X-Tenant"))
@@ -516,4 +519,64 @@ func TestMiddlewareReplaysAPooledBodysResponseWhole(t *testing.T) {
 		got.Del("Content-Length")
 		assert.Equal(t, first.Header(), got)
 	}
+}
+
+// Many requests at once under one key with one body of a size read into a
+// reused buffer: the handler runs once, and every other answer is the
+// first response replayed or a 409 while it runs.
+func TestMiddlewareRunsOnceForConcurrentEqualRequests(t *testing.T) {
+	for _, size := range []int{511, 512, 4096} {
+		next := &echoRuns{}
+		h := idempotency.Middleware(newStore(), idempotency.MiddlewareConfig{})(next)
+		body := patterned("once", size)
+		var wg sync.WaitGroup
+		var created atomic.Int32
+		for g := range 8 {
+			wg.Go(func() {
+				for i := range 30 {
+					w := serve(h, requestWith(bodyModes[(g+i)%3], "k", body))
+					switch w.Code {
+					case http.StatusConflict:
+					case http.StatusCreated:
+						if w.Header().Get(idempotency.HeaderReplayed) == "" {
+							created.Add(1)
+						}
+						assert.Equal(t, body, w.Body.Bytes())
+					default:
+						t.Errorf("size %d: status %d", size, w.Code)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		assert.Equal(t, int32(1), next.count("k"), "size %d: the handler runs once", size)
+		assert.Equal(t, int32(1), created.Load(), "size %d: one answer is not a replay", size)
+	}
+}
+
+// Many requests at once under one key with different bodies: the handler
+// runs once, and no request is answered with the response to another's
+// body: a replay carries the body its own request sent, every other answer
+// is a 409 or a 422.
+func TestMiddlewareNeverReplaysOneBodysResponseToAnother(t *testing.T) {
+	next := &echoRuns{}
+	h := idempotency.Middleware(newStore(), idempotency.MiddlewareConfig{})(next)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 40 {
+				body := patterned(fmt.Sprintf("body %d", (g+i)%4), 500+100*((g+i)%4)) // 500 to 800 bytes
+				w := serve(h, requestWith(bodyModes[i%3], "k", body))
+				switch w.Code {
+				case http.StatusConflict, http.StatusUnprocessableEntity:
+				case http.StatusCreated:
+					assert.Equal(t, string(body), w.Body.String(), "an answer to its own body only")
+				default:
+					t.Errorf("status %d", w.Code)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, int32(1), next.count("k"))
 }
