@@ -580,3 +580,49 @@ func TestMiddlewareNeverReplaysOneBodysResponseToAnother(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, int32(1), next.count("k"))
 }
+
+// Over a real server and connections kept alive, chunked bodies around the
+// reused-buffer size, sent at once by several clients, are each answered
+// with their own response: the first run's, then its replay; a body over
+// MaxBodySize gets 413 and the next request on a new connection its own
+// answer.
+func TestMiddlewareOverAServerAnswersEachChunkedBodyItsOwnResponse(t *testing.T) {
+	next := &echoRuns{}
+	srv := httptest.NewServer(idempotency.Middleware(newStore(), idempotency.MiddlewareConfig{MaxBodySize: 8000})(next))
+	defer srv.Close()
+	client := srv.Client()
+	defer client.CloseIdleConnections()
+	post := func(key string, body []byte) (int, []byte, string) {
+		// A reader of unknown length is sent chunked.
+		req, err := http.NewRequest(http.MethodPost, srv.URL+"/charges", &trickle{b: bytes.Clone(body)})
+		require.NoError(t, err)
+		req.Header.Set(idempotency.HeaderKey, key)
+		resp, err := client.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		got, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp.StatusCode, got, resp.Header.Get(idempotency.HeaderReplayed)
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for _, size := range []int{1, 511, 512, 513, 2000, 8000, 8001} {
+				key := fmt.Sprintf("g%d-%d", g, size)
+				body := patterned(key, size)
+				code, got, _ := post(key, body)
+				if size > 8000 {
+					assert.Equal(t, http.StatusRequestEntityTooLarge, code, key)
+					continue
+				}
+				assert.Equal(t, http.StatusCreated, code, key)
+				assert.Equal(t, string(body), string(got), key)
+				code, got, replayed := post(key, body)
+				assert.Equal(t, http.StatusCreated, code, key)
+				assert.Equal(t, "true", replayed, key)
+				assert.Equal(t, string(body), string(got), key)
+			}
+		})
+	}
+	wg.Wait()
+}
