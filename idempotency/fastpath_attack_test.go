@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/magicmagnets/resilience/idempotency"
+	"github.com/magicmagnets/resilience/resiliencetest"
 )
 
 // These tests press on the replay fast paths: the memory store's replay
@@ -625,4 +626,80 @@ func TestMiddlewareOverAServerAnswersEachChunkedBodyItsOwnResponse(t *testing.T)
 		})
 	}
 	wg.Wait()
+}
+
+// answer is what one request got: status, headers and body, and the kinds
+// and errors of the events it caused.
+type answer struct {
+	code   int
+	header http.Header
+	body   string
+	events []string
+}
+
+// Over a memory store a replay is answered from a read; over a store that
+// embeds it, every request is claimed. The same requests, in every state a
+// record can be in (completed, reused with another body or another
+// caller's credentials, released by the handler, at the last nanosecond of
+// its retention and after it, asked for by a client that went away), get
+// the same answers and the same events from both.
+func TestMiddlewareAnswersFromAReadExactlyWhatAClaimAnswers(t *testing.T) {
+	script := func(t *testing.T, store idempotency.Store) []answer {
+		var obs resiliencetest.Recorder
+		runs := 0
+		next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			runs++
+			body, _ := io.ReadAll(r.Body)
+			if r.Header.Get("X-Release") != "" {
+				idempotency.ReleaseKey(r.Context())
+			}
+			w.Header().Add("X-Run", strconv.Itoa(runs))
+			w.Header().Add("X-Run", "again")
+			w.WriteHeader(http.StatusCreated)
+			_, _ = w.Write(body)
+		})
+		h := idempotency.Middleware(store, idempotency.MiddlewareConfig{Retention: time.Hour, Observer: &obs})(next)
+		a, b := patterned("a", 1200), patterned("b", 1200)
+		var out []answer
+		send := func(mode, key string, body []byte, edit func(*http.Request) *http.Request) {
+			obs.Reset()
+			r := requestWith(mode, key, body)
+			if edit != nil {
+				r = edit(r)
+			}
+			w := serve(h, r)
+			got := answer{code: w.Code, header: w.Header(), body: w.Body.String()}
+			for _, e := range obs.Events() {
+				got.events = append(got.events, fmt.Sprintf("%v %v", e.Kind, e.Err))
+			}
+			out = append(out, got)
+		}
+		release := func(r *http.Request) *http.Request { r.Header.Set("X-Release", "1"); return r }
+		send("declared", "k", a, nil)
+		send("unknown", "k", a, nil)
+		send("trickled", "k", b, nil)
+		send("declared", "k", a, func(r *http.Request) *http.Request { r.Header.Set("Authorization", "Bearer other"); return r })
+		send("declared", "r", a, release)
+		send("unknown", "r", a, nil)
+		send("unknown", "r", a, nil)
+		gone, cancel := context.WithCancel(t.Context())
+		cancel()
+		send("declared", "k", a, func(r *http.Request) *http.Request { return r.WithContext(gone) })
+		time.Sleep(time.Hour - time.Nanosecond)
+		send("declared", "k", a, nil)
+		time.Sleep(time.Nanosecond)
+		send("declared", "k", a, nil)
+		send("declared", "k", a, nil)
+		return out
+	}
+	synctest.Test(t, func(t *testing.T) {
+		read := script(t, newStore())
+		claimed := script(t, &countingStore{MemoryStore: newStore()})
+		require.Len(t, claimed, len(read))
+		for i := range read {
+			assert.Equal(t, claimed[i], read[i], "request %d", i)
+		}
+		assert.Equal(t, "true", read[1].header.Get(idempotency.HeaderReplayed), "the script replays")
+		assert.Equal(t, http.StatusUnprocessableEntity, read[2].code, "and refuses")
+	})
 }
