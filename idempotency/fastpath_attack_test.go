@@ -703,3 +703,60 @@ func TestMiddlewareAnswersFromAReadExactlyWhatAClaimAnswers(t *testing.T) {
 		assert.Equal(t, http.StatusUnprocessableEntity, read[2].code, "and refuses")
 	})
 }
+
+// Do over a memory store answers a replay from a read; over a store that
+// embeds it, every call is claimed. The same calls, in every state a
+// record can be in (completed, reused with another fingerprint, released,
+// in progress, its lease ended, at the last nanosecond of its retention
+// and after it), return the same values, replay flags, errors and fences
+// from both.
+func TestDoAnswersFromAReadExactlyWhatAClaimAnswers(t *testing.T) {
+	script := func(t *testing.T, store idempotency.Store, ms *idempotency.MemoryStore) []string {
+		var out []string
+		do := func(ctx context.Context, key, fp string, release bool) {
+			v, replayed, err := idempotency.Do(ctx, store, key, func(ctx context.Context) (string, error) {
+				f, _ := idempotency.FenceFrom(ctx)
+				if release {
+					idempotency.ReleaseKey(ctx)
+				}
+				return fmt.Sprintf("%s run with fence %d", key, f.Fence), nil
+			}, idempotency.Options{Fingerprint: fp, Retention: time.Hour, Lease: time.Second})
+			out = append(out, fmt.Sprintf("%q %v %v", v, replayed, err))
+		}
+		for i := range 20 { // records that expire first, and are still held when k's retention ends
+			_, _, err := idempotency.Do(t.Context(), store, fmt.Sprintf("short-%d", i), func(context.Context) (int, error) { return i, nil }, idempotency.Options{Retention: time.Minute})
+			require.NoError(t, err)
+		}
+		do(t.Context(), "k", "a", false)
+		do(t.Context(), "k", "a", false)
+		do(t.Context(), "k", "b", false)
+		do(t.Context(), "r", "", true) // a released record keeps no fingerprint: the empty one must not match it
+		do(t.Context(), "r", "", false)
+		do(t.Context(), "r", "", false)
+		_, err := ms.Claim(t.Context(), "p", "a", idempotency.NewToken(), time.Second) // an owner that crashes
+		require.NoError(t, err)
+		do(t.Context(), "p", "a", false)
+		done, cancel := context.WithCancel(t.Context())
+		cancel()
+		do(done, "k", "a", false)
+		time.Sleep(1500 * time.Millisecond) // p's lease ended
+		do(t.Context(), "p", "b", false)
+		do(t.Context(), "p", "b", false)
+		time.Sleep(time.Hour - 1500*time.Millisecond - time.Nanosecond)
+		do(t.Context(), "k", "a", false)
+		time.Sleep(time.Nanosecond)
+		do(t.Context(), "k", "a", false)
+		do(t.Context(), "k", "a", false)
+		return out
+	}
+	synctest.Test(t, func(t *testing.T) {
+		ms := newStore()
+		read := script(t, ms, ms)
+		wrapped := &countingStore{MemoryStore: newStore()}
+		claimed := script(t, wrapped, wrapped.MemoryStore)
+		assert.Equal(t, claimed, read)
+		assert.Equal(t, `"k run with fence 1" true <nil>`, read[1], "the script replays")
+		assert.Equal(t, `"p run with fence 2" false <nil>`, read[8], "and takes a crashed owner's key over")
+		assert.Equal(t, int32(len(read)-1+20), wrapped.claims.Load(), "the wrapper is sent a claim for every call but the one with a done context")
+	})
+}
