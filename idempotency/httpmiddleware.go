@@ -262,7 +262,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	n := len(ids)
 	ids = appendFingerprint(ids, r, body, m.c.CanonicalJSON, m.c.Tenant == nil)
 	if m.mem != nil {
-		if result, ok := replay(m.mem, r.Context(), ids[:n], ids[n:]); ok {
+		if result, ok := replay(r.Context(), m.mem, ids[:n], ids[n:]); ok {
 			m.writeReplay(w, result)
 			return
 		}

@@ -188,7 +188,7 @@ func (s *MemoryStore) Claim(ctx context.Context, key, fingerprint, token string,
 // sent and its send time. Key and fingerprint may be bytes, so that a
 // caller that has them in a buffer need not make strings of them for a
 // replay.
-func replay[S string | []byte](s *MemoryStore, ctx context.Context, key, fingerprint S) ([]byte, bool) {
+func replay[S string | []byte](ctx context.Context, s *MemoryStore, key, fingerprint S) ([]byte, bool) {
 	if ctx.Err() != nil {
 		return nil, false
 	}

@@ -99,7 +99,7 @@ type owner struct {
 // send time (memoryStore).
 func claimKey(ctx context.Context, store Store, key, fingerprint string, lease time.Duration) (Claim, time.Time, error) {
 	if ms := memoryStore(store); ms != nil {
-		if result, ok := replay(ms, ctx, key, fingerprint); ok {
+		if result, ok := replay(ctx, ms, key, fingerprint); ok {
 			return Claim{Replayed: true, Result: result}, time.Time{}, nil
 		}
 	}
